@@ -1,0 +1,29 @@
+# One command runner for people and CI; every target bootstraps its own virtual environment.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint sandbox clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/aftercare demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy aftercare flows tasks models
+
+sandbox: $(STAMP)
+	$(BIN)/aftercare sandbox
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

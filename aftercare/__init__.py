@@ -1,0 +1,1 @@
+"""Aftercare: after-sales follow-up for online shops."""
