@@ -1,0 +1,105 @@
+"""The `/_sandbox/*` admin API: inspect SMS and stats, set faults and the clock (never faulted)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from .config import faults_from_dict
+from .wire import Reply, Request, json_reply
+
+if TYPE_CHECKING:
+    from .app import Sandbox
+
+
+class AdminError(ValueError):
+    """A bad admin request (answered 400)."""
+
+
+class Admin:
+    """Serve the JSON admin endpoints of one sandbox."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    def handle(self, request: Request) -> Reply:
+        """Route one admin request."""
+        name = request.path.removeprefix("/_sandbox/").strip("/")
+        routes = {
+            "health": self._health,
+            "sms": self._sms,
+            "faults": self._faults,
+            "clock": self._clock,
+            "stats": self._stats,
+        }
+        route = routes.get(name)
+        if route is None:
+            return json_reply({"error": f"no admin endpoint {name!r}"}, status=404)
+        try:
+            return json_reply(route(request))
+        except (AdminError, ValueError, TypeError) as error:
+            return json_reply({"error": str(error)}, status=400)
+
+    def _health(self, request: Request) -> dict[str, Any]:
+        sb = self.sandbox
+        return {
+            "status": "ok",
+            "seed": sb.config.seed,
+            "orders_per_shop": sb.config.orders_per_shop,
+            "anchor": sb.world.anchor.isoformat(),
+            "now": sb.clock.now().isoformat(),
+            "trades": len(sb.world.trades),
+            "shipments": len(sb.world.shipments),
+        }
+
+    def _sms(self, request: Request) -> dict[str, Any]:
+        records = self.sandbox.sms_sent
+        phone = request.params.get("phone")
+        out_id = request.params.get("out_id")
+        if phone:
+            records = [r for r in records if r.phone == phone]
+        if out_id:
+            records = [r for r in records if r.out_id == out_id]
+        return {"count": len(records), "sms": [r.to_dict() for r in records]}
+
+    def _faults(self, request: Request) -> dict[str, Any]:
+        faults = self.sandbox.faults
+        if request.method == "POST":
+            body = _json_body(request)
+            if body.pop("clear", False):
+                faults.clear()
+            cleared = [p for p, v in body.items() if v is None]
+            for provider in cleared:
+                faults.clear(provider)
+            settings = {p: v for p, v in body.items() if v is not None}
+            for provider, config in faults_from_dict(settings).items():
+                faults.set(provider, config)
+        return faults.snapshot()
+
+    def _clock(self, request: Request) -> dict[str, Any]:
+        clock = self.sandbox.clock
+        if request.method == "POST":
+            body = _json_body(request)
+            if "now" in body:
+                clock.set(datetime.fromisoformat(str(body["now"]).replace("Z", "+00:00")))
+            if "advance_seconds" in body:
+                clock.advance(timedelta(seconds=float(body["advance_seconds"])))
+            if body.get("tick") is True:
+                clock.resume()
+            elif body.get("tick") is False:
+                clock.freeze()
+        return {"now": clock.now().isoformat(), "ticking": clock.ticking}
+
+    def _stats(self, request: Request) -> dict[str, Any]:
+        return self.sandbox.stats.snapshot()
+
+
+def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError as error:
+        raise AdminError(f"body is not JSON: {error}") from None
+    if not isinstance(body, dict):
+        raise AdminError("body must be a JSON object")
+    return body

@@ -1,0 +1,147 @@
+"""The Sandbox: world, clock, faults and the three providers behind one loopback server."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from types import TracebackType
+from typing import Any
+
+from .admin import Admin
+from .clock import SimClock
+from .config import SandboxConfig
+from .faults import FaultInjector
+from .generator import build_world
+from .kuaidi100 import Kuaidi100, Subscription
+from .server import Gateway, HttpServer, Provider
+from .sms import AliyunSms, SmsRecord
+from .stats import SandboxStats
+from .taobao import Taobao
+from .wire import Reply, Request, json_reply
+from .world import World
+
+log = logging.getLogger(__name__)
+
+_PATHS = {"kuaidi100": "/kuaidi100", "taobao": "/taobao/router/rest", "sms": "/sms/"}
+
+
+class Sandbox:
+    """Fake Kuaidi100, Taobao TOP and Alibaba Cloud SMS over real HTTP on loopback."""
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self.config = config = config or SandboxConfig()
+        self.clock = SimClock(config.anchor, tick=config.clock_tick)
+        anchor = config.anchor or self.clock.now()
+        self.world: World = build_world(config.seed, config.orders_per_shop, anchor)
+        self.stats = SandboxStats()
+        self.faults = FaultInjector(config.seed, config.faults)
+        self.kuaidi100 = Kuaidi100(
+            self.world, self.clock, self.stats, lock_minutes=config.kuaidi100_lock_minutes
+        )
+        self.taobao = Taobao(
+            self.world, self.clock, self.stats, skew_minutes=config.top_timestamp_skew_minutes
+        )
+        self.sms = AliyunSms(
+            self.clock,
+            self.stats,
+            per_phone_per_minute=config.sms_per_phone_per_minute,
+            skew_minutes=config.sms_timestamp_skew_minutes,
+            biz_seed=config.seed,
+        )
+        self.providers: dict[str, Provider] = {
+            "kuaidi100": self.kuaidi100,
+            "taobao": self.taobao,
+            "sms": self.sms,
+        }
+        self._gateway = Gateway(self.faults, self.stats)
+        self._admin = Admin(self)
+        self._server: HttpServer | None = None
+        self._lock = threading.Lock()
+        self.base_url: str | None = None
+
+    def start(self) -> str:
+        """Bind the loopback port, serve in a daemon thread and return the base URL."""
+        with self._lock:
+            if self._server is None:
+                self._server = HttpServer(self, self.config.host, self.config.port)
+                self._server.start()
+                self.base_url = f"http://{self.config.host}:{self._server.port}"
+                log.info("sandbox serving at %s (seed %s)", self.base_url, self.config.seed)
+            assert self.base_url is not None
+            return self.base_url
+
+    def stop(self) -> None:
+        """Stop serving; safe to call twice."""
+        with self._lock:
+            if self._server is not None:
+                self._server.stop()
+                self._server = None
+                log.info("sandbox at %s stopped", self.base_url)
+
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        """Clear faults, stats, query locks, subscriptions and sent SMS; keep world and clock."""
+        self.faults.clear()
+        self.stats.reset()
+        self.kuaidi100.reset()
+        self.sms.reset()
+
+    def url(self, provider: str) -> str:
+        """Return the base URL a client of `provider` should be configured with."""
+        if self.base_url is None:
+            raise RuntimeError("sandbox not started; call start() first")
+        try:
+            return self.base_url + _PATHS[provider]
+        except KeyError:
+            raise ValueError(
+                f"unknown provider {provider!r}; expected one of {sorted(_PATHS)}"
+            ) from None
+
+    @property
+    def sms_sent(self) -> list[SmsRecord]:
+        """Return the SMS accepted so far, oldest first."""
+        return self.sms.sent
+
+    @property
+    def subscriptions(self) -> list[Subscription]:
+        """Return the Kuaidi100 push subscriptions accepted so far."""
+        return list(self.kuaidi100.subscriptions.values())
+
+    def dispatch(self, request: Request) -> Reply:
+        """Route one HTTP request to the admin API or a provider behind its faults."""
+        path = request.path
+        if path.startswith("/_sandbox/"):
+            return self._admin.handle(request)
+        if path.startswith("/kuaidi100/"):
+            return self._gateway.serve(self.kuaidi100, request)
+        if path.rstrip("/") == "/taobao/router/rest":
+            return self._gateway.serve(self.taobao, request)
+        if path in ("/sms", "/sms/"):
+            return self._gateway.serve(self.sms, request)
+        return json_reply({"error": f"nothing at {path}"}, status=404)
+
+
+def serve_forever(config: SandboxConfig, port: int, *, stop: threading.Event | None = None) -> None:
+    """Start a sandbox on `port` and block until interrupted or `stop` is set (for the CLI)."""
+    sandbox = Sandbox(dataclasses.replace(config, port=port))
+    base = sandbox.start()
+    urls: dict[str, Any] = {name: sandbox.url(name) for name in _PATHS}
+    log.info("sandbox ready at %s: %s", base, urls)
+    try:
+        (stop or threading.Event()).wait()
+    except KeyboardInterrupt:
+        log.info("sandbox interrupted")
+    finally:
+        sandbox.stop()

@@ -1,0 +1,81 @@
+"""The three shops the team serves and the credentials the sandbox accepts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Shop:
+    """One Taobao shop as the sandbox models it."""
+
+    code: str
+    name: str
+    seller_nick: str
+    sign_name: str
+    # Apps with the platform's decryption permission get full receiver phones back.
+    can_decrypt_phone: bool
+    sender_phone: str
+    # Where the shop ships from: (province, city, district).
+    warehouse: tuple[str, str, str]
+
+
+SHOPS: dict[str, Shop] = {
+    "sishi": Shop(
+        code="sishi",
+        name="丝施品牌店",
+        seller_nick="丝施品牌店",
+        sign_name="丝施品牌店",
+        can_decrypt_phone=True,
+        sender_phone="13800000001",
+        warehouse=("广东省", "广州市", "白云区"),
+    ),
+    "xiaoya": Shop(
+        code="xiaoya",
+        name="小雅家居旗舰店",
+        seller_nick="小雅家居旗舰店",
+        sign_name="小雅家居",
+        can_decrypt_phone=False,
+        sender_phone="13800000002",
+        warehouse=("浙江省", "杭州市", "萧山区"),
+    ),
+    "mumu": Shop(
+        code="mumu",
+        name="木木童装",
+        seller_nick="木木童装",
+        sign_name="木木童装",
+        can_decrypt_phone=True,
+        sender_phone="13800000003",
+        warehouse=("浙江省", "湖州市", "吴兴区"),
+    ),
+}
+
+CREDENTIALS: dict[str, Any] = {
+    "kuaidi100": {"customer": "SANDBOXCUSTOMER0001", "key": "sandbox-kuaidi100-key"},
+    "taobao": {
+        "app_key": "12345678",
+        "app_secret": "sandbox-top-secret",
+        "sessions": {
+            "sishi": "sandbox-session-sishi",
+            "xiaoya": "sandbox-session-xiaoya",
+            "mumu": "sandbox-session-mumu",
+        },
+    },
+    "sms": {"access_key_id": "SANDBOXSMSACCESSKEY", "access_key_secret": "sandbox-sms-secret"},
+}
+
+
+def shop_by_session(session: str) -> Shop | None:
+    """Return the shop a TOP session belongs to, if any."""
+    for code, value in CREDENTIALS["taobao"]["sessions"].items():
+        if value == session:
+            return SHOPS[code]
+    return None
+
+
+def mask_phone(phone: str) -> str:
+    """Mask a phone number for logs (138****5678)."""
+    if len(phone) < 8:
+        return "*" * len(phone)
+    return f"{phone[:3]}****{phone[-4:]}"

@@ -1,0 +1,316 @@
+"""Taobao Open Platform (TOP) gateway: signature checks and the trade methods."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from .clock import SimClock
+from .shops import CREDENTIALS, Shop, shop_by_session
+from .stats import SandboxStats
+from .wire import Reply, Request, china_time, json_reply, parse_china_time, real_now, top_request_id
+from .world import TRADE_STATUSES, Trade, World
+
+# TOP's umbrella statuses accepted by the `status` filter.
+_STATUS_GROUPS: dict[str, frozenset[str]] = {
+    "ALL_WAIT_PAY": frozenset({"WAIT_BUYER_PAY", "TRADE_NO_CREATE_PAY"}),
+    "ALL_CLOSED": frozenset({"TRADE_CLOSED", "TRADE_CLOSED_BY_TAOBAO"}),
+}
+
+_ORDER_FIELDS = (
+    "oid",
+    "title",
+    "num",
+    "price",
+    "cid",
+    "status",
+    "logistics_company",
+    "invoice_no",
+)
+
+
+class TopError(Exception):
+    """A TOP `error_response`, raised inside handlers and rendered once."""
+
+    def __init__(self, code: int, msg: str, sub_code: str = "", sub_msg: str = "") -> None:
+        super().__init__(f"{code} {msg} {sub_code}")
+        self.code = code
+        self.msg = msg
+        self.sub_code = sub_code
+        self.sub_msg = sub_msg
+
+    def reply(self) -> Reply:
+        """Render as TOP does: HTTP 200 with an error_response envelope."""
+        body: dict[str, Any] = {"code": self.code, "msg": self.msg}
+        if self.sub_code:
+            body["sub_code"] = self.sub_code
+        if self.sub_msg:
+            body["sub_msg"] = self.sub_msg
+        body["request_id"] = top_request_id()
+        return json_reply({"error_response": body})
+
+
+def top_sign(params: dict[str, str], secret: str, method: str) -> str:
+    """Compute the TOP signature of `params` (everything but `sign`)."""
+    text = "".join(f"{k}{v}" for k, v in sorted(params.items()) if k != "sign")
+    if method == "hmac":
+        return hmac.new(secret.encode(), text.encode(), hashlib.md5).hexdigest().upper()
+    return hashlib.md5((secret + text + secret).encode()).hexdigest().upper()
+
+
+def _missing(name: str) -> TopError:
+    return TopError(
+        40, f"Missing required arguments:{name}", "isv.missing-parameter", f"{name}不能为空"
+    )
+
+
+def _invalid(name: str, why: str) -> TopError:
+    return TopError(41, f"Invalid arguments:{name}", "isv.invalid-parameter", why)
+
+
+class Taobao:
+    """Handle `POST /taobao/router/rest` for the three shops' sessions."""
+
+    name = "taobao"
+
+    def __init__(
+        self, world: World, clock: SimClock, stats: SandboxStats, *, skew_minutes: float = 10
+    ) -> None:
+        self.world = world
+        self.clock = clock
+        self.stats = stats
+        self.max_skew = timedelta(minutes=skew_minutes)
+        self._app_key: str = CREDENTIALS["taobao"]["app_key"]
+        self._secret: str = CREDENTIALS["taobao"]["app_secret"]
+        self._methods: dict[str, Callable[[Shop, dict[str, str]], dict[str, Any]]] = {
+            "taobao.trades.sold.increment.get": self._increment,
+            "taobao.trade.fullinfo.get": self._fullinfo,
+        }
+
+    def handle(self, request: Request) -> Reply:
+        """Authenticate and dispatch one gateway call."""
+        try:
+            params = request.params
+            method = params.get("method", "")
+            shop = self._authenticate(params)
+            call = self._methods.get(method)
+            if call is None:
+                raise TopError(22, "Invalid method", "isv.method-not-exist", f"{method} 不存在")
+            payload = call(shop, params)
+        except TopError as error:
+            return error.reply()
+        key = method.removeprefix("taobao.").replace(".", "_") + "_response"
+        payload["request_id"] = top_request_id()
+        return json_reply({key: payload})
+
+    def _authenticate(self, params: dict[str, str]) -> Shop:
+        if not params.get("method"):
+            raise TopError(21, "Missing method")
+        app_key = params.get("app_key", "")
+        if not app_key:
+            raise TopError(28, "Missing app key")
+        if app_key != self._app_key:
+            raise TopError(29, "Invalid app key")
+        sign = params.get("sign", "")
+        if not sign:
+            raise TopError(24, "Missing signature")
+        sign_method = params.get("sign_method", "md5")
+        if sign_method not in ("md5", "hmac"):
+            raise TopError(
+                25, "Invalid signature", sub_msg=f"unsupported sign_method {sign_method}"
+            )
+        expected = top_sign(params, self._secret, sign_method)
+        if not hmac.compare_digest(sign.encode(), expected.encode()):
+            self.stats.count_rejected_signature(self.name)
+            raise TopError(25, "Invalid signature")
+        stamp = params.get("timestamp", "")
+        if not stamp:
+            raise TopError(30, "Missing timestamp")
+        try:
+            sent = parse_china_time(stamp)
+        except ValueError:
+            raise TopError(
+                31, "Invalid timestamp", sub_msg="timestamp must be yyyy-MM-dd HH:mm:ss"
+            ) from None
+        # Skew is judged on the real wall clock, as the real gateway does, never the sim clock.
+        if abs(real_now() - sent) > self.max_skew:
+            raise TopError(31, "Invalid timestamp", sub_msg="时间戳误差超过10分钟")
+        version = params.get("v", "")
+        if not version:
+            raise TopError(32, "Missing version")
+        if version != "2.0":
+            raise TopError(34, "Unsupported version")
+        if params.get("format", "json") != "json":
+            raise TopError(23, "Invalid format", sub_msg="the sandbox only speaks format=json")
+        session = params.get("session", "")
+        if not session:
+            raise TopError(26, "Missing session")
+        shop = shop_by_session(session)
+        if shop is None:
+            raise TopError(27, "Invalid session", "invalid-sessionkey", "SessionKey非法")
+        return shop
+
+    def _increment(self, shop: Shop, params: dict[str, str]) -> dict[str, Any]:
+        start = _time_param(params, "start_modified")
+        end = _time_param(params, "end_modified")
+        if end < start:
+            raise _invalid("end_modified", "结束时间不能早于开始时间")
+        if end - start > timedelta(days=1):
+            raise _invalid("start_modified", "开始时间与结束时间之间的间隔不能超过一天")
+        page_no = _int_param(params, "page_no", default=1, low=1, high=10**6)
+        page_size = _int_param(params, "page_size", default=40, low=1, high=100)
+        use_has_next = params.get("use_has_next", "false").lower() == "true"
+        wanted = _status_filter(params.get("status", ""))
+        fields = _fields(params)
+        trades = self.world.modified_between(shop.code, start, end, not_after=self.clock.now())
+        if wanted is not None:
+            trades = [t for t in trades if t.status in wanted]
+        page = trades[(page_no - 1) * page_size : page_no * page_size]
+        payload: dict[str, Any] = {}
+        if use_has_next:
+            payload["has_next"] = page_no * page_size < len(trades)
+        else:
+            payload["total_results"] = len(trades)
+        if page:
+            payload["trades"] = {"trade": [render_trade(t, shop, fields) for t in page]}
+        return payload
+
+    def _fullinfo(self, shop: Shop, params: dict[str, str]) -> dict[str, Any]:
+        raw = params.get("tid", "")
+        if not raw:
+            raise _missing("tid")
+        try:
+            tid = int(raw)
+        except ValueError:
+            raise _invalid("tid", "tid必须是数字") from None
+        trade = self.world.trade(tid)
+        if trade is None or trade.shop != shop.code or trade.created > self.clock.now():
+            raise TopError(15, "Remote service error", "isv.trade-not-exist", "交易不存在")
+        return {"trade": render_trade(trade, shop, _fields(params))}
+
+    def busy(self, request: Request) -> Reply:
+        """Answer TOP's flow control: code 7 App Call Limited."""
+        return TopError(
+            7,
+            "App Call Limited",
+            "accesscontrol.limited-by-app-access-count",
+            "This ban will last for 1 more seconds",
+        ).reply()
+
+    rate_limited = busy
+
+    def platform_error(self, request: Request) -> Reply:
+        """Answer a platform-side fault (isp.*), which callers may retry."""
+        return TopError(
+            15, "Remote service error", "isp.remote-service-timeout", "调用后端服务超时"
+        ).reply()
+
+    def sample_body(self, request: Request) -> dict[str, Any]:
+        """Return a plausible success body, for truncation by the malformed fault."""
+        method = request.params.get("method", "taobao.trades.sold.increment.get")
+        key = method.removeprefix("taobao.").replace(".", "_") + "_response"
+        trade = {"tid": 4123456789012345678, "status": "WAIT_BUYER_PAY", "buyer_nick": "tb_8234871"}
+        return {
+            key: {"total_results": 1, "trades": {"trade": [trade]}, "request_id": top_request_id()}
+        }
+
+
+def _time_param(params: dict[str, str], name: str) -> datetime:
+    raw = params.get(name, "")
+    if not raw:
+        raise _missing(name)
+    try:
+        return parse_china_time(raw)
+    except ValueError:
+        raise _invalid(name, f"{name}格式必须为yyyy-MM-dd HH:mm:ss") from None
+
+
+def _int_param(params: dict[str, str], name: str, *, default: int, low: int, high: int) -> int:
+    raw = params.get(name, "")
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise _invalid(name, f"{name}必须是整数") from None
+    if not low <= value <= high:
+        raise _invalid(name, f"{name}必须在{low}到{high}之间")
+    return value
+
+
+def _status_filter(raw: str) -> frozenset[str] | None:
+    if not raw:
+        return None
+    if raw in _STATUS_GROUPS:
+        return _STATUS_GROUPS[raw]
+    if raw not in TRADE_STATUSES:
+        raise _invalid("status", f"不支持的交易状态{raw}")
+    return frozenset({raw})
+
+
+def _fields(params: dict[str, str]) -> frozenset[str] | None:
+    raw = params.get("fields", "")
+    return frozenset(f.strip() for f in raw.split(",") if f.strip()) or None
+
+
+def _mask_mobile(phone: str) -> str:
+    return phone[:3] + "*" * 8
+
+
+def render_trade(trade: Trade, shop: Shop, fields: frozenset[str] | None) -> dict[str, Any]:
+    """Render a trade as TOP JSON, keeping only `fields` when given."""
+    buyer = trade.buyer
+    shipped = trade.waybill is not None
+    full: dict[str, Any] = {
+        "tid": trade.tid,
+        "status": trade.status,
+        "type": trade.type,
+        "seller_nick": shop.seller_nick,
+        "buyer_nick": buyer.nick,
+        "created": china_time(trade.created),
+        "modified": china_time(trade.modified),
+    }
+    for name in ("pay_time", "consign_time", "end_time"):
+        value = getattr(trade, name)
+        if value is not None:
+            full[name] = china_time(value)
+    full.update(
+        {
+            "payment": trade.payment,
+            "total_fee": trade.total_fee,
+            "post_fee": trade.post_fee,
+            "num": sum(line.num for line in trade.lines),
+            "receiver_name": buyer.name,
+            "receiver_mobile": buyer.phone if shop.can_decrypt_phone else _mask_mobile(buyer.phone),
+            "receiver_state": buyer.province,
+            "receiver_city": buyer.city,
+            "receiver_district": buyer.district,
+            "receiver_address": buyer.address,
+        }
+    )
+    orders = []
+    for line in trade.lines:
+        order: dict[str, Any] = {
+            "oid": line.oid,
+            "title": line.title,
+            "num": line.num,
+            "price": line.price,
+            "cid": line.cid,
+            "status": trade.status,
+        }
+        if shipped:
+            order["logistics_company"] = trade.logistics_company
+            order["invoice_no"] = trade.waybill
+        orders.append(order)
+    full["orders"] = {"order": orders}
+    if fields is None:
+        return full
+    result = {k: v for k, v in full.items() if k in fields}
+    sub = {f.split(".", 1)[1] for f in fields if f.startswith("orders.")}
+    if "orders" not in fields and sub:
+        keep = [k for k in _ORDER_FIELDS if k in sub]
+        result["orders"] = {"order": [{k: o[k] for k in keep if k in o} for o in orders]}
+    return result
