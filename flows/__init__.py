@@ -1,0 +1,1 @@
+"""Prefect flows, one per business pipeline; flows only orchestrate."""

@@ -1,0 +1,92 @@
+"""The `aftercare` command: sandbox, database, shops, pipelines and the demo."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="After-sales follow-up for online shops.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+shops_app = typer.Typer(help="Shops the team serves.", no_args_is_help=True)
+run_app = typer.Typer(help="Run one pipeline now, through Prefect.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(shops_app, name="shops")
+app.add_typer(run_app, name="run")
+
+
+@app.command()
+def sandbox(
+    port: int = 8765,
+    seed: int = 7,
+    orders_per_shop: int = 150,
+    faults: Annotated[str, typer.Option(help='JSON, e.g. {"kuaidi100": {"error_rate": 0.3}}')] = "",
+) -> None:
+    """Serve the local sandbox of the courier, shop and SMS APIs until interrupted."""
+    from aftercare.sandbox import FaultConfig, SandboxConfig, serve_forever
+
+    config = SandboxConfig(seed=seed, orders_per_shop=orders_per_shop, port=port)
+    if faults:
+        config.faults = {name: FaultConfig(**spec) for name, spec in json.loads(faults).items()}
+    serve_forever(config, port)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply the schema migrations to the configured database."""
+    from aftercare.settings import get_settings
+    from models.migrate import upgrade
+
+    upgrade(get_settings().database_url, revision)
+    typer.echo("database is up to date")
+
+
+@shops_app.command("add")
+def shops_add(
+    code: str,
+    name: str,
+    sms_sign_name: Annotated[str, typer.Option(help="Approved SMS signature")],
+    seller_nick: Annotated[str, typer.Option(help="Seller nick on the platform")] = "",
+    sender_phone: Annotated[str, typer.Option(help="For couriers that demand a phone")] = "",
+) -> None:
+    """Register a shop (its Taobao session key goes in AFTERCARE_TAOBAO_SESSIONS)."""
+    from aftercare.settings import get_settings
+    from aftercare.store.shops import register_shop
+    from models.db import session_scope
+
+    with session_scope(get_settings().database_url) as session:
+        register_shop(
+            session=session,
+            code=code,
+            name=name,
+            seller_nick=seller_nick or name,
+            sms_sign_name=sms_sign_name,
+            sender_phone=sender_phone or None,
+        )
+    typer.echo(f"shop {code} registered")
+
+
+@run_app.command("logistics-check")
+def run_logistics_check(as_of: datetime | None = None) -> None:
+    """Run the logistics-check flow once."""
+    from flows.logistics_check import logistics_check
+
+    typer.echo(json.dumps(logistics_check(as_of=as_of), ensure_ascii=False, indent=2))
+
+
+@run_app.command("dispatch-messages")
+def run_dispatch_messages(as_of: datetime | None = None) -> None:
+    """Run the dispatch-messages flow once."""
+    from flows.dispatch_messages import dispatch_messages
+
+    typer.echo(json.dumps(dispatch_messages(as_of=as_of), ensure_ascii=False, indent=2))
+
+
+@app.command()
+def demo(orders_per_shop: int = 150, seed: int = 7) -> None:
+    """Run the main job once on the embedded default: sandbox APIs, SQLite, Prefect."""
+    from aftercare.demo import run_demo
+
+    run_demo(orders_per_shop=orders_per_shop, seed=seed)

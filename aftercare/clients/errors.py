@@ -1,0 +1,86 @@
+"""One error hierarchy for every provider: what failed, how, and whether trying again can help."""
+
+from __future__ import annotations
+
+from aftercare.privacy import redact
+
+_EXCERPT_CHARS = 300
+
+
+class ProviderError(Exception):
+    """A provider call failed; carries provider, status, provider code, body excerpt, request id."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status: int | None = None,
+        code: str | None = None,
+        body: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        self.message = redact(message)
+        self.provider = provider
+        self.status = status
+        self.code = code
+        self.body_excerpt = redact(body[:_EXCERPT_CHARS]) if body else ""
+        self.request_id = request_id
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        parts = [f"{self.provider}: {self.message}"]
+        if self.status is not None:
+            parts.append(f"status={self.status}")
+        if self.code:
+            parts.append(f"code={self.code}")
+        if self.request_id:
+            parts.append(f"request_id={self.request_id}")
+        return " ".join(parts)
+
+    @property
+    def reason(self) -> str:
+        """Return a short, masked reason fit for an outbox row or a shipment's error column."""
+        return str(self)[:500]
+
+
+class TransientError(ProviderError):
+    """Trying again may succeed: connection failures, timeouts, 429, 5xx, "try later" codes."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        maybe_processed: bool = False,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+        # True when the provider may have acted before the failure (read timeout, dropped
+        # answer, 5xx): repeating a non-idempotent call could then do the work twice.
+        self.maybe_processed = maybe_processed
+
+
+class ProviderUnavailable(TransientError):
+    """The provider could not be reached or answered with a server error."""
+
+
+class RateLimited(TransientError):
+    """The provider asked us to slow down (HTTP 429 or its own throttling code)."""
+
+
+class PermanentError(ProviderError):
+    """Repeating the same request will fail the same way."""
+
+
+class AuthenticationError(PermanentError):
+    """Credentials, signature, session or timestamp were refused: a configuration problem."""
+
+
+class RequestRejected(PermanentError):
+    """The provider refused this particular request (bad data, unknown item, policy)."""
+
+
+class MalformedResponse(PermanentError):
+    """The provider answered with something we cannot read."""

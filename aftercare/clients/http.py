@@ -1,0 +1,137 @@
+"""The HTTP core every provider client shares: one session, explicit timeouts, one retry policy."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from email.utils import parsedate_to_datetime
+from typing import TypeVar
+
+import requests
+from urllib3.exceptions import NewConnectionError
+
+from aftercare.clients.errors import ProviderUnavailable, RateLimited
+from aftercare.clients.retry import call_with_retry
+from aftercare.settings import RetrySettings
+
+T = TypeVar("T")
+
+
+class RateLimiter:
+    """Token bucket shared by the threads of one process, pacing calls to a provider account."""
+
+    def __init__(self, per_second: float, *, burst: int = 1) -> None:
+        self.interval = 1.0 / per_second
+        self.burst = burst
+        self._next = time.monotonic()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        """Block until the next call is allowed."""
+        with self._lock:
+            now = time.monotonic()
+            # Allow up to `burst` calls back to back after an idle period, no more.
+            start = max(self._next, now - self.interval * (self.burst - 1))
+            self._next = start + self.interval
+            delay = start - now
+        if delay > 0:
+            time.sleep(delay)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Read a Retry-After header given in seconds or as an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+class HttpCore:
+    """Send form requests to one provider and turn transport failures into typed errors."""
+
+    def __init__(
+        self,
+        provider: str,
+        *,
+        retry: RetrySettings,
+        session: requests.Session | None = None,
+        per_second: float | None = None,
+    ) -> None:
+        self.provider = provider
+        self.retry = retry
+        self.session = session or requests.Session()
+        self.timeout = (retry.connect_timeout_seconds, retry.read_timeout_seconds)
+        self.limiter = RateLimiter(per_second) if per_second else None
+
+    def call(
+        self,
+        url: str,
+        *,
+        form: Callable[[], Mapping[str, str]],
+        decode: Callable[[requests.Response], T],
+        idempotent: bool,
+        what: str,
+    ) -> T:
+        """POST form() to url and decode the answer, retrying transient failures.
+
+        form() is called for every attempt so signatures, nonces and timestamps are fresh.
+        """
+
+        def attempt() -> T:
+            if self.limiter:
+                self.limiter.acquire()
+            return decode(self._post(url, form(), what))
+
+        return call_with_retry(attempt, policy=self.retry, idempotent=idempotent, what=what)
+
+    def _post(self, url: str, data: Mapping[str, str], what: str) -> requests.Response:
+        # Exceptions from requests embed the URL and may embed the body: never pass them on.
+        try:
+            response = self.session.post(url, data=dict(data), timeout=self.timeout)
+        except requests.ConnectTimeout:
+            raise ProviderUnavailable(f"{what}: connect timeout", provider=self.provider) from None
+        except requests.ReadTimeout:
+            raise ProviderUnavailable(
+                f"{what}: read timeout", provider=self.provider, maybe_processed=True
+            ) from None
+        except requests.ConnectionError as error:
+            refused = _never_reached_server(error)
+            raise ProviderUnavailable(
+                f"{what}: connection {'refused' if refused else 'dropped'}",
+                provider=self.provider,
+                maybe_processed=not refused,
+            ) from None
+        except requests.RequestException as error:
+            raise ProviderUnavailable(
+                f"{what}: {type(error).__name__}", provider=self.provider, maybe_processed=True
+            ) from None
+        if response.status_code == 429:
+            raise RateLimited(
+                f"{what}: too many requests",
+                provider=self.provider,
+                status=429,
+                body=response.text,
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            )
+        if response.status_code >= 500:
+            raise ProviderUnavailable(
+                f"{what}: server error",
+                provider=self.provider,
+                status=response.status_code,
+                body=response.text,
+                maybe_processed=True,
+            )
+        return response
+
+
+def _never_reached_server(error: requests.ConnectionError) -> bool:
+    """Tell a refused connection (nothing sent) from one dropped after sending."""
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, NewConnectionError)

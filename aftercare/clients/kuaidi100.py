@@ -1,0 +1,290 @@
+"""Kuaidi100 courier tracking: real-time query, subscription, push verification (DOMAIN.md §3)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import requests
+
+from aftercare.clients.errors import (
+    AuthenticationError,
+    MalformedResponse,
+    ProviderError,
+    ProviderUnavailable,
+    RateLimited,
+    RequestRejected,
+)
+from aftercare.clients.http import HttpCore
+from aftercare.clock import parse_china_time
+from aftercare.settings import Settings
+
+PROVIDER = "kuaidi100"
+# Couriers that only answer when given the receiver's or sender's phone (or its last 4 digits).
+PHONE_REQUIRED = frozenset({"shunfeng", "zhongtong"})
+# 0 in transit ... 14 refused; 8 and 10-13 are customs states.
+KNOWN_STATES = frozenset({0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14})
+
+
+class WaybillLocked(RequestRejected):
+    """The waybill was queried too often and is locked for a while (one query per 30 min)."""
+
+
+class PhoneCheckFailed(RequestRejected):
+    """The courier requires a phone number matching the parcel and ours did not."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingEventRecord:
+    """One courier scan."""
+
+    occurred_at: datetime
+    context: str
+    status_text: str
+    area_code: str | None
+    area_name: str | None
+    status_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingResult:
+    """What the courier knows of one waybill; no events and no state means no scans yet."""
+
+    courier: str
+    waybill: str
+    state: int | None
+    signed: bool
+    events: tuple[TrackingEventRecord, ...]  # oldest first
+
+
+@dataclass(frozen=True, slots=True)
+class PushNotice:
+    """A subscription push: the polling status and the latest tracking result."""
+
+    status: str  # polling | shutdown | abort | updateall
+    message: str
+    auto_check: bool
+    courier_old: str | None
+    courier_new: str | None
+    result: TrackingResult | None
+
+
+def sign_query(param: str, key: str, customer: str) -> str:
+    """Sign a real-time query: MD5(param + key + customer), 32 upper-case hex."""
+    return hashlib.md5((param + key + customer).encode("utf-8")).hexdigest().upper()
+
+
+def verify_push(param: str, sign: str, salt: str) -> bool:
+    """Check a push's sign = MD5(param + salt) in constant time, ignoring hex case."""
+    expected = hashlib.md5((param + salt).encode("utf-8")).hexdigest().upper()
+    return hmac.compare_digest(expected.encode(), sign.strip().upper().encode())
+
+
+# returnCode -> (error class, is the code a per-waybill problem). Codes from the provider's docs.
+_QUERY_ERRORS: dict[str, type[ProviderError]] = {
+    "400": RequestRejected,
+    "408": PhoneCheckFailed,
+    "501": ProviderUnavailable,
+    "502": RateLimited,  # "server busy": the provider's own try-later
+    "503": AuthenticationError,  # signature verification failed
+    "601": AuthenticationError,  # key expired or no quota left
+}
+# The lock answer has no code of its own (unconfirmed); it is told apart by its wording.
+_LOCK_WORDS = ("锁定", "频繁")
+
+
+def parse_query_response(body: Any, courier: str, waybill: str) -> TrackingResult:
+    """Turn a decoded query answer into a TrackingResult, or raise the matching typed error."""
+    if not isinstance(body, dict):
+        raise MalformedResponse("query answer is not an object", provider=PROVIDER)
+    if body.get("result") is False or ("returnCode" in body and "data" not in body):
+        code = str(body.get("returnCode", ""))
+        message = str(body.get("message", ""))
+        if code == "500":  # "no result, query later": no scans yet, not a failure
+            return TrackingResult(courier, waybill, None, False, ())
+        if code == "400" and any(word in message for word in _LOCK_WORDS):
+            raise WaybillLocked(f"waybill locked: {message}", provider=PROVIDER, code=code)
+        error = _QUERY_ERRORS.get(code, RequestRejected)
+        raise error(f"query refused: {message or 'no message'}", provider=PROVIDER, code=code)
+    return _parse_result(body, courier, waybill)
+
+
+def _parse_result(body: dict[str, Any], courier: str, waybill: str) -> TrackingResult:
+    try:
+        raw_events = body["data"]
+        if not isinstance(raw_events, list):
+            raise TypeError("data is not a list")
+        events = [_parse_event(item) for item in raw_events]
+        state_text = body.get("state")
+        state = int(state_text) if state_text not in (None, "") else None
+        if state is not None and state not in KNOWN_STATES:
+            raise ValueError(f"unknown state {state}")
+        signed = str(body.get("ischeck", "0")) == "1"
+    except (KeyError, TypeError, ValueError) as error:
+        raise MalformedResponse(
+            f"unreadable tracking answer: {error}", provider=PROVIDER, body=json.dumps(body)[:300]
+        ) from None
+    events.sort(key=lambda e: e.occurred_at)
+    return TrackingResult(courier, waybill, state, signed, tuple(events))
+
+
+def _parse_event(item: Any) -> TrackingEventRecord:
+    if not isinstance(item, dict):
+        raise TypeError("event is not an object")
+    context = item["context"]
+    if not isinstance(context, str):
+        raise TypeError("context is not text")
+    return TrackingEventRecord(
+        occurred_at=parse_china_time(str(item.get("ftime") or item["time"])),
+        context=context,
+        status_text=str(item.get("status") or ""),
+        area_code=item.get("areaCode") or None,
+        area_name=item.get("areaName") or None,
+        status_code=str(item["statusCode"]) if item.get("statusCode") else None,
+    )
+
+
+def parse_push(param: str) -> PushNotice:
+    """Parse a verified push's param JSON."""
+    try:
+        body = json.loads(param)
+        last = body.get("lastResult")
+        result = (
+            _parse_result(last, str(last.get("com", "")), str(last.get("nu", "")))
+            if isinstance(last, dict) and "data" in last
+            else None
+        )
+        return PushNotice(
+            status=str(body["status"]),
+            message=str(body.get("message", "")),
+            auto_check=str(body.get("autoCheck", "0")) == "1",
+            courier_old=body.get("comOld") or None,
+            courier_new=body.get("comNew") or None,
+            result=result,
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise MalformedResponse(f"unreadable push: {error}", provider=PROVIDER) from None
+
+
+def _decode_json(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise MalformedResponse(
+            "answer is not JSON", provider=PROVIDER, status=response.status_code, body=response.text
+        ) from None
+
+
+class Kuaidi100Client:
+    """Query and subscribe waybills with one Kuaidi100 account."""
+
+    def __init__(self, *, base_url: str, customer: str, key: str, core: HttpCore) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.customer = customer
+        self._key = key
+        self.core = core
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Kuaidi100Client:
+        """Build the client the settings describe."""
+        core = HttpCore(
+            PROVIDER, retry=settings.retry, per_second=settings.kuaidi100_queries_per_second
+        )
+        return cls(
+            base_url=settings.kuaidi100_url,
+            customer=settings.kuaidi100_customer,
+            key=settings.kuaidi100_key.get_secret_value(),
+            core=core,
+        )
+
+    def query(
+        self,
+        courier: str,
+        waybill: str,
+        *,
+        phone: str | None = None,
+        origin: str | None = None,
+        destination: str | None = None,
+    ) -> TrackingResult:
+        """Ask the courier for the waybill's full tracking history."""
+        param = json.dumps(
+            {
+                "com": courier,
+                "num": waybill,
+                "phone": phone or "",
+                "from": origin or "",
+                "to": destination or "",
+                "resultv2": "4",  # area names and the detailed status codes (303 proxy-signed...)
+                "show": "0",
+                "order": "desc",
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+
+        def form() -> dict[str, str]:
+            sign = sign_query(param, self._key, self.customer)
+            return {"customer": self.customer, "param": param, "sign": sign}
+
+        return self.core.call(
+            f"{self.base_url}/poll/query.do",
+            form=form,
+            decode=lambda r: parse_query_response(_decode_json(r), courier, waybill),
+            idempotent=True,
+            what=f"kuaidi100 query {courier} {waybill}",
+        )
+
+    def subscribe(
+        self,
+        courier: str,
+        waybill: str,
+        *,
+        callback_url: str,
+        salt: str,
+        phone: str | None = None,
+        destination: str | None = None,
+    ) -> bool:
+        """Subscribe pushes for a waybill; False when it was already subscribed (code 501)."""
+        param = json.dumps(
+            {
+                "company": courier,
+                "number": waybill,
+                "to": destination or "",
+                "key": self._key,
+                "parameters": {
+                    "callbackurl": callback_url,
+                    "salt": salt,
+                    "resultv2": "4",
+                    "autoCom": "0",
+                    "phone": phone or "",
+                },
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+
+        def decode(response: requests.Response) -> bool:
+            body = _decode_json(response)
+            code = str(body.get("returnCode", "")) if isinstance(body, dict) else ""
+            if code == "200":
+                return True
+            if code == "501":
+                return False
+            message = str(body.get("message", "")) if isinstance(body, dict) else ""
+            if code in ("600", "601"):
+                raise AuthenticationError(message, provider=PROVIDER, code=code)
+            if code == "500":
+                raise ProviderUnavailable(message, provider=PROVIDER, code=code)
+            raise RequestRejected(f"subscription refused: {message}", provider=PROVIDER, code=code)
+
+        return self.core.call(
+            f"{self.base_url}/poll",
+            form=lambda: {"schema": "json", "param": param},
+            decode=decode,
+            idempotent=True,  # a repeated subscription is answered 501 and changes nothing
+            what=f"kuaidi100 subscribe {courier} {waybill}",
+        )

@@ -1,0 +1,167 @@
+"""One settings object for the whole project (environment prefix AFTERCARE_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The embedded default is the local sandbox; real deployments set every URL and credential.
+SANDBOX_BASE = "http://127.0.0.1:8765"
+SANDBOX_SECRETS = {
+    "sandbox-kuaidi100-key",
+    "sandbox-top-secret",
+    "sandbox-sms-secret",
+    "sandbox-kuaidi100-salt",
+}
+
+
+class RetrySettings(BaseModel):
+    """How hard the HTTP core retries transient provider failures."""
+
+    max_attempts: int = Field(5, ge=1, le=20)
+    backoff_base_seconds: float = Field(0.5, ge=0)
+    backoff_cap_seconds: float = Field(30.0, ge=0)
+    retry_after_cap_seconds: float = Field(60.0, ge=0)
+    connect_timeout_seconds: float = Field(3.05, gt=0)
+    read_timeout_seconds: float = Field(10.0, gt=0)
+
+
+class LogisticsSettings(BaseModel):
+    """Thresholds of the logistics-check pipeline (DOMAIN.md §1-§3)."""
+
+    no_tracking_hours: int = Field(24, ge=1)
+    stalled_minor_hours: int = Field(48, ge=1)
+    stalled_serious_hours: int = Field(120, ge=1)
+    expired_days: int = Field(30, ge=1)
+    # Kuaidi100 locks a waybill queried more than once per 30 min.
+    query_min_interval_minutes: int = Field(30, ge=30)
+    # A failed check is retried after this back-off, never sooner than the query interval.
+    error_recheck_minutes: int = Field(60, ge=30)
+    # How long a run owns the shipments it claimed before another run may take them.
+    claim_lease_minutes: int = Field(15, ge=1)
+    default_max_transit_days: int = Field(5, ge=1)
+    max_transit_days_by_province: dict[str, int] = Field(
+        default_factory=lambda: {
+            "新疆维吾尔自治区": 8,
+            "西藏自治区": 8,
+            "青海省": 7,
+            "宁夏回族自治区": 6,
+            "甘肃省": 6,
+            "内蒙古自治区": 6,
+            "海南省": 6,
+            "黑龙江省": 6,
+            "吉林省": 5,
+            "云南省": 5,
+            "贵州省": 5,
+        }
+    )
+    # Shipped orders are synced this far back on a shop's first run.
+    initial_sync_days: int = Field(45, ge=1)
+    chunk_size: int = Field(200, ge=1, le=5000)
+    max_concurrent_chunks: int = Field(4, ge=1, le=64)
+    max_shipments_per_run: int = Field(100_000, ge=1)
+
+
+class SyncSettings(BaseModel):
+    """Incremental order sync from the shop API (taobao.trades.sold.increment.get)."""
+
+    window_minutes: int = Field(1440, ge=1, le=1440)
+    page_size: int = Field(50, ge=40, le=100)
+    # Modification windows overlap by this much so late-indexed trades are not missed.
+    overlap_minutes: int = Field(5, ge=0, le=60)
+    # The newest minutes are left for the next run: the platform indexes changes with a lag.
+    lag_minutes: int = Field(1, ge=0, le=30)
+
+
+class DispatchSettings(BaseModel):
+    """Sending the outbox."""
+
+    batch_size: int = Field(200, ge=1, le=5000)
+    max_concurrent_batches: int = Field(2, ge=1, le=32)
+    max_attempts: int = Field(6, ge=1)
+    retry_backoff_minutes: int = Field(5, ge=0)
+    # A claimed message whose sender vanished is reconciled with the provider after this.
+    lease_minutes: int = Field(10, ge=1)
+    max_messages_per_run: int = Field(100_000, ge=1)
+
+
+class Settings(BaseSettings):
+    """Everything configurable: database, providers, thresholds, time zone."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AFTERCARE_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    environment: Literal["sandbox", "production"] = "sandbox"
+    database_url: str = "sqlite:///./var/aftercare.db"
+    timezone: str = "Asia/Shanghai"
+
+    kuaidi100_url: str = f"{SANDBOX_BASE}/kuaidi100"
+    kuaidi100_customer: str = "SANDBOXCUSTOMER0001"
+    kuaidi100_key: SecretStr = SecretStr("sandbox-kuaidi100-key")
+    kuaidi100_callback_url: str = "http://127.0.0.1:8766/kuaidi100/push"
+    kuaidi100_salt: SecretStr = SecretStr("sandbox-kuaidi100-salt")
+    # Real accounts default to one query per second; the sandbox allows more.
+    kuaidi100_queries_per_second: float = Field(1.0, gt=0)
+
+    taobao_url: str = f"{SANDBOX_BASE}/taobao/router/rest"
+    taobao_app_key: str = "12345678"
+    taobao_app_secret: SecretStr = SecretStr("sandbox-top-secret")
+    taobao_sign_method: Literal["md5", "hmac"] = "md5"
+    # Seller session keys by shop code; each authorises the app for one shop.
+    taobao_sessions: dict[str, SecretStr] = Field(
+        default_factory=lambda: {
+            "sishi": SecretStr("sandbox-session-sishi"),
+            "xiaoya": SecretStr("sandbox-session-xiaoya"),
+            "mumu": SecretStr("sandbox-session-mumu"),
+        }
+    )
+
+    sms_url: str = f"{SANDBOX_BASE}/sms/"
+    sms_access_key_id: str = "SANDBOXSMSACCESSKEY"
+    sms_access_key_secret: SecretStr = SecretStr("sandbox-sms-secret")
+    sms_region: str = "cn-hangzhou"
+
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+    logistics: LogisticsSettings = Field(default_factory=LogisticsSettings)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
+    dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
+
+    @model_validator(mode="after")
+    def _refuse_sandbox_secrets_in_production(self) -> Settings:
+        if self.environment == "production":
+            secrets = [
+                self.kuaidi100_key,
+                self.kuaidi100_salt,
+                self.taobao_app_secret,
+                self.sms_access_key_secret,
+                *self.taobao_sessions.values(),
+            ]
+            if any(s.get_secret_value() in SANDBOX_SECRETS for s in secrets):
+                raise ValueError("production settings still carry the sandbox credentials")
+            if any(
+                url.startswith(SANDBOX_BASE)
+                for url in (self.kuaidi100_url, self.taobao_url, self.sms_url)
+            ):
+                raise ValueError("production settings still point at the local sandbox")
+        return self
+
+    def secret_values(self) -> list[str]:
+        """Return every secret, so log redaction can hide them."""
+        secrets = [
+            self.kuaidi100_key,
+            self.kuaidi100_salt,
+            self.taobao_app_secret,
+            self.sms_access_key_secret,
+            *self.taobao_sessions.values(),
+        ]
+        return [s.get_secret_value() for s in secrets if s.get_secret_value()]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,172 @@
+"""After-sales cases: reading what is on file and writing changes with their history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from aftercare.rules.anomalies import AnomalyKind, Severity, ShipmentFacts
+from aftercare.rules.cases import CaseChange, ExistingCase
+from aftercare.rules.playbook import play_for
+from aftercare.rules.tracking import ShipmentStatus
+from models import AfterSalesCase, CaseEvent, Order, Shipment, Shop
+from models.db import insert_ignore
+
+
+@dataclass(frozen=True, slots=True)
+class ParcelForReview:
+    """A parcel with its order, shop and cases on file: everything the case rules need."""
+
+    shipment_id: int
+    order_id: int
+    customer_id: int
+    shop_id: int
+    shop_code: str
+    shop_name: str
+    sms_sign_name: str
+    sms_enabled: bool
+    courier_name: str
+    waybill: str
+    phone: str | None
+    phone_masked: bool
+    facts: ShipmentFacts
+    cases: dict[AnomalyKind, ExistingCase]
+
+    @property
+    def business_key(self) -> str:
+        """Identify the parcel across databases: shop, courier and waybill."""
+        return f"{self.shop_code}:{self.courier_name}:{self.waybill}"
+
+    def case_key(self, kind: AnomalyKind) -> str:
+        """Return the unique key of this parcel's case of one kind."""
+        return f"logistics:{self.business_key}:{kind}"
+
+
+def load_parcels(*, session: Session, ids: list[int]) -> list[ParcelForReview]:
+    """Load the parcels to review with their cases, in two queries."""
+    rows = session.exec(
+        select(Shipment, Order, Shop)
+        .join(Order, col(Order.id) == Shipment.order_id)
+        .join(Shop, col(Shop.id) == Shipment.shop_id)
+        .where(col(Shipment.id).in_(ids))
+        .order_by(col(Shipment.id))
+    ).all()
+    cases: dict[int, dict[AnomalyKind, ExistingCase]] = {}
+    for case in session.exec(
+        select(AfterSalesCase).where(col(AfterSalesCase.shipment_id).in_(ids))
+    ):
+        kind = AnomalyKind(case.kind)
+        existing = ExistingCase(kind, Severity(case.severity), case.state == "open")
+        cases.setdefault(case.shipment_id or 0, {})[kind] = existing
+    parcels = []
+    for shipment, order, shop in rows:
+        facts = ShipmentFacts(
+            shipped_at=shipment.shipped_at,
+            status=ShipmentStatus(shipment.status),
+            courier_state=shipment.courier_state,
+            event_count=shipment.event_count,
+            last_event_at=shipment.last_event_at,
+            province=shipment.province,
+            signed_by_proxy=shipment.signed_by_proxy,
+            courier_known=shipment.courier is not None,
+        )
+        parcels.append(
+            ParcelForReview(
+                shipment_id=shipment.id,  # type: ignore[arg-type]
+                order_id=order.id,  # type: ignore[arg-type]
+                customer_id=order.customer_id,
+                shop_id=shop.id,  # type: ignore[arg-type]
+                shop_code=shop.code,
+                shop_name=shop.name,
+                sms_sign_name=shop.sms_sign_name,
+                sms_enabled=shop.sms_enabled,
+                courier_name=shipment.courier_name,
+                waybill=shipment.waybill,
+                phone=order.receiver_phone,
+                phone_masked=order.phone_masked,
+                facts=facts,
+                cases=cases.get(shipment.id, {}),  # type: ignore[arg-type]
+            )
+        )
+    return parcels
+
+
+def apply_changes(
+    *, session: Session, parcel: ParcelForReview, changes: list[CaseChange], now: datetime
+) -> dict[AnomalyKind, int]:
+    """Write case changes and their history; return the case id of every kind touched."""
+    if not changes:
+        return {}
+    opened = [
+        {
+            "case_key": parcel.case_key(c.kind),
+            "shop_id": parcel.shop_id,
+            "order_id": parcel.order_id,
+            "shipment_id": parcel.shipment_id,
+            "kind": c.kind.value,
+            "severity": c.severity.value,
+            "state": "open",
+            "next_action": play_for(c.kind, c.severity).next_action,
+            "next_action_at": now + play_for(c.kind, c.severity).due_in,
+            "summary": f"{c.note}。{play_for(c.kind, c.severity).instruction}",
+            "opened_at": now,
+            "updated_at": now,
+        }
+        for c in changes
+        if c.action == "opened"
+    ]
+    insert_ignore(session, AfterSalesCase, opened, keys=["case_key"])
+    ids = {
+        key: case_id
+        for key, case_id in session.exec(
+            select(AfterSalesCase.case_key, AfterSalesCase.id).where(
+                col(AfterSalesCase.case_key).in_([parcel.case_key(c.kind) for c in changes])
+            )
+        ).all()
+        if case_id is not None
+    }
+    history = []
+    for change in changes:
+        case_id = ids[parcel.case_key(change.kind)]
+        if change.action in ("escalated", "reopened"):
+            play = play_for(change.kind, change.severity)
+            session.execute(
+                update(AfterSalesCase)
+                .where(col(AfterSalesCase.id) == case_id)
+                .values(
+                    state="open",
+                    severity=change.severity.value,
+                    next_action=play.next_action,
+                    next_action_at=now + play.due_in,
+                    summary=f"{change.note}。{play.instruction}",
+                    updated_at=now,
+                    closed_at=None,
+                    close_reason=None,
+                )
+            )
+        elif change.action == "closed":
+            session.execute(
+                update(AfterSalesCase)
+                .where(col(AfterSalesCase.id) == case_id)
+                .values(
+                    state="closed",
+                    closed_at=now,
+                    close_reason=change.note,
+                    next_action=None,
+                    next_action_at=None,
+                    updated_at=now,
+                )
+            )
+        history.append(
+            {"case_id": case_id, "at": now, "action": change.action, "note": change.note}
+        )
+    session.execute(CaseEvent.__table__.insert(), history)  # type: ignore[attr-defined]
+    return {c.kind: ids[parcel.case_key(c.kind)] for c in changes}
+
+
+def add_history(*, session: Session, case_id: int, action: str, note: str, now: datetime) -> None:
+    """Append one entry to a case's history."""
+    session.add(CaseEvent(case_id=case_id, at=now, action=action, note=note))

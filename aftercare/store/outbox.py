@@ -1,0 +1,213 @@
+"""The outbox: queueing customer messages once, claiming them to send, recording the result."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, update
+from sqlmodel import Session, col, select
+
+from aftercare.templates import render
+from models import OutboxMessage, OutboxStatus, Shop
+from models.db import claim, insert_ignore
+
+RETRYABLE = (OutboxStatus.PENDING, OutboxStatus.FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Who a message is for and whether it may be sent at all."""
+
+    shop_id: int
+    customer_id: int | None
+    order_id: int | None
+    phone: str | None
+    blocked_because: str | None = None
+
+
+def message_row(
+    *,
+    key: str,
+    template: str,
+    params: dict[str, object],
+    recipient: Recipient,
+    now: datetime,
+    case_id: int | None = None,
+    suppressed_because: str | None = None,
+) -> dict[str, Any]:
+    """Build an outbox row; a reason not to send makes it a recorded, suppressed message."""
+    approved, clean, text = render(template, params)
+    # A recipient who cannot be reached is the more fundamental reason; it is shown first.
+    reason = recipient.blocked_because or suppressed_because
+    return {
+        "idempotency_key": key,
+        "shop_id": recipient.shop_id,
+        "customer_id": recipient.customer_id,
+        "order_id": recipient.order_id,
+        "case_id": case_id,
+        "purpose": template,
+        "channel": "sms",
+        "phone": recipient.phone,
+        "template_code": approved.code,
+        "params": json.dumps(clean, ensure_ascii=False, sort_keys=True),
+        "text": text,
+        "status": OutboxStatus.SUPPRESSED if reason else OutboxStatus.PENDING,
+        "reason": reason,
+        "retryable": reason is None,
+        "created_at": now,
+        "next_attempt_at": None if reason else now,
+    }
+
+
+def enqueue(*, session: Session, rows: list[dict[str, Any]]) -> int:
+    """Queue messages; a key already queued is left as it is. Returns how many were new."""
+    return insert_ignore(session, OutboxMessage, rows, keys=["idempotency_key"])
+
+
+def claim_batch(
+    *, session: Session, now: datetime, owner: str, lease: timedelta, limit: int
+) -> list[OutboxMessage]:
+    """Take up to `limit` messages that are due, marking them as being sent by `owner`."""
+    ids = claim(
+        session,
+        OutboxMessage,
+        due=and_(
+            col(OutboxMessage.status).in_(RETRYABLE), col(OutboxMessage.next_attempt_at) <= now
+        ),
+        order_by=col(OutboxMessage.next_attempt_at),
+        limit=limit,
+        values={
+            "status": OutboxStatus.SENDING,
+            "claimed_by": owner,
+            "claimed_until": now + lease,
+            "attempts": OutboxMessage.attempts + 1,
+            "last_attempt_at": now,
+        },
+    )
+    if not ids:
+        return []
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(ids))
+            .order_by(col(OutboxMessage.id))
+        )
+    )
+
+
+def in_doubt(
+    *, session: Session, now: datetime, owner: str, lease: timedelta, limit: int
+) -> list[OutboxMessage]:
+    """Take messages whose sender vanished or lost the answer, to ask the provider about them."""
+    ids = claim(
+        session,
+        OutboxMessage,
+        due=and_(
+            col(OutboxMessage.status) == OutboxStatus.SENDING,
+            col(OutboxMessage.claimed_until) < now,
+        ),
+        order_by=col(OutboxMessage.claimed_until),
+        limit=limit,
+        values={"claimed_by": owner, "claimed_until": now + lease},
+    )
+    if not ids:
+        return []
+    return list(session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(ids))))
+
+
+def _finish(session: Session, message_id: int, owner: str, **values: Any) -> bool:
+    # Only the claim holder may settle a message: a late answer of a dead lease changes nothing.
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == message_id,
+            col(OutboxMessage.claimed_by) == owner,
+            col(OutboxMessage.status) == OutboxStatus.SENDING,
+        )
+        .values(claimed_by=None, claimed_until=None, **values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_sent(
+    *, session: Session, message_id: int, owner: str, provider_id: str | None, now: datetime
+) -> bool:
+    """Record a message as sent with the provider's id."""
+    return _finish(
+        session,
+        message_id,
+        owner,
+        status=OutboxStatus.SENT,
+        provider_message_id=provider_id,
+        sent_at=now,
+        next_attempt_at=None,
+        last_error=None,
+    )
+
+
+def mark_failed(
+    *,
+    session: Session,
+    message_id: int,
+    owner: str,
+    error: str,
+    retry_at: datetime | None,
+) -> bool:
+    """Record a failure; with retry_at the next run tries again from then, else it stays failed."""
+    return _finish(
+        session,
+        message_id,
+        owner,
+        status=OutboxStatus.FAILED,
+        last_error=error[:500],
+        reason=error[:500],
+        retryable=retry_at is not None,
+        next_attempt_at=retry_at,
+    )
+
+
+def mark_unknown(
+    *, session: Session, message_id: int, owner: str, error: str, check_at: datetime
+) -> None:
+    """Keep a message whose outcome is unknown as sending, to be checked with the provider."""
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.claimed_by) == owner)
+        .values(claimed_until=check_at, last_error=f"outcome unknown: {error}"[:500])
+    )
+
+
+def release(*, session: Session, message_id: int, owner: str, now: datetime) -> bool:
+    """Put a claimed message back in the queue untouched (it was never offered to the provider)."""
+    return _finish(
+        session,
+        message_id,
+        owner,
+        status=OutboxStatus.PENDING,
+        attempts=OutboxMessage.attempts - 1,
+        next_attempt_at=now,
+    )
+
+
+def requeue(*, session: Session, message_id: int, owner: str, now: datetime) -> bool:
+    """Queue a message again after the provider confirmed it never sent it."""
+    return _finish(session, message_id, owner, status=OutboxStatus.PENDING, next_attempt_at=now)
+
+
+def sign_names(*, session: Session, shop_ids: set[int]) -> dict[int, str]:
+    """Return the SMS signature of each shop."""
+    if not shop_ids:
+        return {}
+    rows = session.exec(select(Shop.id, Shop.sms_sign_name).where(col(Shop.id).in_(shop_ids)))
+    return {shop_id: name for shop_id, name in rows.all() if shop_id is not None}
+
+
+def counts_by_status(*, session: Session, since: datetime | None = None) -> dict[str, int]:
+    """Count messages by status (created since a time, if given)."""
+    query = select(OutboxMessage.status, func.count()).group_by(col(OutboxMessage.status))
+    if since is not None:
+        query = query.where(col(OutboxMessage.created_at) >= since)
+    return {status: count for status, count in session.exec(query).all()}

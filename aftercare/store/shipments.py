@@ -1,0 +1,201 @@
+"""Claiming due parcels and recording what the courier said about them."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from aftercare.clients.kuaidi100 import PHONE_REQUIRED, TrackingResult
+from aftercare.rules.schedule import next_check_after_error, next_check_at
+from aftercare.rules.tracking import (
+    ShipmentStatus,
+    UnknownCourierState,
+    is_expired,
+    normalise_status,
+    signed_by_proxy,
+)
+from aftercare.settings import LogisticsSettings
+from models import Order, Shipment, Shop, TrackingEvent
+from models.db import claim, insert_ignore
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentToCheck:
+    """What a courier query needs; the phone is only filled in where the courier demands one."""
+
+    id: int
+    courier: str | None
+    courier_name: str
+    waybill: str
+    phone: str | None
+    destination: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOutcome:
+    """The courier's answer for one parcel, or why there is none."""
+
+    shipment_id: int
+    result: TrackingResult | None = None
+    error: str | None = None
+    queried: bool = True  # False when no request reached the courier (unknown courier)
+    retry_after: timedelta | None = None
+
+
+def claim_due_shipments(
+    *, session: Session, now: datetime, owner: str, lease: timedelta, limit: int
+) -> list[int]:
+    """Take the parcels due for a check; a run that dies leaves them due again after the lease."""
+    return claim(
+        session,
+        Shipment,
+        due=col(Shipment.next_check_at) <= now,
+        order_by=col(Shipment.next_check_at),
+        limit=limit,
+        values={"next_check_at": now + lease, "claimed_by": owner},
+    )
+
+
+def load_for_check(*, session: Session, ids: list[int]) -> list[ShipmentToCheck]:
+    """Load what the courier queries need, in one query."""
+    rows = session.exec(
+        select(Shipment, Order.receiver_phone, Order.phone_masked, Shop.sender_phone)
+        .join(Order, col(Order.id) == Shipment.order_id)
+        .join(Shop, col(Shop.id) == Shipment.shop_id)
+        .where(col(Shipment.id).in_(ids))
+        .order_by(col(Shipment.id))
+    ).all()
+    checks = []
+    for shipment, receiver_phone, masked, sender_phone in rows:
+        phone = None
+        if shipment.courier in PHONE_REQUIRED:
+            # Kuaidi100 accepts the receiver's or the sender's number for these couriers.
+            phone = sender_phone if masked or not receiver_phone else receiver_phone
+        destination = "".join(p for p in (shipment.province, shipment.city) if p) or None
+        checks.append(
+            ShipmentToCheck(
+                shipment.id,  # type: ignore[arg-type]
+                shipment.courier,
+                shipment.courier_name,
+                shipment.waybill,
+                phone,
+                destination,
+            )
+        )
+    return checks
+
+
+def fingerprint(occurred_at: datetime, context: str) -> str:
+    """Identify a scan by its time and text, so the same history can be read twice harmlessly."""
+    return hashlib.sha1(f"{occurred_at.isoformat()}|{context}".encode()).hexdigest()
+
+
+def record_checks(
+    *,
+    session: Session,
+    outcomes: list[CheckOutcome],
+    now: datetime,
+    thresholds: LogisticsSettings,
+) -> dict[str, int]:
+    """Store scans and the new status of each parcel; failed checks are due again later."""
+    known = {
+        row[0]: row
+        for row in session.exec(
+            select(Shipment.id, Shipment.shipped_at, Shipment.check_error_count).where(
+                col(Shipment.id).in_([o.shipment_id for o in outcomes])
+            )
+        ).all()
+    }
+    events: dict[tuple[int, str], dict[str, Any]] = {}
+    updates: list[dict[str, Any]] = []
+    counts = {"checked": 0, "failed": 0}
+    for outcome in outcomes:
+        change: dict[str, Any] = {"id": outcome.shipment_id, "claimed_by": None, "updated_at": now}
+        if outcome.queried:
+            change["last_checked_at"] = now
+        try:
+            if outcome.result is None:
+                raise _CheckFailed(outcome.error or "no answer")
+            shipped_at = known[outcome.shipment_id][1]
+            change.update(_status_change(outcome.result, shipped_at, now, thresholds))
+        except (_CheckFailed, UnknownCourierState) as failure:
+            counts["failed"] += 1
+            change.update(_failure_change(outcome, str(failure), now, thresholds))
+            change["check_error_count"] = known[outcome.shipment_id][2] + 1
+            updates.append(change)
+            continue
+        counts["checked"] += 1
+        updates.append(change)
+        for event in outcome.result.events:
+            key = (outcome.shipment_id, fingerprint(event.occurred_at, event.context))
+            events[key] = {
+                "shipment_id": outcome.shipment_id,
+                "occurred_at": event.occurred_at,
+                "context": event.context,
+                "status_text": event.status_text[:20],
+                "status_code": (event.status_code or None) and event.status_code[:10],
+                "area_name": (event.area_name or None) and event.area_name[:60],
+                "fingerprint": key[1],
+            }
+    insert_ignore(
+        session, TrackingEvent, list(events.values()), keys=["shipment_id", "fingerprint"]
+    )
+    _update_by_id(session, updates)
+    return counts
+
+
+class _CheckFailed(Exception):
+    pass
+
+
+def _status_change(
+    result: TrackingResult, shipped_at: datetime, now: datetime, thresholds: LogisticsSettings
+) -> dict[str, Any]:
+    latest = result.events[-1] if result.events else None
+    status = normalise_status(
+        result.state, latest.status_code if latest else None, len(result.events)
+    )
+    last_event_at = latest.occurred_at if latest else None
+    if is_expired(status, shipped_at, last_event_at, now, thresholds.expired_days):
+        status = ShipmentStatus.EXPIRED
+    delivered = status is ShipmentStatus.DELIVERED
+    return {
+        "status": status.value,
+        "courier_state": result.state,
+        "event_count": len(result.events),
+        "last_event_at": last_event_at,
+        "delivered_at": last_event_at if delivered else None,
+        "signed_by_proxy": delivered
+        and signed_by_proxy(
+            latest.status_code if latest else None, latest.context if latest else None
+        ),
+        "next_check_at": next_check_at(status, result.state, now, thresholds),
+        "check_error": None,
+        "check_error_count": 0,
+    }
+
+
+def _failure_change(
+    outcome: CheckOutcome, reason: str, now: datetime, thresholds: LogisticsSettings
+) -> dict[str, Any]:
+    if not outcome.queried:  # nothing to ask the courier until someone fixes the data
+        due = None
+    elif outcome.retry_after is not None:
+        due = now + outcome.retry_after
+    else:
+        due = next_check_after_error(now, thresholds)
+    return {"check_error": reason[:500], "next_check_at": due}
+
+
+def _update_by_id(session: Session, changes: list[dict[str, Any]]) -> None:
+    # Rows differ in which columns change; group by column set so each group is one executemany.
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for change in changes:
+        groups.setdefault(tuple(sorted(change)), []).append(change)
+    for group in groups.values():
+        session.execute(update(Shipment), group)

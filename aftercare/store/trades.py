@@ -1,0 +1,198 @@
+"""Saving synced trades: customers, orders, items and the shipments they create."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from aftercare.clients.taobao import TradeRecord
+from aftercare.rules.couriers import courier_code
+from models import Customer, Order, OrderItem, Shipment, SyncCursor
+from models.db import insert_ignore, upsert
+
+CLOSED_STATUSES = ("TRADE_CLOSED", "TRADE_CLOSED_BY_TAOBAO")
+
+
+@dataclass(slots=True)
+class SaveReport:
+    """What one batch of trades changed."""
+
+    trades: int = 0
+    new_shipments: int = 0
+
+
+def save_trades(
+    *, session: Session, shop_id: int, trades: tuple[TradeRecord, ...], now: datetime
+) -> SaveReport:
+    """Upsert a page of trades and open a shipment for every new waybill."""
+    report = SaveReport(trades=len(trades))
+    if not trades:
+        return report
+    customer_ids = _save_customers(session, shop_id, trades, now)
+    order_rows = [_order_row(shop_id, customer_ids[t.buyer_nick], t, now) for t in trades]
+    upsert(
+        session,
+        Order,
+        order_rows,
+        keys=["shop_id", "tid"],
+        update=[k for k in order_rows[0] if k not in ("shop_id", "tid")],
+        # A page fetched earlier must not overwrite a newer state of the same trade.
+        only_if=lambda new: Order.modified_at <= new.modified_at,
+    )
+    order_ids = {
+        tid: order_id
+        for tid, order_id in session.exec(
+            select(Order.tid, Order.id).where(
+                Order.shop_id == shop_id, col(Order.tid).in_([t.tid for t in trades])
+            )
+        ).all()
+        if order_id is not None
+    }
+    item_rows = [
+        {
+            "order_id": order_ids[t.tid],
+            "oid": item.oid,
+            "title": item.title[:200],
+            "quantity": item.quantity,
+            "price": item.price,
+            "category_id": item.category_id,
+            "logistics_company": item.logistics_company,
+            "waybill": item.waybill,
+        }
+        for t in trades
+        for item in t.items
+    ]
+    if item_rows:
+        upsert(
+            session,
+            OrderItem,
+            item_rows,
+            keys=["order_id", "oid"],
+            update=["title", "quantity", "price", "logistics_company", "waybill"],
+        )
+    report.new_shipments = _open_shipments(session, shop_id, order_ids, trades, now)
+    closed = [order_ids[t.tid] for t in trades if t.status in CLOSED_STATUSES]
+    if closed:
+        # A closed or refunded trade needs no more parcel checks.
+        session.execute(
+            update(Shipment).where(col(Shipment.order_id).in_(closed)).values(next_check_at=None)
+        )
+    return report
+
+
+def _save_customers(
+    session: Session, shop_id: int, trades: tuple[TradeRecord, ...], now: datetime
+) -> dict[str, int]:
+    latest: dict[str, TradeRecord] = {}
+    for trade in trades:
+        if trade.buyer_nick not in latest or latest[trade.buyer_nick].modified < trade.modified:
+            latest[trade.buyer_nick] = trade
+    rows = [
+        {
+            "shop_id": shop_id,
+            "buyer_nick": nick,
+            "name": t.receiver_name[:60] or None,
+            "phone": None if t.phone_masked else t.receiver_mobile,
+            "phone_masked": t.phone_masked,
+            "first_seen_at": now,
+            "updated_at": now,
+        }
+        for nick, t in latest.items()
+    ]
+    upsert(
+        session,
+        Customer,
+        rows,
+        keys=["shop_id", "buyer_nick"],
+        update=["name", "phone", "phone_masked", "updated_at"],
+    )
+    return {
+        nick: customer_id
+        for nick, customer_id in session.exec(
+            select(Customer.buyer_nick, Customer.id).where(
+                Customer.shop_id == shop_id, col(Customer.buyer_nick).in_(list(latest))
+            )
+        ).all()
+        if customer_id is not None
+    }
+
+
+def _order_row(shop_id: int, customer_id: int, t: TradeRecord, now: datetime) -> dict[str, Any]:
+    return {
+        "shop_id": shop_id,
+        "customer_id": customer_id,
+        "tid": t.tid,
+        "status": t.status,
+        "trade_type": t.trade_type,
+        "created_at": t.created,
+        "modified_at": t.modified,
+        "paid_at": t.pay_time,
+        "consigned_at": t.consign_time,
+        "ended_at": t.end_time,
+        "payment": t.payment,
+        "receiver_name": t.receiver_name[:60] or None,
+        "receiver_phone": None if t.phone_masked else t.receiver_mobile,
+        "phone_masked": t.phone_masked,
+        "province": t.province,
+        "city": t.city,
+        "synced_at": now,
+    }
+
+
+def _open_shipments(
+    session: Session,
+    shop_id: int,
+    order_ids: dict[str, int],
+    trades: tuple[TradeRecord, ...],
+    now: datetime,
+) -> int:
+    rows = {}
+    for trade in trades:
+        if trade.status in CLOSED_STATUSES:
+            continue
+        for item in trade.items:
+            if not item.waybill:
+                continue
+            name = (item.logistics_company or "未知快递").strip()[:60]
+            rows[(name, item.waybill)] = {
+                "shop_id": shop_id,
+                "order_id": order_ids[trade.tid],
+                "courier_name": name,
+                "courier": courier_code(name),
+                "waybill": item.waybill[:64],
+                "shipped_at": trade.consign_time or now,
+                "province": trade.province,
+                "city": trade.city,
+                "status": "pending",
+                "next_check_at": now,  # due at once: the first check sees whether it moves
+                "created_at": now,
+                "updated_at": now,
+            }
+    return insert_ignore(session, Shipment, list(rows.values()), keys=["courier_name", "waybill"])
+
+
+def get_cursor(*, session: Session, shop_id: int, stream: str) -> datetime | None:
+    """Return the end of the last fully synced window."""
+    return session.exec(
+        select(SyncCursor.synced_until).where(
+            SyncCursor.shop_id == shop_id, SyncCursor.stream == stream
+        )
+    ).first()
+
+
+def advance_cursor(
+    *, session: Session, shop_id: int, stream: str, synced_until: datetime, now: datetime
+) -> None:
+    """Move the cursor forward (never back, even when runs overlap)."""
+    upsert(
+        session,
+        SyncCursor,
+        [{"shop_id": shop_id, "stream": stream, "synced_until": synced_until, "updated_at": now}],
+        keys=["shop_id", "stream"],
+        update=["synced_until", "updated_at"],
+        only_if=lambda new: SyncCursor.synced_until < new.synced_until,
+    )

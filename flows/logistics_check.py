@@ -1,0 +1,72 @@
+"""Flow `logistics-check`: sync shipped orders, check due parcels, open cases, queue notices."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_table_artifact
+from prefect.futures import PrefectFuture
+
+from aftercare.settings import get_settings
+from aftercare.store.outbox import counts_by_status
+from flows.common import add_counts, chunked, run_bounded, start_run
+from models.db import session_scope
+from tasks.shipments import claim_shipments, review_shipments, track_shipments
+from tasks.shops import list_shops
+from tasks.trades import sync_trades
+
+
+class ChunksFailed(RuntimeError):
+    """Some chunks of the run failed; the others were completed and recorded."""
+
+
+@flow(name="logistics-check")
+def logistics_check(
+    as_of: datetime | None = None,
+    shops: list[str] | None = None,
+    max_shipments: int | None = None,
+) -> dict[str, int]:
+    """Check every parcel that is due and follow up what is wrong with it."""
+    now = start_run(as_of)
+    settings = get_settings().logistics
+    logger = get_run_logger()
+
+    shop_list = list_shops(shops)
+    syncs = [sync_trades.submit(shop, now) for shop in shop_list]
+    sync_totals = add_counts(future.result() for future in syncs)
+
+    owner = f"logistics-{uuid.uuid4().hex[:12]}"
+    ids = claim_shipments(now, owner, max_shipments or settings.max_shipments_per_run)
+    chunks = list(chunked(ids, settings.chunk_size))
+    logger.info("%d parcels due, in %d chunks", len(ids), len(chunks))
+
+    def submit(chunk: list[int], number: int) -> PrefectFuture[dict[str, int]]:
+        label = f"chunk-{number}-of-{len(chunks)}"
+        tracked = track_shipments.submit(chunk, now, label)
+        # Prefect resolves the future to its result and starts the review when tracking is done.
+        return review_shipments.submit(tracked, now, label)  # type: ignore[call-overload]
+
+    reviews, failures = run_bounded(submit, chunks, settings.max_concurrent_chunks)
+    totals = add_counts(reviews)
+    with session_scope(get_settings().database_url) as session:
+        messages = counts_by_status(session=session, since=now)
+    summary = {
+        "shops": len(shop_list),
+        "trades_synced": sync_totals["trades"],
+        "new_shipments": sync_totals["new_shipments"],
+        "trades_rejected": sync_totals["rejected"],
+        "shipments_due": len(ids),
+        "chunks_failed": len(failures),
+        **{k: v for k, v in sorted(totals.items())},
+        **{f"messages:{k}": v for k, v in sorted(messages.items())},
+    }
+    create_table_artifact(
+        key="logistics-check-summary",
+        table=[{"figure": k, "value": v} for k, v in summary.items()],
+        description=f"logistics-check as of {now:%Y-%m-%d %H:%M} UTC",
+    )
+    if failures:
+        raise ChunksFailed(f"{len(failures)} of {len(chunks)} chunks failed: {failures[0]}")
+    return summary

@@ -1,0 +1,135 @@
+"""Engines, sessions, and the dialect-aware bulk writes every task uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import ColumnElement, Engine, create_engine, event, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, SQLModel
+
+
+@cache
+def get_engine(url: str) -> Engine:
+    """Return the process-wide engine for a database URL."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy issue BEGIN itself (below), so writers take the lock up front.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection: Any) -> None:
+        # A deferred transaction that reads then writes can fail at once with "database is
+        # locked" when another writer got in between; IMMEDIATE waits for the lock instead.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+@contextmanager
+def session_scope(url: str) -> Iterator[Session]:
+    """Open a session that commits on success and rolls back on error."""
+    with Session(get_engine(url), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def _insert(session: Session, model: type[SQLModel]) -> Any:
+    dialect = session.get_bind().dialect.name
+    table = model.__table__  # type: ignore[attr-defined]
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"bulk upsert is not supported on {dialect}")
+
+
+def insert_ignore(
+    session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]], keys: Sequence[str]
+) -> int:
+    """Insert rows, skipping those whose unique keys exist already; return how many were new."""
+    inserted = 0
+    for chunk in _chunks(rows):
+        statement = (
+            _insert(session, model).values(chunk).on_conflict_do_nothing(index_elements=list(keys))
+        )
+        inserted += int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
+    return inserted
+
+
+def upsert(
+    session: Session,
+    model: type[SQLModel],
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    update: Sequence[str],
+    only_if: Any = None,
+) -> None:
+    """Insert rows or update the given columns of existing ones (where only_if(excluded) holds)."""
+    for chunk in _chunks(rows):
+        insert = _insert(session, model).values(chunk)
+        statement = insert.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={c: insert.excluded[c] for c in update},
+            where=only_if(insert.excluded) if only_if is not None else None,
+        )
+        session.execute(statement)
+
+
+def claim(
+    session: Session,
+    model: type[SQLModel],
+    *,
+    due: ColumnElement[bool],
+    order_by: Any,
+    limit: int,
+    values: dict[str, Any],
+) -> list[int]:
+    """Atomically take up to `limit` due rows for this worker and return their ids.
+
+    PostgreSQL skips rows another worker has locked; SQLite serialises writers (BEGIN
+    IMMEDIATE), and the repeated `due` condition makes a row that was taken meanwhile drop out.
+    """
+    table = model.__table__  # type: ignore[attr-defined]
+    candidates = select(table.c.id).where(due).order_by(order_by).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    statement = (
+        update(table)
+        .where(table.c.id.in_(candidates.scalar_subquery()), due)
+        .values(**values)
+        .returning(table.c.id)
+    )
+    return [row[0] for row in session.execute(statement)]
+
+
+def _chunks(rows: Sequence[dict[str, Any]], size: int = 500) -> Iterator[list[dict[str, Any]]]:
+    # SQLite caps the bound parameters of one statement; 500 rows of ~25 columns stay below.
+    for start in range(0, len(rows), size):
+        yield list(rows[start : start + size])
+
+
+def create_all(url: str) -> None:
+    """Create the tables directly; only for throw-away databases (migrations are the real path)."""
+    SQLModel.metadata.create_all(get_engine(url))

@@ -1,0 +1,54 @@
+"""The outbox: one row per message we intend to send a customer, keyed for exactly-once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, Text
+from sqlmodel import Field, SQLModel
+
+from models.types import UTCDateTime
+
+
+class OutboxStatus(StrEnum):
+    """Where a message stands."""
+
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a dispatcher; reconciled with the provider if it vanishes
+    SENT = "sent"
+    FAILED = "failed"
+    SUPPRESSED = "suppressed"  # decided not to send; the reason says why
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A customer message; the idempotency key is derived from the business event it is for."""
+
+    __tablename__ = "outbox"
+
+    __table_args__ = (Index("ix_outbox_dispatch", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    shop_id: int = Field(foreign_key="shops.id", index=True)
+    customer_id: int | None = Field(default=None, foreign_key="customers.id", index=True)
+    order_id: int | None = Field(default=None, foreign_key="orders.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="cases.id")
+    purpose: str = Field(max_length=60)  # the template name: logistics_stalled_minor
+    channel: str = Field(default="sms", max_length=20)
+    phone: str | None = Field(default=None, max_length=20)
+    template_code: str = Field(max_length=40)
+    params: str = Field(default="{}", sa_type=Text)  # JSON of the template's variables
+    text: str = Field(default="", sa_type=Text)  # what the customer reads
+    status: str = Field(default=OutboxStatus.PENDING, max_length=20)
+    reason: str | None = Field(default=None, max_length=500)
+    provider_message_id: str | None = Field(default=None, max_length=100)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    retryable: bool = True
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_by: str | None = Field(default=None, max_length=40)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,175 @@
+"""Sending the outbox through the SMS provider, exactly once per idempotency key."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from datetime import datetime, timedelta
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from aftercare import clients
+from aftercare.clients.errors import (
+    AuthenticationError,
+    MalformedResponse,
+    PermanentError,
+    TransientError,
+)
+from aftercare.clock import CHINA
+from aftercare.privacy import mask_phone
+from aftercare.settings import Settings, get_settings
+from aftercare.store import outbox
+from models import OutboxMessage
+from models.db import session_scope
+
+
+@task(name="reconcile-unknown-sends", cache_policy=NO_CACHE)
+def reconcile_unknown_sends(as_of: datetime) -> dict[str, int]:
+    """Ask the provider about messages whose send outcome is unknown; settle or requeue them."""
+    settings = get_settings()
+    logger = get_run_logger()
+    sms = clients.sms(settings)
+    owner = f"reconcile-{uuid.uuid4().hex[:12]}"
+    lease = timedelta(minutes=settings.dispatch.lease_minutes)
+    with session_scope(settings.database_url) as session:
+        doubtful = outbox.in_doubt(session=session, now=as_of, owner=owner, lease=lease, limit=1000)
+    counts: Counter[str] = Counter()
+    for message in doubtful:
+        attempted = (message.last_attempt_at or as_of).astimezone(CHINA).date()
+        found = None
+        for day in (attempted, attempted + timedelta(days=1)):  # a send just before midnight
+            found = sms.find_sent(
+                phone=message.phone or "", day=day, out_id=message.idempotency_key
+            )
+            if found:
+                break
+        with session_scope(settings.database_url) as session:
+            if found:
+                outbox.mark_sent(
+                    session=session,
+                    message_id=message.id,  # type: ignore[arg-type]
+                    owner=owner,
+                    provider_id=found.biz_id,
+                    now=as_of,
+                )
+                counts["confirmed_sent"] += 1
+            else:
+                outbox.requeue(session=session, message_id=message.id, owner=owner, now=as_of)  # type: ignore[arg-type]
+                counts["requeued"] += 1
+    if doubtful:
+        logger.info("reconciled %d messages of unknown outcome: %s", len(doubtful), dict(counts))
+    return dict(counts)
+
+
+@task(name="send-messages", task_run_name="send-messages-batch-{batch_no}", cache_policy=NO_CACHE)
+def send_messages(as_of: datetime, batch_no: int) -> dict[str, int]:
+    """Claim one batch of due messages and send each; every outcome is recorded at once."""
+    settings = get_settings()
+    owner = f"send-{uuid.uuid4().hex[:12]}"
+    lease = timedelta(minutes=settings.dispatch.lease_minutes)
+    with session_scope(settings.database_url) as session:
+        batch = outbox.claim_batch(
+            session=session, now=as_of, owner=owner, lease=lease, limit=settings.dispatch.batch_size
+        )
+        sign_names = outbox.sign_names(session=session, shop_ids={m.shop_id for m in batch})
+    counts: Counter[str] = Counter(claimed=len(batch))
+    for position, message in enumerate(batch):
+        try:
+            outcome = _send_one(settings, message, sign_names[message.shop_id], owner, as_of)
+        except AuthenticationError:
+            _give_back(settings, batch[position + 1 :], owner, as_of)
+            raise
+        counts[outcome] += 1
+    return dict(counts)
+
+
+def _send_one(
+    settings: Settings, message: OutboxMessage, sign_name: str, owner: str, now: datetime
+) -> str:
+    logger = get_run_logger()
+    sms = clients.sms(settings)
+    message_id: int = message.id  # type: ignore[assignment]
+    try:
+        biz_id = sms.send(
+            phone=message.phone or "",
+            sign_name=sign_name,
+            template_code=message.template_code,
+            params=_params(message),
+            out_id=message.idempotency_key,
+        )
+    except AuthenticationError as error:
+        with session_scope(settings.database_url) as session:
+            outbox.mark_failed(
+                session=session,
+                message_id=message_id,
+                owner=owner,
+                error=error.reason,
+                retry_at=now,
+            )
+        raise
+    except (TransientError, MalformedResponse) as error:
+        if isinstance(error, MalformedResponse) or error.maybe_processed:
+            # The provider may have sent it: look it up before any second attempt.
+            with session_scope(settings.database_url) as session:
+                outbox.mark_unknown(
+                    session=session,
+                    message_id=message_id,
+                    owner=owner,
+                    error=error.reason,
+                    check_at=now,
+                )
+            logger.warning(
+                "message %s to %s: outcome unknown (%s)",
+                message.idempotency_key,
+                mask_phone(message.phone),
+                error.reason,
+            )
+            return "unknown"
+        retry_at = None
+        if message.attempts < settings.dispatch.max_attempts:
+            retry_at = now + timedelta(
+                minutes=settings.dispatch.retry_backoff_minutes * message.attempts
+            )
+        with session_scope(settings.database_url) as session:
+            outbox.mark_failed(
+                session=session,
+                message_id=message_id,
+                owner=owner,
+                error=error.reason,
+                retry_at=retry_at,
+            )
+        return "failed_retrying" if retry_at else "failed"
+    except PermanentError as error:
+        with session_scope(settings.database_url) as session:
+            outbox.mark_failed(
+                session=session,
+                message_id=message_id,
+                owner=owner,
+                error=error.reason,
+                retry_at=None,
+            )
+        logger.warning(
+            "message %s to %s failed: %s",
+            message.idempotency_key,
+            mask_phone(message.phone),
+            error.reason,
+        )
+        return "failed"
+    with session_scope(settings.database_url) as session:
+        outbox.mark_sent(
+            session=session, message_id=message_id, owner=owner, provider_id=biz_id, now=now
+        )
+    return "sent"
+
+
+def _params(message: OutboxMessage) -> dict[str, str]:
+    loaded = json.loads(message.params or "{}")
+    return {str(k): str(v) for k, v in loaded.items()}
+
+
+def _give_back(settings: Settings, rest: list[OutboxMessage], owner: str, now: datetime) -> None:
+    with session_scope(settings.database_url) as session:
+        for message in rest:
+            outbox.release(session=session, message_id=message.id, owner=owner, now=now)  # type: ignore[arg-type]

@@ -1,0 +1,134 @@
+"""Parcel checks: claim the due ones, ask the courier, review what changed."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from aftercare import clients
+from aftercare.clients.errors import AuthenticationError, ProviderError
+from aftercare.clients.kuaidi100 import WaybillLocked
+from aftercare.rules.anomalies import detect_anomalies
+from aftercare.rules.cases import plan_cases
+from aftercare.rules.notices import sms_blocker
+from aftercare.rules.tracking import ShipmentStatus
+from aftercare.settings import get_settings
+from aftercare.store.cases import apply_changes, load_parcels
+from aftercare.store.outbox import Recipient, enqueue, message_row
+from aftercare.store.shipments import (
+    CheckOutcome,
+    ShipmentToCheck,
+    claim_due_shipments,
+    load_for_check,
+    record_checks,
+)
+from models.db import session_scope
+
+
+@task(name="claim-due-shipments", cache_policy=NO_CACHE)
+def claim_shipments(as_of: datetime, owner: str, limit: int) -> list[int]:
+    """Claim every parcel due for a check (at most limit) for this run."""
+    settings = get_settings()
+    lease = timedelta(minutes=settings.logistics.claim_lease_minutes)
+    with session_scope(settings.database_url) as session:
+        return claim_due_shipments(
+            session=session, now=as_of, owner=owner, lease=lease, limit=limit
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedChunk:
+    """A chunk of parcels whose courier answers are recorded."""
+
+    ids: list[int]
+    checked: int
+    failed: int
+
+
+@task(name="track-shipments", task_run_name="track-shipments-{label}", cache_policy=NO_CACHE)
+def track_shipments(ids: list[int], as_of: datetime, label: str) -> TrackedChunk:
+    """Query the courier for a chunk of parcels and record the answers."""
+    settings = get_settings()
+    logger = get_run_logger()
+    courier = clients.kuaidi100(settings)
+    with session_scope(settings.database_url) as session:
+        parcels = load_for_check(session=session, ids=ids)
+    outcomes = []
+    for parcel in parcels:
+        outcome = _check(courier, parcel)
+        if outcome.error:
+            logger.warning(
+                "waybill %s (%s): %s", parcel.waybill, parcel.courier_name, outcome.error
+            )
+        outcomes.append(outcome)
+    with session_scope(settings.database_url) as session:
+        counts = record_checks(
+            session=session, outcomes=outcomes, now=as_of, thresholds=settings.logistics
+        )
+    logger.info("%s: %d checked, %d failed", label, counts["checked"], counts["failed"])
+    return TrackedChunk(ids, counts["checked"], counts["failed"])
+
+
+def _check(courier: clients.Kuaidi100Client, parcel: ShipmentToCheck) -> CheckOutcome:
+    if parcel.courier is None:
+        return CheckOutcome(
+            parcel.id, error=f"unknown courier {parcel.courier_name}", queried=False
+        )
+    try:
+        result = courier.query(
+            parcel.courier, parcel.waybill, phone=parcel.phone, destination=parcel.destination
+        )
+    except AuthenticationError:
+        raise  # every other parcel would fail the same way: stop and let the run fail loudly
+    except WaybillLocked as error:
+        return CheckOutcome(parcel.id, error=error.reason, retry_after=timedelta(minutes=31))
+    except ProviderError as error:
+        return CheckOutcome(parcel.id, error=error.reason)
+    return CheckOutcome(parcel.id, result=result)
+
+
+@task(name="review-shipments", task_run_name="review-shipments-{label}", cache_policy=NO_CACHE)
+def review_shipments(chunk: TrackedChunk, as_of: datetime, label: str) -> dict[str, int]:
+    """Detect anomalies of a chunk of parcels, open or update cases, queue buyer notices."""
+    settings = get_settings()
+    counts: Counter[str] = Counter(checked=chunk.checked, check_failed=chunk.failed)
+    with session_scope(settings.database_url) as session:
+        rows = []
+        for parcel in load_parcels(session=session, ids=chunk.ids):
+            anomalies = detect_anomalies(parcel.facts, as_of, settings.logistics)
+            counts.update(f"anomaly:{a.kind}" for a in anomalies)
+            delivered = parcel.facts.status is ShipmentStatus.DELIVERED
+            plan = plan_cases(parcel.cases, anomalies, delivered)
+            case_ids = apply_changes(
+                session=session, parcel=parcel, changes=plan.changes, now=as_of
+            )
+            counts.update(f"case:{c.action}" for c in plan.changes)
+            recipient = Recipient(
+                shop_id=parcel.shop_id,
+                customer_id=parcel.customer_id,
+                order_id=parcel.order_id,
+                phone=parcel.phone,
+                blocked_because=sms_blocker(parcel.phone, parcel.phone_masked, parcel.sms_enabled),
+            )
+            for notice in plan.notices:
+                rows.append(
+                    message_row(
+                        key=f"logistics:{parcel.business_key}:{notice.kind}:{notice.severity}",
+                        template=notice.template,
+                        params={
+                            "shop": parcel.shop_name,
+                            "courier": parcel.courier_name,
+                            "waybill": parcel.waybill,
+                        },
+                        recipient=recipient,
+                        now=as_of,
+                        case_id=case_ids.get(notice.kind),
+                        suppressed_because=notice.suppressed_reason,
+                    )
+                )
+        counts["notices:new"] += enqueue(session=session, rows=rows)
+    return dict(counts)

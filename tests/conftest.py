@@ -1,0 +1,87 @@
+"""Shared fixtures: the sandbox, a real Prefect server, SQLite and a real PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from aftercare.settings import Settings, get_settings
+from tests.support.postgres import find_bindir, throwaway_postgres
+
+# Pinned business time for the flow tests: Friday 2026-11-20 10:00 in Shanghai.
+ANCHOR = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    """Run flows against one real, temporary Prefect server for the whole session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """Start one throw-away PostgreSQL for the session, or skip with the reason."""
+    if find_bindir() is None:
+        pytest.skip(
+            "PostgreSQL tests skipped: no server binaries (initdb, pg_ctl) found; "
+            "install Debian's postgresql package or set AFTERCARE_PG_BINDIR"
+        )
+    with throwaway_postgres() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A fresh database of each kind, its schema created by the migrations."""
+    from models.db import get_engine
+    from models.migrate import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/aftercare.db"
+    else:
+        admin_url = request.getfixturevalue("postgres_admin_url")
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    yield url
+    get_engine(url).dispose()
+
+
+@pytest.fixture
+def sandbox() -> Iterator[object]:
+    """A fresh sandbox for one test, its business clock pinned at ANCHOR."""
+    from aftercare.sandbox import Sandbox, SandboxConfig
+
+    config = SandboxConfig(seed=7, orders_per_shop=60, anchor=ANCHOR, clock_tick=False)
+    with Sandbox(config) as running:
+        running.clock.set(ANCHOR)
+        yield running
+
+
+@pytest.fixture
+def settings(monkeypatch: pytest.MonkeyPatch, sandbox, database_url: str) -> Iterator[Settings]:
+    """Settings pointing at the sandbox and the test database, with fast retries."""
+    from aftercare.demo import register_sandbox_shops, sandbox_environment
+
+    urls = {name: sandbox.url(name) for name in ("kuaidi100", "taobao", "sms")}
+    for key, value in sandbox_environment(urls, database_url).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("AFTERCARE_KUAIDI100_QUERIES_PER_SECOND", "1000")
+    monkeypatch.setenv("AFTERCARE_RETRY__BACKOFF_BASE_SECONDS", "0.01")
+    monkeypatch.setenv("AFTERCARE_RETRY__BACKOFF_CAP_SECONDS", "0.05")
+    monkeypatch.setenv("AFTERCARE_RETRY__READ_TIMEOUT_SECONDS", "2")
+    get_settings.cache_clear()
+    register_sandbox_shops(database_url)
+    yield get_settings()
+    get_settings.cache_clear()

@@ -1,0 +1,81 @@
+"""Normalising Kuaidi100 states."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from aftercare.rules.tracking import (
+    ShipmentStatus,
+    UnknownCourierState,
+    is_expired,
+    normalise_status,
+    signed_by_proxy,
+)
+
+S = ShipmentStatus
+
+
+@pytest.mark.parametrize(
+    ("state", "code", "events", "expected"),
+    [
+        (None, None, 0, S.PENDING),
+        (0, None, 0, S.PENDING),
+        (1, "101", 1, S.INFO_RECEIVED),
+        (1, "102", 1, S.INFO_RECEIVED),
+        (1, "103", 1, S.IN_TRANSIT),
+        (0, "1002", 3, S.IN_TRANSIT),
+        (7, None, 4, S.IN_TRANSIT),
+        (8, None, 4, S.IN_TRANSIT),
+        (12, None, 4, S.IN_TRANSIT),
+        (5, "5", 5, S.OUT_FOR_DELIVERY),
+        (3, "301", 6, S.DELIVERED),
+        (3, "303", 6, S.DELIVERED),
+        (2, "2", 3, S.EXCEPTION),
+        (13, None, 3, S.EXCEPTION),
+        (4, "4", 7, S.RETURNED),
+        (6, "6", 5, S.RETURNED),
+        (14, "14", 5, S.REFUSED),
+    ],
+)
+def test_every_kuaidi100_state_has_a_status(state, code, events, expected):
+    assert normalise_status(state, code, events) is expected
+
+
+def test_unknown_state_is_an_error_not_a_guess():
+    with pytest.raises(UnknownCourierState):
+        normalise_status(99, None, 2)
+
+
+NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("status", "shipped_days_ago", "last_event_days_ago", "expired"),
+    [
+        (S.PENDING, 30, None, True),
+        (S.PENDING, 29, None, False),
+        (S.IN_TRANSIT, 45, 31, True),
+        (S.IN_TRANSIT, 45, 29, False),
+        (S.DELIVERED, 60, 55, False),
+        (S.RETURNED, 60, 55, False),
+    ],
+)
+def test_expired_after_thirty_days_without_information(
+    status, shipped_days_ago, last_event_days_ago, expired
+):
+    last = NOW - timedelta(days=last_event_days_ago) if last_event_days_ago else None
+    assert is_expired(status, NOW - timedelta(days=shipped_days_ago), last, NOW, 30) is expired
+
+
+@pytest.mark.parametrize(
+    ("code", "context", "proxy"),
+    [
+        ("303", "快件已签收", True),
+        ("301", "您的快件已由【菜鸟驿站】代签收", True),
+        ("301", "已由门卫代收", True),
+        ("301", "快件已签收，签收人：本人", False),
+        (None, None, False),
+    ],
+)
+def test_proxy_signature_from_code_or_wording(code, context, proxy):
+    assert signed_by_proxy(code, context) is proxy
