@@ -40,6 +40,21 @@ class LogisticsSettings(BaseModel):
     query_min_interval_minutes: int = Field(30, ge=30)
     # A failed check is retried after this back-off, never sooner than the query interval.
     error_recheck_minutes: int = Field(60, ge=30)
+    # After this many failed checks in a row an agent is asked to track the parcel by hand.
+    untrackable_after_failures: int = Field(3, ge=1)
+    # How often a parcel is re-checked, by normalised status. The provider asks for
+    # subscriptions rather than polling, so each status waits its turn.
+    recheck_minutes: dict[str, int] = Field(
+        default_factory=lambda: {
+            "pending": 360,
+            "info_received": 240,
+            "in_transit": 240,
+            "out_for_delivery": 60,
+            "exception": 120,
+            "refused": 360,
+            "returned": 720,
+        }
+    )
     # How long a run owns the shipments it claimed before another run may take them.
     claim_lease_minutes: int = Field(15, ge=1)
     default_max_transit_days: int = Field(5, ge=1)

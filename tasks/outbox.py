@@ -11,14 +11,10 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from aftercare import clients
-from aftercare.clients.errors import (
-    AuthenticationError,
-    MalformedResponse,
-    PermanentError,
-    TransientError,
-)
+from aftercare.clients.errors import AuthenticationError, ProviderError
 from aftercare.clock import CHINA
 from aftercare.privacy import mask_phone
+from aftercare.rules.dispatch import after_send_failure
 from aftercare.settings import Settings, get_settings
 from aftercare.store import outbox
 from models import OutboxMessage
@@ -88,31 +84,19 @@ def send_messages(as_of: datetime, batch_no: int) -> dict[str, int]:
 def _send_one(
     settings: Settings, message: OutboxMessage, sign_name: str, owner: str, now: datetime
 ) -> str:
-    logger = get_run_logger()
-    sms = clients.sms(settings)
     message_id: int = message.id  # type: ignore[assignment]
     try:
-        biz_id = sms.send(
+        biz_id = clients.sms(settings).send(
             phone=message.phone or "",
             sign_name=sign_name,
             template_code=message.template_code,
             params=_params(message),
             out_id=message.idempotency_key,
         )
-    except AuthenticationError as error:
+    except ProviderError as error:
+        failure = after_send_failure(error, message.attempts, settings.dispatch, now)
         with session_scope(settings.database_url) as session:
-            outbox.mark_failed(
-                session=session,
-                message_id=message_id,
-                owner=owner,
-                error=error.reason,
-                retry_at=now,
-            )
-        raise
-    except (TransientError, MalformedResponse) as error:
-        if isinstance(error, MalformedResponse) or error.maybe_processed:
-            # The provider may have sent it: look it up before any second attempt.
-            with session_scope(settings.database_url) as session:
+            if failure.outcome == "unknown":
                 outbox.mark_unknown(
                     session=session,
                     message_id=message_id,
@@ -120,43 +104,24 @@ def _send_one(
                     error=error.reason,
                     check_at=now,
                 )
-            logger.warning(
-                "message %s to %s: outcome unknown (%s)",
-                message.idempotency_key,
-                mask_phone(message.phone),
-                error.reason,
-            )
-            return "unknown"
-        retry_at = None
-        if message.attempts < settings.dispatch.max_attempts:
-            retry_at = now + timedelta(
-                minutes=settings.dispatch.retry_backoff_minutes * message.attempts
-            )
-        with session_scope(settings.database_url) as session:
-            outbox.mark_failed(
-                session=session,
-                message_id=message_id,
-                owner=owner,
-                error=error.reason,
-                retry_at=retry_at,
-            )
-        return "failed_retrying" if retry_at else "failed"
-    except PermanentError as error:
-        with session_scope(settings.database_url) as session:
-            outbox.mark_failed(
-                session=session,
-                message_id=message_id,
-                owner=owner,
-                error=error.reason,
-                retry_at=None,
-            )
-        logger.warning(
-            "message %s to %s failed: %s",
+            else:
+                outbox.mark_failed(
+                    session=session,
+                    message_id=message_id,
+                    owner=owner,
+                    error=error.reason,
+                    retry_at=failure.retry_at,
+                )
+        get_run_logger().warning(
+            "message %s to %s: %s (%s)",
             message.idempotency_key,
             mask_phone(message.phone),
+            failure.outcome,
             error.reason,
         )
-        return "failed"
+        if isinstance(error, AuthenticationError):
+            raise
+        return failure.outcome
     with session_scope(settings.database_url) as session:
         outbox.mark_sent(
             session=session, message_id=message_id, owner=owner, provider_id=biz_id, now=now

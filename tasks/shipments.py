@@ -102,7 +102,8 @@ def review_shipments(chunk: TrackedChunk, as_of: datetime, label: str) -> dict[s
             anomalies = detect_anomalies(parcel.facts, as_of, settings.logistics)
             counts.update(f"anomaly:{a.kind}" for a in anomalies)
             delivered = parcel.facts.status is ShipmentStatus.DELIVERED
-            plan = plan_cases(parcel.cases, anomalies, delivered)
+            observed = parcel.facts.check_failures == 0
+            plan = plan_cases(parcel.cases, anomalies, delivered, observed)
             case_ids = apply_changes(
                 session=session, parcel=parcel, changes=plan.changes, now=as_of
             )

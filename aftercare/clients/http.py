@@ -6,12 +6,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import requests
 from urllib3.exceptions import NewConnectionError
 
-from aftercare.clients.errors import ProviderUnavailable, RateLimited
+from aftercare.clients.errors import MalformedResponse, ProviderUnavailable, RateLimited
 from aftercare.clients.retry import call_with_retry
 from aftercare.settings import RetrySettings
 
@@ -129,6 +129,19 @@ class HttpCore:
                 maybe_processed=True,
             )
         return response
+
+
+def json_body(response: requests.Response, provider: str, what: str) -> Any:
+    """Decode a JSON answer, or raise MalformedResponse with a (masked) excerpt of the body."""
+    try:
+        return response.json()
+    except ValueError:
+        raise MalformedResponse(
+            f"{what}: answer is not JSON",
+            provider=provider,
+            status=response.status_code,
+            body=response.text,
+        ) from None
 
 
 def _never_reached_server(error: requests.ConnectionError) -> bool:

@@ -19,7 +19,7 @@ from aftercare.clients.errors import (
     RateLimited,
     RequestRejected,
 )
-from aftercare.clients.http import HttpCore
+from aftercare.clients.http import HttpCore, json_body
 from aftercare.clock import parse_china_time
 from aftercare.settings import Settings
 
@@ -170,15 +170,6 @@ def parse_push(param: str) -> PushNotice:
         raise MalformedResponse(f"unreadable push: {error}", provider=PROVIDER) from None
 
 
-def _decode_json(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        raise MalformedResponse(
-            "answer is not JSON", provider=PROVIDER, status=response.status_code, body=response.text
-        ) from None
-
-
 class Kuaidi100Client:
     """Query and subscribe waybills with one Kuaidi100 account."""
 
@@ -233,7 +224,9 @@ class Kuaidi100Client:
         return self.core.call(
             f"{self.base_url}/poll/query.do",
             form=form,
-            decode=lambda r: parse_query_response(_decode_json(r), courier, waybill),
+            decode=lambda r: parse_query_response(
+                json_body(r, PROVIDER, "query"), courier, waybill
+            ),
             idempotent=True,
             what=f"kuaidi100 query {courier} {waybill}",
         )
@@ -268,7 +261,7 @@ class Kuaidi100Client:
         )
 
         def decode(response: requests.Response) -> bool:
-            body = _decode_json(response)
+            body = json_body(response, PROVIDER, "subscribe")
             code = str(body.get("returnCode", "")) if isinstance(body, dict) else ""
             if code == "200":
                 return True

@@ -23,7 +23,7 @@ from aftercare.clients.errors import (
     RateLimited,
     RequestRejected,
 )
-from aftercare.clients.http import HttpCore
+from aftercare.clients.http import HttpCore, json_body
 from aftercare.clock import utcnow
 from aftercare.settings import Settings
 
@@ -203,12 +203,7 @@ class SmsClient:
 
 
 def _ok_answer(response: requests.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        raise MalformedResponse(
-            "answer is not JSON", provider=PROVIDER, status=response.status_code, body=response.text
-        ) from None
+    body = json_body(response, PROVIDER, "sms")
     if not isinstance(body, dict):
         raise MalformedResponse("answer is not an object", provider=PROVIDER)
     if body.get("Code") != "OK":

@@ -22,7 +22,7 @@ from aftercare.clients.errors import (
     RateLimited,
     RequestRejected,
 )
-from aftercare.clients.http import HttpCore
+from aftercare.clients.http import HttpCore, json_body
 from aftercare.clock import format_china_time, parse_china_time, utcnow
 from aftercare.settings import Settings
 
@@ -214,15 +214,7 @@ class TaobaoClient:
             return signed
 
         def decode(response: requests.Response) -> dict[str, Any]:
-            try:
-                body = response.json()
-            except ValueError:
-                raise MalformedResponse(
-                    f"{method}: answer is not JSON",
-                    provider=PROVIDER,
-                    status=response.status_code,
-                    body=response.text,
-                ) from None
+            body = json_body(response, PROVIDER, method)
             if not isinstance(body, dict):
                 raise MalformedResponse(f"{method}: answer is not an object", provider=PROVIDER)
             if isinstance(body.get("error_response"), dict):

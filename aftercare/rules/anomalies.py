@@ -43,6 +43,7 @@ class ShipmentFacts:
     province: str | None
     signed_by_proxy: bool
     courier_known: bool = True
+    check_failures: int = 0  # failed checks in a row; the facts above may be stale then
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,12 @@ def detect_anomalies(
     """Return every anomaly the parcel shows now; an empty list means all is well."""
     if not facts.courier_known:
         return [Anomaly(AnomalyKind.UNTRACKABLE, Severity.MINOR, "courier unknown to Kuaidi100")]
+    if facts.check_failures:
+        # Stale facts must not make us tell a buyer "no tracking" when we merely could not read it.
+        if facts.check_failures < thresholds.untrackable_after_failures:
+            return []
+        detail = f"the courier's answer could not be used {facts.check_failures} times in a row"
+        return [Anomaly(AnomalyKind.UNTRACKABLE, Severity.MINOR, detail)]
     age = now - facts.shipped_at
     if facts.status is ShipmentStatus.DELIVERED:
         if facts.signed_by_proxy:

@@ -46,9 +46,16 @@ class CasePlan:
 
 
 def plan_cases(
-    existing: dict[AnomalyKind, ExistingCase], anomalies: list[Anomaly], delivered: bool
+    existing: dict[AnomalyKind, ExistingCase],
+    anomalies: list[Anomaly],
+    delivered: bool,
+    observed: bool = True,
 ) -> CasePlan:
-    """Decide case changes and notices; one notice per parcel per check, the most pressing."""
+    """Decide case changes and notices; one notice per parcel per check, the most pressing.
+
+    observed=False (the last check failed) means what was not seen may still be there, so no
+    case is closed as cleared.
+    """
     plan = CasePlan()
     seen = {a.kind for a in anomalies}
     raised: list[Anomaly] = []
@@ -70,7 +77,7 @@ def plan_cases(
             )
             raised.append(anomaly)
     for kind, case in existing.items():
-        if not case.is_open or kind in seen:
+        if not case.is_open or kind in seen or not observed:
             continue
         play = play_for(kind, case.severity)
         if delivered and play.closes_on_delivery:

@@ -83,10 +83,11 @@ PLAYS: dict[tuple[AnomalyKind, Severity], Play] = {
         clears_itself=True,
     ),
     (AnomalyKind.UNTRACKABLE, Severity.MINOR): Play(
-        "identify_courier",
-        "快递公司无法识别，请核对发货单的快递公司与单号后手动跟踪",
+        "track_by_hand",
+        "无法自动查件（快递公司无法识别或查询结果无法读取）：核对快递公司与单号，手动查件跟踪",
         _NOW,
         None,
+        clears_itself=True,
     ),
 }
 

@@ -7,16 +7,6 @@ from datetime import datetime, timedelta
 from aftercare.rules.tracking import ShipmentStatus
 from aftercare.settings import LogisticsSettings
 
-# Poll gently: the provider asks for subscriptions, not polling, so each status waits its turn.
-_RECHECK_MINUTES = {
-    ShipmentStatus.PENDING: 360,
-    ShipmentStatus.INFO_RECEIVED: 240,
-    ShipmentStatus.IN_TRANSIT: 240,
-    ShipmentStatus.OUT_FOR_DELIVERY: 60,
-    ShipmentStatus.EXCEPTION: 120,
-    ShipmentStatus.REFUSED: 360,
-    ShipmentStatus.RETURNED: 720,
-}
 STOPPED = frozenset({ShipmentStatus.DELIVERED, ShipmentStatus.EXPIRED})
 
 
@@ -26,7 +16,10 @@ def next_check_at(
     """Return when to check again, or None when the parcel needs no more checks."""
     if status in STOPPED or courier_state == 4:  # 4: the return was signed for by the shop
         return None
-    minutes = max(_RECHECK_MINUTES[status], thresholds.query_min_interval_minutes)
+    minutes = max(
+        thresholds.recheck_minutes.get(status.value, thresholds.error_recheck_minutes),
+        thresholds.query_min_interval_minutes,
+    )
     return now + timedelta(minutes=minutes)
 
 

@@ -72,6 +72,7 @@ def load_parcels(*, session: Session, ids: list[int]) -> list[ParcelForReview]:
             province=shipment.province,
             signed_by_proxy=shipment.signed_by_proxy,
             courier_known=shipment.courier is not None,
+            check_failures=shipment.check_error_count,
         )
         parcels.append(
             ParcelForReview(

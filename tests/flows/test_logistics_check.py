@@ -157,3 +157,20 @@ def test_bad_courier_answer_is_recorded_with_masked_log_and_the_batch_goes_on(
     ]
     assert all(s.status == "delivered" for s in healthy)
     assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", caplog.text), "phones are masked in logs"
+
+    # Unreadable answers never tell the buyer "no tracking"; after three an agent takes over.
+    now = ANCHOR
+    for _ in range(2):
+        now += timedelta(minutes=61)
+        sandbox.clock.set(now)
+        logistics_check(as_of=now)
+    shipments = shipments_by_waybill(settings.database_url)
+    cases = cases_by_shipment(settings.database_url)
+    malformed_orders = {shipments[p.waybill].order_id for p in malformed}
+    for parcel in malformed:
+        row = shipments[parcel.waybill]
+        assert row.check_error_count == 3
+        assert cases.get(row.id) == {("untrackable", "minor")}
+    with session_scope(settings.database_url) as session:
+        notices = session.exec(select(OutboxMessage)).all()
+    assert not [m for m in notices if m.order_id in malformed_orders]

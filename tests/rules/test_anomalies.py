@@ -1,5 +1,6 @@
 """Detecting parcel anomalies with a pinned clock."""
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -40,6 +41,12 @@ def facts(
 
 def kinds(found):
     return {(a.kind, a.severity) for a in found}
+
+
+def _failing(times):
+    """A parcel never read successfully, 80 h after shipping, after `times` failed checks."""
+    base = facts(shipped_hours_ago=80, status=St.PENDING, events=0, last_event_hours_ago=None)
+    return dataclasses.replace(base, check_failures=times)
 
 
 CASES = {
@@ -103,6 +110,8 @@ CASES = {
         facts(shipped_hours_ago=5, courier_known=False),
         {(K.UNTRACKABLE, S.MINOR)},
     ),
+    "two failed checks: stale facts raise nothing": (_failing(2), set()),
+    "three failed checks in a row: track by hand": (_failing(3), {(K.UNTRACKABLE, S.MINOR)}),
 }
 
 

@@ -74,3 +74,8 @@ def test_only_the_most_pressing_notice_goes_out_the_others_are_recorded():
 def test_untrackable_parcel_gets_a_case_but_no_buyer_notice():
     plan = plan_cases({}, [anomaly(K.UNTRACKABLE)], delivered=False)
     assert [c.kind for c in plan.changes] == [K.UNTRACKABLE] and plan.notices == []
+
+
+def test_a_failed_check_never_closes_a_case_as_cleared():
+    existing = {K.STALLED: ExistingCase(K.STALLED, S.MINOR, True)}
+    assert plan_cases(existing, [], delivered=False, observed=False).changes == []
