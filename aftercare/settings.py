@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
@@ -103,6 +105,58 @@ class DispatchSettings(BaseModel):
     max_messages_per_run: int = Field(100_000, ge=1)
 
 
+class QuietHoursSettings(BaseModel):
+    """When customers may be messaged, in the shop's local time."""
+
+    start: time = time(9, 0)
+    end: time = time(22, 0)
+
+
+class ReminderOverrides(BaseModel):
+    """Per-shop changes to the unpaid-order reminder settings (unset fields keep the default)."""
+
+    automatic_after_minutes: int | None = Field(None, ge=10, le=2880)
+    pre_close_minutes: int | None = Field(None, ge=30, le=1440)
+    quiet_hours_policy: Literal["defer", "skip"] | None = None
+    min_amount: Decimal | None = None
+    max_amount: Decimal | None = None
+    enabled: bool | None = None
+
+
+class ReminderSettings(BaseModel):
+    """The unpaid-order reminder (催付) stages and filters (DOMAIN.md §2)."""
+
+    enabled: bool = True
+    automatic_after_minutes: int = Field(30, ge=10, le=2880)
+    pre_close_minutes: int = Field(120, ge=30, le=1440)
+    close_after_hours: int = Field(72, ge=1)
+    # Group-buy and flash trades close after 30 minutes: one reminder, early enough to act on.
+    group_buy_types: list[str] = Field(default_factory=lambda: ["tuangou"])
+    group_buy_close_minutes: int = Field(30, ge=5)
+    group_buy_remind_after_minutes: int = Field(5, ge=1)
+    group_buy_deadline_minutes: int = Field(25, ge=1)
+    quiet_hours_policy: Literal["defer", "skip"] = "defer"
+    # A reminder deferred to the morning goes out within this long after the window opens.
+    deferred_grace_minutes: int = Field(60, ge=1)
+    min_amount: Decimal = Decimal("1")
+    max_amount: Decimal = Decimal("50000")
+    # A buyer who paid any order since the start of yesterday is not chased.
+    skip_if_paid_within_days: int = Field(1, ge=0)
+    attribution_hours: int = Field(24, ge=1)
+    chunk_size: int = Field(500, ge=1, le=5000)
+    max_concurrent_chunks: int = Field(2, ge=1, le=32)
+    max_orders_per_run: int = Field(200_000, ge=1)
+    claim_lease_minutes: int = Field(10, ge=1)
+    shops: dict[str, ReminderOverrides] = Field(default_factory=dict)
+
+    def for_shop(self, code: str) -> ReminderSettings:
+        """Return the settings with the shop's overrides applied."""
+        overrides = self.shops.get(code)
+        if overrides is None:
+            return self
+        return self.model_copy(update=overrides.model_dump(exclude_none=True))
+
+
 class Settings(BaseSettings):
     """Everything configurable: database, providers, thresholds, time zone."""
 
@@ -140,6 +194,8 @@ class Settings(BaseSettings):
     sms_access_key_secret: SecretStr = SecretStr("sandbox-sms-secret")
     sms_region: str = "cn-hangzhou"
 
+    quiet_hours: QuietHoursSettings = Field(default_factory=QuietHoursSettings)
+    reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
     logistics: LogisticsSettings = Field(default_factory=LogisticsSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)

@@ -54,3 +54,9 @@ def render(name: str, params: dict[str, object]) -> tuple[MessageTemplate, dict[
     template = load_templates()[name]
     clean = {key: clean_param(params[key]) for key in template.variables}
     return template, clean, Template(template.text).substitute(clean)
+
+
+def for_shop(name: str, shop_code: str) -> str:
+    """Return the shop's own variant of a template ("name@shop") if it has one, else name."""
+    variant = f"{name}@{shop_code}"
+    return variant if variant in load_templates() else name

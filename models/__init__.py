@@ -1,22 +1,28 @@
 """SQLModel tables, the engine and sessions, and the migrations that create them."""
 
 from models.case import AfterSalesCase, CaseEvent
+from models.contacts import BlacklistEntry, ContactSlot, OptOut
 from models.order import Order, OrderItem
 from models.outbox import OutboxMessage, OutboxStatus
 from models.rejected import RejectedRecord
+from models.reminder import ReminderConversion
 from models.shipment import Shipment, TrackingEvent
 from models.shop import Customer, Shop
 from models.sync import SyncCursor
 
 __all__ = [
     "AfterSalesCase",
+    "BlacklistEntry",
     "CaseEvent",
+    "ContactSlot",
     "Customer",
+    "OptOut",
     "Order",
     "OrderItem",
     "OutboxMessage",
     "OutboxStatus",
     "RejectedRecord",
+    "ReminderConversion",
     "Shipment",
     "Shop",
     "SyncCursor",

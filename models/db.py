@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, create_engine, event, select, update
+from sqlalchemy import ColumnElement, Engine, Select, create_engine, event, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
@@ -101,18 +101,16 @@ def claim(
     session: Session,
     model: type[SQLModel],
     *,
+    candidates: Select[Any],
     due: ColumnElement[bool],
-    order_by: Any,
-    limit: int,
     values: dict[str, Any],
 ) -> list[int]:
-    """Atomically take up to `limit` due rows for this worker and return their ids.
+    """Atomically take the due rows `candidates` selects (by id) and return their ids.
 
     PostgreSQL skips rows another worker has locked; SQLite serialises writers (BEGIN
     IMMEDIATE), and the repeated `due` condition makes a row that was taken meanwhile drop out.
     """
     table = model.__table__  # type: ignore[attr-defined]
-    candidates = select(table.c.id).where(due).order_by(order_by).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     statement = (

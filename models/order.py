@@ -25,7 +25,7 @@ class Order(SQLModel, table=True):
     trade_type: str = Field(default="fixed", max_length=30)
     created_at: datetime = Field(sa_type=UTCDateTime)
     modified_at: datetime = Field(sa_type=UTCDateTime)
-    paid_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    paid_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     consigned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     payment: Decimal = Field(default=Decimal("0"), sa_type=Numeric(12, 2))
@@ -35,6 +35,10 @@ class Order(SQLModel, table=True):
     province: str | None = Field(default=None, max_length=40)
     city: str | None = Field(default=None, max_length=40)
     synced_at: datetime = Field(sa_type=UTCDateTime)
+    # The next unpaid-order reminder stage and when it is due (NULL: nothing more to remind).
+    reminder_stage: str | None = Field(default=None, max_length=20)
+    reminder_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    reminder_claimed_by: str | None = Field(default=None, max_length=40)
 
 
 class OrderItem(SQLModel, table=True):

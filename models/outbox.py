@@ -48,6 +48,10 @@ class OutboxMessage(SQLModel, table=True):
     retryable: bool = True
     created_at: datetime = Field(sa_type=UTCDateTime)
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # After this the message is no longer worth sending (e.g. a reminder past its window).
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A live check the dispatcher runs right before sending (e.g. "order_unpaid").
+    precheck: str | None = Field(default=None, max_length=30)
     claimed_by: str | None = Field(default=None, max_length=40)
     claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -6,6 +6,7 @@ import json
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -15,10 +16,12 @@ from aftercare.clients.errors import AuthenticationError, ProviderError
 from aftercare.clock import CHINA
 from aftercare.privacy import mask_phone
 from aftercare.rules.dispatch import after_send_failure
+from aftercare.rules.send_window import SendWindow
 from aftercare.settings import Settings, get_settings
 from aftercare.store import outbox
 from models import OutboxMessage
 from models.db import session_scope
+from tasks.prechecks import PRECHECKS
 
 
 @task(name="reconcile-unknown-sends", cache_policy=NO_CACHE)
@@ -69,16 +72,75 @@ def send_messages(as_of: datetime, batch_no: int) -> dict[str, int]:
         batch = outbox.claim_batch(
             session=session, now=as_of, owner=owner, lease=lease, limit=settings.dispatch.batch_size
         )
-        sign_names = outbox.sign_names(session=session, shop_ids={m.shop_id for m in batch})
+        shops = outbox.senders(session=session, shop_ids={m.shop_id for m in batch})
+        tids = outbox.order_tids(
+            session=session, order_ids={m.order_id for m in batch if m.precheck and m.order_id}
+        )
     counts: Counter[str] = Counter(claimed=len(batch))
     for position, message in enumerate(batch):
+        sender = shops[message.shop_id]
         try:
-            outcome = _send_one(settings, message, sign_names[message.shop_id], owner, as_of)
+            held = _hold(settings, message, sender, tids, owner, as_of)
+            outcome = held or _send_one(settings, message, sender.sign_name, owner, as_of)
         except AuthenticationError:
             _give_back(settings, batch[position + 1 :], owner, as_of)
             raise
         counts[outcome] += 1
     return dict(counts)
+
+
+def _hold(
+    settings: Settings,
+    message: OutboxMessage,
+    sender: outbox.Sender,
+    tids: dict[int, str],
+    owner: str,
+    now: datetime,
+) -> str | None:
+    """Return why a message is not sent now (recording it), or None to send it."""
+    message_id: int = message.id  # type: ignore[assignment]
+    window = SendWindow(
+        settings.quiet_hours.start,
+        settings.quiet_hours.end,
+        ZoneInfo(sender.timezone or settings.timezone),
+    )
+    with session_scope(settings.database_url) as session:
+        if message.expires_at is not None and now >= message.expires_at:
+            expired = (
+                f"missed its send window (it expired at {message.expires_at:%Y-%m-%d %H:%M} UTC)"
+            )
+            outbox.mark_suppressed(
+                session=session, message_id=message_id, owner=owner, reason=expired
+            )
+            return "expired"
+        if not window.contains(now):
+            # Nobody is texted at night: the message waits for the window to open.
+            outbox.defer(
+                session=session, message_id=message_id, owner=owner, until=window.next_open(now)
+            )
+            return "deferred_quiet_hours"
+    if message.precheck is None:
+        return None
+    check = PRECHECKS[message.precheck]
+    try:
+        reason = check(settings, sender.shop_code, tids.get(message.order_id or 0))
+    except ProviderError as error:
+        if isinstance(error, AuthenticationError):
+            raise
+        with session_scope(settings.database_url) as session:
+            outbox.mark_failed(
+                session=session,
+                message_id=message_id,
+                owner=owner,
+                error=f"could not re-check before sending: {error.reason}",
+                retry_at=now + timedelta(minutes=settings.dispatch.retry_backoff_minutes),
+            )
+        return "precheck_failed"
+    if reason is None:
+        return None
+    with session_scope(settings.database_url) as session:
+        outbox.mark_suppressed(session=session, message_id=message_id, owner=owner, reason=reason)
+    return "suppressed_by_live_check"
 
 
 def _send_one(
@@ -137,4 +199,4 @@ def _params(message: OutboxMessage) -> dict[str, str]:
 def _give_back(settings: Settings, rest: list[OutboxMessage], owner: str, now: datetime) -> None:
     with session_scope(settings.database_url) as session:
         for message in rest:
-            outbox.release(session=session, message_id=message.id, owner=owner, now=now)  # type: ignore[arg-type]
+            outbox.defer(session=session, message_id=message.id, owner=owner, until=now)  # type: ignore[arg-type]

@@ -37,6 +37,7 @@ def sync_trades(shop: ShopInfo, as_of: datetime) -> dict[str, int]:
     if session_key is None:
         raise ShopNotAuthorised(f"no Taobao session key configured for shop {shop.code}")
     client = clients.taobao(settings)
+    reminders = settings.reminders.for_shop(shop.code)
     with session_scope(settings.database_url) as session:
         cursor = get_cursor(session=session, shop_id=shop.id, stream=STREAM)
     windows = sync_windows(cursor, as_of, settings.sync, settings.logistics.initial_sync_days)
@@ -47,7 +48,11 @@ def sync_trades(shop: ShopInfo, as_of: datetime) -> dict[str, int]:
         ):
             with session_scope(settings.database_url) as session:
                 report = save_trades(
-                    session=session, shop_id=shop.id, trades=page.trades, now=as_of
+                    session=session,
+                    shop_id=shop.id,
+                    trades=page.trades,
+                    now=as_of,
+                    reminders=reminders,
                 )
                 record_rejects(
                     session=session,

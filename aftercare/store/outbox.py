@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, update
+from sqlalchemy import ColumnElement, Select, and_, func, update
 from sqlmodel import Session, col, select
 
 from aftercare.templates import render
-from models import OutboxMessage, OutboxStatus, Shop
+from models import Order, OutboxMessage, OutboxStatus, Shop
 from models.db import claim, insert_ignore
 
 RETRYABLE = (OutboxStatus.PENDING, OutboxStatus.FAILED)
@@ -67,6 +67,20 @@ def enqueue(*, session: Session, rows: list[dict[str, Any]]) -> int:
     return insert_ignore(session, OutboxMessage, rows, keys=["idempotency_key"])
 
 
+def _due_to_send(now: datetime) -> ColumnElement[bool]:
+    return and_(col(OutboxMessage.status).in_(RETRYABLE), col(OutboxMessage.next_attempt_at) <= now)
+
+
+def due_messages_query(now: datetime, limit: int) -> Select[Any]:
+    """Select the ids of messages due to be sent, through the (status, next attempt) index."""
+    return (
+        select(OutboxMessage.id)
+        .where(_due_to_send(now))
+        .order_by(col(OutboxMessage.next_attempt_at))
+        .limit(limit)
+    )
+
+
 def claim_batch(
     *, session: Session, now: datetime, owner: str, lease: timedelta, limit: int
 ) -> list[OutboxMessage]:
@@ -74,11 +88,8 @@ def claim_batch(
     ids = claim(
         session,
         OutboxMessage,
-        due=and_(
-            col(OutboxMessage.status).in_(RETRYABLE), col(OutboxMessage.next_attempt_at) <= now
-        ),
-        order_by=col(OutboxMessage.next_attempt_at),
-        limit=limit,
+        candidates=due_messages_query(now, limit),
+        due=_due_to_send(now),
         values={
             "status": OutboxStatus.SENDING,
             "claimed_by": owner,
@@ -102,15 +113,17 @@ def in_doubt(
     *, session: Session, now: datetime, owner: str, lease: timedelta, limit: int
 ) -> list[OutboxMessage]:
     """Take messages whose sender vanished or lost the answer, to ask the provider about them."""
+    doubtful = and_(
+        col(OutboxMessage.status) == OutboxStatus.SENDING, col(OutboxMessage.claimed_until) < now
+    )
     ids = claim(
         session,
         OutboxMessage,
-        due=and_(
-            col(OutboxMessage.status) == OutboxStatus.SENDING,
-            col(OutboxMessage.claimed_until) < now,
-        ),
-        order_by=col(OutboxMessage.claimed_until),
-        limit=limit,
+        candidates=select(OutboxMessage.id)
+        .where(doubtful)
+        .order_by(col(OutboxMessage.claimed_until))
+        .limit(limit),
+        due=doubtful,
         values={"claimed_by": owner, "claimed_until": now + lease},
     )
     if not ids:
@@ -180,29 +193,60 @@ def mark_unknown(
     )
 
 
-def release(*, session: Session, message_id: int, owner: str, now: datetime) -> bool:
-    """Put a claimed message back in the queue untouched (it was never offered to the provider)."""
+def requeue(*, session: Session, message_id: int, owner: str, now: datetime) -> bool:
+    """Queue a message again after the provider confirmed it never sent it."""
+    return _finish(session, message_id, owner, status=OutboxStatus.PENDING, next_attempt_at=now)
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """What sending for a shop needs: its SMS signature, code and time zone."""
+
+    sign_name: str
+    shop_code: str
+    timezone: str | None
+
+
+def senders(*, session: Session, shop_ids: set[int]) -> dict[int, Sender]:
+    """Return the sender details of each shop."""
+    if not shop_ids:
+        return {}
+    shops = session.exec(select(Shop).where(col(Shop.id).in_(shop_ids))).all()
+    return {s.id: Sender(s.sms_sign_name, s.code, s.timezone) for s in shops if s.id is not None}
+
+
+def order_tids(*, session: Session, order_ids: set[int]) -> dict[int, str]:
+    """Return the platform trade id of each order."""
+    if not order_ids:
+        return {}
+    rows = session.exec(select(Order.id, Order.tid).where(col(Order.id).in_(order_ids))).all()
+    return {order_id: tid for order_id, tid in rows if order_id is not None}
+
+
+def mark_suppressed(*, session: Session, message_id: int, owner: str, reason: str) -> bool:
+    """Record that a claimed message will not be sent, and why."""
+    return _finish(
+        session,
+        message_id,
+        owner,
+        status=OutboxStatus.SUPPRESSED,
+        reason=reason[:500],
+        retryable=False,
+        next_attempt_at=None,
+        attempts=OutboxMessage.attempts - 1,
+    )
+
+
+def defer(*, session: Session, message_id: int, owner: str, until: datetime) -> bool:
+    """Put a claimed message back untouched, due again at `until`."""
     return _finish(
         session,
         message_id,
         owner,
         status=OutboxStatus.PENDING,
         attempts=OutboxMessage.attempts - 1,
-        next_attempt_at=now,
+        next_attempt_at=until,
     )
-
-
-def requeue(*, session: Session, message_id: int, owner: str, now: datetime) -> bool:
-    """Queue a message again after the provider confirmed it never sent it."""
-    return _finish(session, message_id, owner, status=OutboxStatus.PENDING, next_attempt_at=now)
-
-
-def sign_names(*, session: Session, shop_ids: set[int]) -> dict[int, str]:
-    """Return the SMS signature of each shop."""
-    if not shop_ids:
-        return {}
-    rows = session.exec(select(Shop.id, Shop.sms_sign_name).where(col(Shop.id).in_(shop_ids)))
-    return {shop_id: name for shop_id, name in rows.all() if shop_id is not None}
 
 
 def counts_by_status(*, session: Session, since: datetime | None = None) -> dict[str, int]:

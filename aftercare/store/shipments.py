@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Select, update
 from sqlmodel import Session, col, select
 
 from aftercare.clients.kuaidi100 import PHONE_REQUIRED, TrackingResult
@@ -47,6 +47,16 @@ class CheckOutcome:
     retry_after: timedelta | None = None
 
 
+def due_shipments_query(now: datetime, limit: int) -> Select[Any]:
+    """Select the ids of parcels due for a check: one range scan of an index."""
+    return (
+        select(Shipment.id)
+        .where(col(Shipment.next_check_at) <= now)
+        .order_by(col(Shipment.next_check_at))
+        .limit(limit)
+    )
+
+
 def claim_due_shipments(
     *, session: Session, now: datetime, owner: str, lease: timedelta, limit: int
 ) -> list[int]:
@@ -54,9 +64,8 @@ def claim_due_shipments(
     return claim(
         session,
         Shipment,
+        candidates=due_shipments_query(now, limit),
         due=col(Shipment.next_check_at) <= now,
-        order_by=col(Shipment.next_check_at),
-        limit=limit,
         values={"next_check_at": now + lease, "claimed_by": owner},
     )
 

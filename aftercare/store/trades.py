@@ -11,6 +11,8 @@ from sqlmodel import Session, col, select
 
 from aftercare.clients.taobao import TradeRecord
 from aftercare.rules.couriers import courier_code
+from aftercare.rules.reminders import UNPAID, next_stage
+from aftercare.settings import ReminderSettings
 from models import Customer, Order, OrderItem, Shipment, SyncCursor
 from models.db import insert_ignore, upsert
 
@@ -26,7 +28,12 @@ class SaveReport:
 
 
 def save_trades(
-    *, session: Session, shop_id: int, trades: tuple[TradeRecord, ...], now: datetime
+    *,
+    session: Session,
+    shop_id: int,
+    trades: tuple[TradeRecord, ...],
+    now: datetime,
+    reminders: ReminderSettings,
 ) -> SaveReport:
     """Upsert a page of trades and open a shipment for every new waybill."""
     report = SaveReport(trades=len(trades))
@@ -34,12 +41,20 @@ def save_trades(
         return report
     customer_ids = _save_customers(session, shop_id, trades, now)
     order_rows = [_order_row(shop_id, customer_ids[t.buyer_nick], t, now) for t in trades]
+    updated_columns = [k for k in order_rows[0] if k not in ("shop_id", "tid")]
+    for row, trade in zip(order_rows, trades, strict=True):
+        # Only a new order gets its first reminder stage; a known one keeps its progress.
+        plan = None
+        if trade.status == UNPAID:
+            plan = next_stage(trade.created, trade.trade_type, reminders, after=None, now=now)
+        row["reminder_stage"] = plan.stage.value if plan else None
+        row["reminder_due_at"] = plan.due_at if plan else None
     upsert(
         session,
         Order,
         order_rows,
         keys=["shop_id", "tid"],
-        update=[k for k in order_rows[0] if k not in ("shop_id", "tid")],
+        update=updated_columns,
         # A page fetched earlier must not overwrite a newer state of the same trade.
         only_if=lambda new: Order.modified_at <= new.modified_at,
     )
@@ -75,6 +90,14 @@ def save_trades(
             update=["title", "quantity", "price", "logistics_company", "waybill"],
         )
     report.new_shipments = _open_shipments(session, shop_id, order_ids, trades, now)
+    settled = [order_ids[t.tid] for t in trades if t.status != UNPAID]
+    if settled:
+        # Paid or closed: no more reminders, whatever stage the order was at.
+        session.execute(
+            update(Order)
+            .where(col(Order.id).in_(settled), col(Order.reminder_stage).is_not(None))
+            .values(reminder_stage=None, reminder_due_at=None, reminder_claimed_by=None)
+        )
     closed = [order_ids[t.tid] for t in trades if t.status in CLOSED_STATUSES]
     if closed:
         # A closed or refunded trade needs no more parcel checks.

@@ -1,0 +1,107 @@
+"""Unpaid-order reminders (催付): which stage is due, and whether a buyer may be reminded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from aftercare.rules.notices import MOBILE
+from aftercare.settings import ReminderSettings
+
+UNPAID = "WAIT_BUYER_PAY"
+
+
+class Stage(StrEnum):
+    """Reminder stages, in the order an order goes through them."""
+
+    AUTOMATIC = "automatic"
+    PRE_CLOSE = "pre_close"
+    GROUP_BUY = "group_buy"
+
+
+@dataclass(frozen=True, slots=True)
+class StagePlan:
+    """A stage, when it is due, and after when a reminder for it is pointless."""
+
+    stage: Stage
+    due_at: datetime
+    expires_at: datetime
+
+
+def closes_at(created_at: datetime, trade_type: str, settings: ReminderSettings) -> datetime:
+    """Return when the platform closes the order if it is still unpaid."""
+    if trade_type in settings.group_buy_types:
+        return created_at + timedelta(minutes=settings.group_buy_close_minutes)
+    return created_at + timedelta(hours=settings.close_after_hours)
+
+
+def stage_plans(
+    created_at: datetime, trade_type: str, settings: ReminderSettings
+) -> list[StagePlan]:
+    """Return the order's reminder stages in order."""
+    close = closes_at(created_at, trade_type, settings)
+    if trade_type in settings.group_buy_types:
+        due = created_at + timedelta(minutes=settings.group_buy_remind_after_minutes)
+        deadline = created_at + timedelta(minutes=settings.group_buy_deadline_minutes)
+        return [StagePlan(Stage.GROUP_BUY, due, min(deadline, close))]
+    automatic = created_at + timedelta(minutes=settings.automatic_after_minutes)
+    pre_close = close - timedelta(minutes=settings.pre_close_minutes)
+    plans = []
+    if automatic < pre_close:  # a late "automatic" stage would only duplicate the pre-close one
+        plans.append(StagePlan(Stage.AUTOMATIC, automatic, pre_close))
+    plans.append(StagePlan(Stage.PRE_CLOSE, max(pre_close, created_at), close))
+    return plans
+
+
+def next_stage(
+    created_at: datetime,
+    trade_type: str,
+    settings: ReminderSettings,
+    *,
+    after: Stage | None,
+    now: datetime,
+) -> StagePlan | None:
+    """Return the first stage after `after` that has not expired by now."""
+    plans = stage_plans(created_at, trade_type, settings)
+    if after is not None:
+        names = [p.stage for p in plans]
+        plans = plans[names.index(after) + 1 :] if after in names else []
+    return next((p for p in plans if p.expires_at > now), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderFacts:
+    """What decides whether one buyer may be reminded of one order."""
+
+    status: str
+    payment: Decimal
+    phone: str | None
+    phone_masked: bool
+    buyer_paid_recently: bool
+    blacklisted: bool
+    opted_out: bool
+
+
+def skip_reason(facts: ReminderFacts, settings: ReminderSettings) -> str | None:
+    """Return why the buyer must not be reminded, or None when they may be."""
+    if not settings.enabled:
+        return "reminders are turned off for the shop"
+    if facts.status != UNPAID:
+        return f"the order is no longer unpaid ({facts.status})"
+    if not settings.min_amount <= facts.payment <= settings.max_amount:
+        return f"amount {facts.payment} outside {settings.min_amount}-{settings.max_amount}"
+    if facts.buyer_paid_recently:
+        return "the buyer paid another order today or yesterday"
+    if facts.opted_out:
+        return "the buyer opted out of messages"
+    if facts.blacklisted:
+        return "the buyer or phone is on the shop's blacklist"
+    if facts.phone_masked:
+        return "phone masked by the platform (no decryption permission): remind via IM"
+    if not facts.phone:
+        return "no phone number on the order: remind via IM"
+    if not MOBILE.match(facts.phone):
+        return "invalid mobile number"
+    return None

@@ -1,0 +1,75 @@
+"""Flow `unpaid-order-reminders` (催付): sync orders, queue due reminders, record conversions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_table_artifact
+
+from aftercare.settings import get_settings
+from flows.common import add_counts, chunked, run_bounded, start_run
+from tasks.reminders import claim_orders, decide_reminders, record_conversions
+from tasks.shops import list_shops
+from tasks.trades import sync_trades
+
+
+@flow(name="unpaid-order-reminders")
+def unpaid_order_reminders(
+    as_of: datetime | None = None,
+    shops: list[str] | None = None,
+    max_orders: int | None = None,
+) -> dict[str, object]:
+    """Remind buyers of unpaid orders at each due stage, and record every decision."""
+    now = start_run(as_of)
+    settings = get_settings()
+    logger = get_run_logger()
+
+    shop_list = list_shops(shops)
+    for future in [sync_trades.submit(shop, now) for shop in shop_list]:
+        future.result()
+
+    owner = f"reminders-{uuid.uuid4().hex[:12]}"
+    ids = claim_orders(now, owner, max_orders or settings.reminders.max_orders_per_run)
+    chunks = list(chunked(ids, settings.reminders.chunk_size))
+    logger.info("%d orders due for a reminder, in %d chunks", len(ids), len(chunks))
+    results, failures = run_bounded(
+        lambda chunk, n: decide_reminders.submit(chunk, now, f"chunk-{n}-of-{len(chunks)}"),
+        chunks,
+        settings.reminders.max_concurrent_chunks,
+    )
+    totals = add_counts(results)
+    zone = ZoneInfo(settings.timezone)
+    day_start = datetime.combine(now.astimezone(zone).date(), datetime.min.time(), tzinfo=zone)
+    report = record_conversions(now, day_start)
+    summary: dict[str, object] = {
+        "orders_due": len(ids),
+        "queued": totals["queued"],
+        "suppressed": totals["suppressed"],
+        "chunks_failed": len(failures),
+        **report,
+    }
+    rows = [
+        {"figure": "orders due", "value": len(ids)},
+        {"figure": "reminders queued", "value": totals["queued"]},
+        *(
+            {"figure": f"suppressed: {reason}", "value": count}
+            for reason, count in sorted(report["suppressed"].items())  # type: ignore[attr-defined]
+        ),
+        {"figure": "reminders sent today", "value": report["sent_today"]},
+        {
+            "figure": "orders paid after a reminder today",
+            "value": report["paid_after_reminder_today"],
+        },
+        {"figure": "amount recovered today (yuan)", "value": str(report["recovered_amount_today"])},
+    ]
+    create_table_artifact(
+        key="unpaid-order-reminders",
+        table=rows,
+        description=f"unpaid-order-reminders as of {now:%Y-%m-%d %H:%M} UTC",
+    )
+    if failures:
+        raise RuntimeError(f"{len(failures)} of {len(chunks)} chunks failed: {failures[0]}")
+    return summary
