@@ -32,6 +32,9 @@ class Admin:
             "faults": self._faults,
             "clock": self._clock,
             "stats": self._stats,
+            "robot": self._robot,
+            "explanations": self._explanations,
+            "conversions": self._conversions,
         }
         route = routes.get(name)
         if route is None:
@@ -51,6 +54,7 @@ class Admin:
             "now": sb.clock.now().isoformat(),
             "trades": len(sb.world.trades),
             "shipments": len(sb.world.shipments),
+            "ratings": len(sb.world.ratings),
         }
 
     def _sms(self, request: Request) -> dict[str, Any]:
@@ -93,6 +97,33 @@ class Admin:
 
     def _stats(self, request: Request) -> dict[str, Any]:
         return self.sandbox.stats.snapshot()
+
+    def _robot(self, request: Request) -> dict[str, Any]:
+        messages = self.sandbox.robot_messages
+        return {"count": len(messages), "messages": [m.to_dict() for m in messages]}
+
+    def _explanations(self, request: Request) -> dict[str, Any]:
+        posted = self.sandbox.explanations
+        return {
+            "count": len(posted),
+            "explanations": [
+                {
+                    "oid": e.oid,
+                    "tid": e.tid,
+                    "shop": e.shop,
+                    "reply": e.reply,
+                    "at": e.at.isoformat(),
+                }
+                for e in posted
+            ],
+        }
+
+    def _conversions(self, request: Request) -> dict[str, Any]:
+        made = list(self.sandbox.world.conversions)
+        return {
+            "count": len(made),
+            "conversions": [{"tid": c.tid, "paid_at": c.paid_at.isoformat()} for c in made],
+        }
 
 
 def _json_body(request: Request) -> dict[str, Any]:

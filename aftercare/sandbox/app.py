@@ -1,19 +1,23 @@
-"""The Sandbox: world, clock, faults and the three providers behind one loopback server."""
+"""The Sandbox: world, clock, faults and the providers behind one loopback server."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
 import threading
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from .admin import Admin
 from .clock import SimClock
 from .config import SandboxConfig
+from .conversions import ReminderResponder
+from .dingtalk import DingTalkRobot, RobotMessage
 from .faults import FaultInjector
 from .generator import build_world
 from .kuaidi100 import Kuaidi100, Subscription
+from .ratings import Explanation
 from .server import Gateway, HttpServer, Provider
 from .sms import AliyunSms, SmsRecord
 from .stats import SandboxStats
@@ -23,17 +27,29 @@ from .world import World
 
 log = logging.getLogger(__name__)
 
-_PATHS = {"kuaidi100": "/kuaidi100", "taobao": "/taobao/router/rest", "sms": "/sms/"}
+_PATHS = {
+    "kuaidi100": "/kuaidi100",
+    "taobao": "/taobao/router/rest",
+    "sms": "/sms/",
+    "dingtalk": "/dingtalk/robot/send",
+}
 
 
 class Sandbox:
-    """Fake Kuaidi100, Taobao TOP and Alibaba Cloud SMS over real HTTP on loopback."""
+    """Fake Kuaidi100, Taobao TOP, Alibaba Cloud SMS and a DingTalk robot over loopback HTTP."""
 
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = config = config or SandboxConfig()
         self.clock = SimClock(config.anchor, tick=config.clock_tick)
         anchor = config.anchor or self.clock.now()
-        self.world: World = build_world(config.seed, config.orders_per_shop, anchor)
+        self.world: World = build_world(
+            config.seed,
+            config.orders_per_shop,
+            anchor,
+            stage_weights=config.stage_weights,
+            rating_weights=config.rating_weights,
+        )
+        self.world.attach_clock(self.clock.now)
         self.stats = SandboxStats()
         self.faults = FaultInjector(config.seed, config.faults)
         self.kuaidi100 = Kuaidi100(
@@ -45,14 +61,24 @@ class Sandbox:
         self.sms = AliyunSms(
             self.clock,
             self.stats,
+            templates_path=Path(config.sms_templates_path) if config.sms_templates_path else None,
             per_phone_per_minute=config.sms_per_phone_per_minute,
             skew_minutes=config.sms_timestamp_skew_minutes,
             biz_seed=config.seed,
+        )
+        self.responder = ReminderResponder(self.world, config.seed, config.reminder_conversion_rate)
+        self.sms.on_accept = self.responder.on_sms
+        self.dingtalk = DingTalkRobot(
+            self.clock,
+            self.stats,
+            per_minute=config.robot_per_minute,
+            skew_minutes=config.robot_timestamp_skew_minutes,
         )
         self.providers: dict[str, Provider] = {
             "kuaidi100": self.kuaidi100,
             "taobao": self.taobao,
             "sms": self.sms,
+            "dingtalk": self.dingtalk,
         }
         self._gateway = Gateway(self.faults, self.stats)
         self._admin = Admin(self)
@@ -92,11 +118,14 @@ class Sandbox:
         self.stop()
 
     def reset(self) -> None:
-        """Clear faults, stats, query locks, subscriptions and sent SMS; keep world and clock."""
+        """Clear faults, stats, query locks, subscriptions, sent SMS, robot messages and
+        explanations; keep the world (with its payments and conversions) and the clock."""
         self.faults.clear()
         self.stats.reset()
         self.kuaidi100.reset()
         self.sms.reset()
+        self.dingtalk.reset()
+        self.taobao.rates.reset()
 
     def url(self, provider: str) -> str:
         """Return the base URL a client of `provider` should be configured with."""
@@ -115,6 +144,16 @@ class Sandbox:
         return self.sms.sent
 
     @property
+    def robot_messages(self) -> list[RobotMessage]:
+        """Return the group-robot messages accepted so far, oldest first."""
+        return self.dingtalk.messages
+
+    @property
+    def explanations(self) -> list[Explanation]:
+        """Return the rating explanations the shops posted so far, oldest first."""
+        return self.taobao.rates.explanations
+
+    @property
     def subscriptions(self) -> list[Subscription]:
         """Return the Kuaidi100 push subscriptions accepted so far."""
         return list(self.kuaidi100.subscriptions.values())
@@ -130,6 +169,8 @@ class Sandbox:
             return self._gateway.serve(self.taobao, request)
         if path in ("/sms", "/sms/"):
             return self._gateway.serve(self.sms, request)
+        if path.rstrip("/") == "/dingtalk/robot/send":
+            return self._gateway.serve(self.dingtalk, request)
         return json_reply({"error": f"nothing at {path}"}, status=404)
 
 

@@ -124,3 +124,15 @@ PRODUCTS: dict[str, tuple[Product, ...]] = {
 
 # Where parcels wait when nobody is home; reused by proxy-signature scans.
 PROXY_PLACES = ("菜鸟驿站", "门卫", "丰巢智能快递柜", "妈妈驿站", "兔喜生活", "公司前台", "家人")
+
+# Every shop keeps a "补差价" listing buyers use to pay a few yuan of difference or postage.
+TOP_UP_TITLE = "补差价专拍链接 邮费差价 差多少拍多少"
+TOP_UP_CID = 50023724
+
+# Categories of goods that are worn or slept in (textiles); the rest are hard goods.
+TEXTILE_CIDS = frozenset(
+    {50008881, 50008882, 50008883, 50012772, 50012776, 50012781, 50001871, 50002777}
+    | {50010527, 50010531, 50010537, 50010540, 50012412}
+)
+# Clothes come in sizes; bedding and home goods do not.
+SIZED_CIDS = frozenset(TEXTILE_CIDS - {50001871, 50002777})

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-PROVIDERS = ("kuaidi100", "taobao", "sms")
+PROVIDERS = ("kuaidi100", "taobao", "sms", "dingtalk")
 ALL_PROVIDERS = "*"
 
 
@@ -69,6 +69,19 @@ class FaultConfig:
         return asdict(self)
 
 
+STAGES = ("unpaid", "closed", "paid", "shipped")
+RATING_RESULTS = ("good", "neutral", "bad")
+
+
+def check_weights(name: str, weights: dict[str, float], known: tuple[str, ...]) -> None:
+    """Refuse a weight table with unknown keys, negative weights or nothing to draw."""
+    unknown = set(weights) - set(known)
+    if unknown:
+        raise ValueError(f"unknown {name} keys {sorted(unknown)}; expected some of {known}")
+    if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
+        raise ValueError(f"{name} must not be negative and must not all be zero")
+
+
 def faults_from_dict(data: dict[str, Any]) -> dict[str, FaultConfig]:
     """Parse `{"kuaidi100": {...}, "*": {...}}` into per-provider fault configurations."""
     result: dict[str, FaultConfig] = {}
@@ -98,12 +111,32 @@ class SandboxConfig:
     # False keeps the business clock still at the anchor until set/advanced (handy in tests).
     clock_tick: bool = True
     faults: dict[str, FaultConfig] = field(default_factory=dict)
+    # Share of trades per stage at the anchor: unpaid, closed, paid, shipped (None: 10/3/5/82).
+    stage_weights: dict[str, float] | None = None
+    # Chance that one unpaid-order reminder SMS makes the buyer pay (5-600 minutes later).
+    reminder_conversion_rate: float = 0.35
+    # Mix of rating results: good, neutral, bad (None: 85/10/5).
+    rating_weights: dict[str, float] | None = None
+    # SMS templates file (None: aftercare/templates/sms.toml); re-read for unknown codes.
+    sms_templates_path: str | None = None
+    # DingTalk robot: messages per robot per simulated minute (None: no limit) and the
+    # largest timestamp skew against the real clock.
+    robot_per_minute: int | None = 20
+    robot_timestamp_skew_minutes: float = 60.0
 
     def __post_init__(self) -> None:
         if self.anchor is not None and self.anchor.utcoffset() is None:
             raise ValueError("anchor must be a timezone-aware datetime")
         if self.orders_per_shop < 0:
             raise ValueError("orders_per_shop must not be negative")
+        if self.stage_weights is not None:
+            check_weights("stage_weights", self.stage_weights, STAGES)
+        if self.rating_weights is not None:
+            check_weights("rating_weights", self.rating_weights, RATING_RESULTS)
+        if not 0.0 <= self.reminder_conversion_rate <= 1.0:
+            raise ValueError("reminder_conversion_rate must be within [0, 1]")
+        if self.robot_per_minute is not None and self.robot_per_minute < 1:
+            raise ValueError("robot_per_minute must be positive (or None for no limit)")
         # Normalise "*" and raw dicts so callers may pass either.
         self.faults = faults_from_dict(dict(self.faults))
 

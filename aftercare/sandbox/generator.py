@@ -6,11 +6,14 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from . import catalog
+from .config import STAGES, check_weights
 from .dice import Dice, Weighted
 from .geo import COMMUNITIES, PROVINCE_BY_NAME, PROVINCES, STREETS, Province
+from .rating_gen import RatingGenerator
 from .scenarios import SCENARIO_WEIGHTS, SCENARIOS, SIGNED, plan_shipment
 from .shipment import ShipmentScenario
 from .shops import SHOPS
+from .unpaid import UnpaidShaper
 from .world import (
     TRADE_BUYER_SIGNED,
     TRADE_CLOSED_BY_TAOBAO,
@@ -28,9 +31,11 @@ MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 
-# Share of trades per life stage; the rest (82%) are shipped and get a scenario.
-_STAGE_WEIGHTS = (("unpaid", 10), ("closed", 3), ("paid", 5), ("shipped", 82))
-_STAGES: Weighted[str] = Weighted(_STAGE_WEIGHTS)
+# Share of trades per life stage at the anchor: unpaid (still open), closed unpaid, paid and
+# not shipped yet, shipped (these get a scenario). The first three are placed unpaid and have
+# a fate (see unpaid.py).
+DEFAULT_STAGE_WEIGHTS: dict[str, float] = {"unpaid": 10, "closed": 3, "paid": 5, "shipped": 82}
+PLACED_UNPAID = frozenset({"unpaid", "closed", "paid"})
 _SCENARIO_TABLE: Weighted[str] = Weighted(list(SCENARIO_WEIGHTS.items()))
 _PROVINCE_TABLE: Weighted[Province] = Weighted([(p, p.weight) for p in PROVINCES])
 _REMOTE_TABLE: Weighted[Province] = Weighted([(p, p.weight) for p in PROVINCES if p.remote])
@@ -46,7 +51,21 @@ _QUANTITIES: Weighted[int] = Weighted([(1, 80), (2, 15), (3, 5)])
 class _Builder:
     """Draws the world from one seeded source; the order of draws is part of determinism."""
 
-    def __init__(self, seed: int, orders_per_shop: int, anchor: datetime) -> None:
+    def __init__(
+        self,
+        seed: int,
+        orders_per_shop: int,
+        anchor: datetime,
+        *,
+        stage_weights: dict[str, float] | None = None,
+        rating_weights: dict[str, float] | None = None,
+    ) -> None:
+        weights = dict(stage_weights or DEFAULT_STAGE_WEIGHTS)
+        check_weights("stage_weights", weights, STAGES)
+        self.stages: Weighted[str] = Weighted([(stage, weights.get(stage, 0)) for stage in STAGES])
+        self.ships = weights.get("shipped", 0) > 0
+        self.rating_weights = rating_weights
+        self.confirms: dict[int, datetime] = {}
         self.rng = Dice(seed)
         self.seed = seed
         self.anchor = anchor.astimezone(UTC).replace(microsecond=0)
@@ -65,24 +84,34 @@ class _Builder:
         plan: list[tuple[str, str]] = []
         for shop in SHOPS:
             for _ in range(self.orders_per_shop):
-                stage = rng.weighted(_STAGES)
+                stage = rng.weighted(self.stages)
                 if stage == "shipped":
                     stage = rng.weighted(_SCENARIO_TABLE)
                 plan.append((shop, stage))
-        self._force_every_scenario(plan)
+        if self.ships:
+            self._force_every_scenario(plan)
         trades: list[Trade] = []
         shipments: list[ShipmentScenario] = []
+        kinds: dict[int, str] = {}
         for shop, kind in plan:
             trade, shipment = self._trade(shop, kind)
+            if kind in PLACED_UNPAID:
+                kinds[len(trades)] = kind
             trades.append(trade)
             if shipment is not None:
                 shipments.append(shipment)
+        fates, trades = UnpaidShaper(self.seed, self.anchor, self.buyers).shape(trades, kinds)
+        ratings = RatingGenerator(self.seed, self.anchor, self.rating_weights).generate(
+            trades, {s.tid: s for s in shipments}, self.confirms
+        )
         return World(
             seed=self.seed,
             anchor=self.anchor,
             buyers=self.buyers,
             trades=trades,
             shipments=shipments,
+            fates=fates,
+            ratings=ratings,
         )
 
     def _force_every_scenario(self, plan: list[tuple[str, str]]) -> None:
@@ -141,6 +170,7 @@ class _Builder:
                 assert ship_plan.key_time is not None
                 confirm = ship_plan.key_time + b(2 * HOUR, 7 * DAY)
                 confirm = min(confirm, consign + 10 * DAY)  # Taobao auto-confirms at +10 days
+                self.confirms[tid] = confirm
                 if confirm <= anchor:
                     if rng.chance(0.1):
                         status, status_change = TRADE_BUYER_SIGNED, confirm
@@ -272,8 +302,18 @@ def _yuan(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
-def build_world(seed: int, orders_per_shop: int, anchor: datetime) -> World:
+def build_world(
+    seed: int,
+    orders_per_shop: int,
+    anchor: datetime,
+    *,
+    stage_weights: dict[str, float] | None = None,
+    rating_weights: dict[str, float] | None = None,
+) -> World:
     """Generate the world for a seed and anchor; the same inputs give the same world."""
     if anchor.utcoffset() is None:
         raise ValueError("anchor must be timezone-aware")
-    return _Builder(seed, orders_per_shop, anchor).build()
+    builder = _Builder(
+        seed, orders_per_shop, anchor, stage_weights=stage_weights, rating_weights=rating_weights
+    )
+    return builder.build()

@@ -63,6 +63,7 @@ CREDENTIALS: dict[str, Any] = {
         },
     },
     "sms": {"access_key_id": "SANDBOXSMSACCESSKEY", "access_key_secret": "sandbox-sms-secret"},
+    "dingtalk": {"access_token": "sandbox-robot-token", "secret": "SECsandbox-robot-secret"},
 }
 
 

@@ -11,6 +11,7 @@ import re
 import threading
 import tomllib
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -129,13 +130,19 @@ class AliyunSms:
         stats: SandboxStats,
         *,
         templates: dict[str, SmsTemplate] | None = None,
+        templates_path: Path | None = None,
         per_phone_per_minute: int | None = None,
         skew_minutes: float = 15,
         biz_seed: int = 0,
     ) -> None:
         self.clock = clock
         self.stats = stats
-        self.templates = templates if templates is not None else load_templates()
+        # Templates read from a file are re-read when an unknown code arrives (added later).
+        self._templates_path = templates_path
+        self._reloadable = templates is None
+        self.templates = templates if templates is not None else load_templates(templates_path)
+        # Called with every accepted SMS (outside the lock); the world's buyers react to it.
+        self.on_accept: Callable[[SmsRecord, SmsTemplate], None] | None = None
         self.per_phone_per_minute = per_phone_per_minute
         self.max_skew = timedelta(minutes=skew_minutes)
         self._key_id: str = CREDENTIALS["sms"]["access_key_id"]
@@ -227,7 +234,7 @@ class AliyunSms:
         sign_name = params["SignName"]
         if sign_name not in self._sign_names:
             return _business("isv.SMS_SIGNATURE_ILLEGAL", "该账号下找不到对应签名")
-        template = self.templates.get(params["TemplateCode"])
+        template = self._template(params["TemplateCode"])
         if template is None:
             return _business("isv.SMS_TEMPLATE_ILLEGAL", "该账号下找不到对应模板")
         values: dict[str, str] = {}
@@ -245,6 +252,7 @@ class AliyunSms:
         if any(name not in values for name in template.variables):
             return _business("isv.TEMPLATE_MISSING_PARAMETERS", "模板变量缺少对应参数值")
         now = self.clock.now()
+        accepted: list[SmsRecord] = []
         with self._guard:
             if self.per_phone_per_minute is not None and self._over_limit(phones, now):
                 return _business(
@@ -266,14 +274,43 @@ class AliyunSms:
                     content=content,
                 )
                 self._records.append(record)
+                accepted.append(record)
                 self._by_phone_day[(phone, china_date(now))].append(record)
                 if self.per_phone_per_minute is not None:
                     self._recent[phone].append(now)
         self.stats.count_sms(len(phones))
         log.debug("sms accepted %s to %s", template.code, ",".join(mask_phone(p) for p in phones))
+        self._notify(accepted, template)
         return json_reply(
             {"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": aliyun_request_id()}
         )
+
+    def _template(self, code: str) -> SmsTemplate | None:
+        """Return the template of a code, re-reading the file once for a code not seen yet."""
+        template = self.templates.get(code)
+        if template is not None or not self._reloadable:
+            return template
+        try:
+            self.templates = load_templates(self._templates_path)
+        except (
+            OSError,
+            ValueError,
+            KeyError,
+            TypeError,
+        ) as error:  # TOMLDecodeError is a ValueError
+            log.warning("sms templates could not be re-read: %s", error)
+            return None
+        return self.templates.get(code)
+
+    def _notify(self, records: list[SmsRecord], template: SmsTemplate) -> None:
+        hook = self.on_accept
+        if hook is None:
+            return
+        for record in records:
+            try:
+                hook(record, template)
+            except Exception:  # a reacting world must never break the provider's answer
+                log.exception("sms on_accept hook failed for %s", record.out_id)
 
     def _over_limit(self, phones: list[str], now: datetime) -> bool:
         """Tell whether any phone already got its per-minute share (simulated clock)."""

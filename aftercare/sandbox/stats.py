@@ -25,6 +25,7 @@ class SandboxStats:
             self.kuaidi100_locks = 0
             self.rate_limited: Counter[str] = Counter()
             self.sms_accepted = 0
+            self.robot_messages = 0
 
     def count_request(self, provider: str) -> None:
         """Count one request to a provider endpoint."""
@@ -62,6 +63,11 @@ class SandboxStats:
         with self._lock:
             self.sms_accepted += n
 
+    def count_robot_message(self) -> None:
+        """Count one accepted group-robot message."""
+        with self._lock:
+            self.robot_messages += 1
+
     def snapshot(self) -> dict[str, Any]:
         """Return a JSON-ready copy of every counter."""
         with self._lock:
@@ -74,4 +80,5 @@ class SandboxStats:
                 "kuaidi100_locks": self.kuaidi100_locks,
                 "rate_limited": dict(self.rate_limited),
                 "sms_accepted": self.sms_accepted,
+                "robot_messages": self.robot_messages,
             }

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from .clock import SimClock
 from .shops import CREDENTIALS, Shop, shop_by_session
 from .stats import SandboxStats
+from .taobao_rates import TradeRates
+from .top import (
+    TopError,
+    fields_param,
+    flag_param,
+    id_param,
+    int_param,
+    invalid,
+    time_param,
+    top_sign,
+)
 from .wire import Reply, Request, china_time, json_reply, parse_china_time, real_now, top_request_id
 from .world import TRADE_STATUSES, Trade, World
+
+__all__ = ["Taobao", "TopError", "render_trade", "top_sign"]
 
 # TOP's umbrella statuses accepted by the `status` filter.
 _STATUS_GROUPS: dict[str, frozenset[str]] = {
@@ -32,45 +44,6 @@ _ORDER_FIELDS = (
 )
 
 
-class TopError(Exception):
-    """A TOP `error_response`, raised inside handlers and rendered once."""
-
-    def __init__(self, code: int, msg: str, sub_code: str = "", sub_msg: str = "") -> None:
-        super().__init__(f"{code} {msg} {sub_code}")
-        self.code = code
-        self.msg = msg
-        self.sub_code = sub_code
-        self.sub_msg = sub_msg
-
-    def reply(self) -> Reply:
-        """Render as TOP does: HTTP 200 with an error_response envelope."""
-        body: dict[str, Any] = {"code": self.code, "msg": self.msg}
-        if self.sub_code:
-            body["sub_code"] = self.sub_code
-        if self.sub_msg:
-            body["sub_msg"] = self.sub_msg
-        body["request_id"] = top_request_id()
-        return json_reply({"error_response": body})
-
-
-def top_sign(params: dict[str, str], secret: str, method: str) -> str:
-    """Compute the TOP signature of `params` (everything but `sign`)."""
-    text = "".join(f"{k}{v}" for k, v in sorted(params.items()) if k != "sign")
-    if method == "hmac":
-        return hmac.new(secret.encode(), text.encode(), hashlib.md5).hexdigest().upper()
-    return hashlib.md5((secret + text + secret).encode()).hexdigest().upper()
-
-
-def _missing(name: str) -> TopError:
-    return TopError(
-        40, f"Missing required arguments:{name}", "isv.missing-parameter", f"{name}不能为空"
-    )
-
-
-def _invalid(name: str, why: str) -> TopError:
-    return TopError(41, f"Invalid arguments:{name}", "isv.invalid-parameter", why)
-
-
 class Taobao:
     """Handle `POST /taobao/router/rest` for the three shops' sessions."""
 
@@ -85,9 +58,12 @@ class Taobao:
         self.max_skew = timedelta(minutes=skew_minutes)
         self._app_key: str = CREDENTIALS["taobao"]["app_key"]
         self._secret: str = CREDENTIALS["taobao"]["app_secret"]
+        self.rates = TradeRates(world, clock)
         self._methods: dict[str, Callable[[Shop, dict[str, str]], dict[str, Any]]] = {
             "taobao.trades.sold.increment.get": self._increment,
             "taobao.trade.fullinfo.get": self._fullinfo,
+            "taobao.traderates.get": self.rates.get,
+            "taobao.traderate.explain.add": self.rates.explain,
         }
 
     def handle(self, request: Request) -> Reply:
@@ -154,17 +130,17 @@ class Taobao:
         return shop
 
     def _increment(self, shop: Shop, params: dict[str, str]) -> dict[str, Any]:
-        start = _time_param(params, "start_modified")
-        end = _time_param(params, "end_modified")
+        start = time_param(params, "start_modified")
+        end = time_param(params, "end_modified")
         if end < start:
-            raise _invalid("end_modified", "结束时间不能早于开始时间")
+            raise invalid("end_modified", "结束时间不能早于开始时间")
         if end - start > timedelta(days=1):
-            raise _invalid("start_modified", "开始时间与结束时间之间的间隔不能超过一天")
-        page_no = _int_param(params, "page_no", default=1, low=1, high=10**6)
-        page_size = _int_param(params, "page_size", default=40, low=1, high=100)
-        use_has_next = params.get("use_has_next", "false").lower() == "true"
+            raise invalid("start_modified", "开始时间与结束时间之间的间隔不能超过一天")
+        page_no = int_param(params, "page_no", default=1, low=1, high=10**6)
+        page_size = int_param(params, "page_size", default=40, low=1, high=100)
+        use_has_next = flag_param(params, "use_has_next")
         wanted = _status_filter(params.get("status", ""))
-        fields = _fields(params)
+        fields = fields_param(params)
         trades = self.world.modified_between(shop.code, start, end, not_after=self.clock.now())
         if wanted is not None:
             trades = [t for t in trades if t.status in wanted]
@@ -179,17 +155,12 @@ class Taobao:
         return payload
 
     def _fullinfo(self, shop: Shop, params: dict[str, str]) -> dict[str, Any]:
-        raw = params.get("tid", "")
-        if not raw:
-            raise _missing("tid")
-        try:
-            tid = int(raw)
-        except ValueError:
-            raise _invalid("tid", "tid必须是数字") from None
-        trade = self.world.trade(tid)
-        if trade is None or trade.shop != shop.code or trade.created > self.clock.now():
+        tid = id_param(params, "tid")
+        now = self.clock.now()
+        trade = self.world.trade_at(tid, now)
+        if trade is None or trade.shop != shop.code or trade.created > now:
             raise TopError(15, "Remote service error", "isv.trade-not-exist", "交易不存在")
-        return {"trade": render_trade(trade, shop, _fields(params))}
+        return {"trade": render_trade(trade, shop, fields_param(params))}
 
     def busy(self, request: Request) -> Reply:
         """Answer TOP's flow control: code 7 App Call Limited."""
@@ -212,33 +183,15 @@ class Taobao:
         """Return a plausible success body, for truncation by the malformed fault."""
         method = request.params.get("method", "taobao.trades.sold.increment.get")
         key = method.removeprefix("taobao.").replace(".", "_") + "_response"
-        trade = {"tid": 4123456789012345678, "status": "WAIT_BUYER_PAY", "buyer_nick": "tb_8234871"}
-        return {
-            key: {"total_results": 1, "trades": {"trade": [trade]}, "request_id": top_request_id()}
-        }
-
-
-def _time_param(params: dict[str, str], name: str) -> datetime:
-    raw = params.get(name, "")
-    if not raw:
-        raise _missing(name)
-    try:
-        return parse_china_time(raw)
-    except ValueError:
-        raise _invalid(name, f"{name}格式必须为yyyy-MM-dd HH:mm:ss") from None
-
-
-def _int_param(params: dict[str, str], name: str, *, default: int, low: int, high: int) -> int:
-    raw = params.get(name, "")
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise _invalid(name, f"{name}必须是整数") from None
-    if not low <= value <= high:
-        raise _invalid(name, f"{name}必须在{low}到{high}之间")
-    return value
+        if method == "taobao.traderates.get":
+            rate = {"tid": 4123456789012345678, "result": "neutral", "content": "一般般吧"}
+            body: dict[str, Any] = {"total_results": 1, "trade_rates": {"trade_rate": [rate]}}
+        elif method == "taobao.traderate.explain.add":
+            body = {"is_success": True}
+        else:
+            trade = {"tid": 4123456789012345678, "status": "WAIT_BUYER_PAY", "buyer_nick": "tb_82"}
+            body = {"total_results": 1, "trades": {"trade": [trade]}}
+        return {key: {**body, "request_id": top_request_id()}}
 
 
 def _status_filter(raw: str) -> frozenset[str] | None:
@@ -247,13 +200,8 @@ def _status_filter(raw: str) -> frozenset[str] | None:
     if raw in _STATUS_GROUPS:
         return _STATUS_GROUPS[raw]
     if raw not in TRADE_STATUSES:
-        raise _invalid("status", f"不支持的交易状态{raw}")
+        raise invalid("status", f"不支持的交易状态{raw}")
     return frozenset({raw})
-
-
-def _fields(params: dict[str, str]) -> frozenset[str] | None:
-    raw = params.get("fields", "")
-    return frozenset(f.strip() for f in raw.split(",") if f.strip()) or None
 
 
 def _mask_mobile(phone: str) -> str:

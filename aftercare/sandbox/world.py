@@ -1,4 +1,4 @@
-"""The generated world: buyers, trades and shipments, deterministic from seed and anchor."""
+"""The generated world: buyers, trades, shipments, ratings; deterministic from seed and anchor."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import bisect
 import dataclasses
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
+from .ratings import Rating
 from .shipment import ShipmentScenario
 from .shops import SHOPS
 
@@ -33,6 +35,10 @@ TRADE_STATUSES = frozenset(
         TRADE_CLOSED_BY_TAOBAO,
     }
 )
+
+# Index entry kinds: a trade's creation, and the moment it leaves WAIT_BUYER_PAY.
+_CREATED = 0
+_SETTLED = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +67,7 @@ class OrderLine:
 
 @dataclass(frozen=True, slots=True)
 class Trade:
-    """A Taobao trade as the shop's TOP app sees it (times aware UTC)."""
+    """A Taobao trade as the shop's TOP app sees it at one moment (times aware UTC)."""
 
     tid: int
     shop: str
@@ -82,8 +88,43 @@ class Trade:
     scenario: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Fate:
+    """How an order placed unpaid leaves WAIT_BUYER_PAY: paid or closed at `settles_at`.
+
+    `deadline` is when Taobao closes it automatically (created + 72 h, group-buys + 30 min);
+    a generated fate settles no later than that (buyers may also cancel earlier).
+    """
+
+    created: datetime
+    deadline: datetime
+    settles_at: datetime
+    paid: bool
+    # Set by world.pay/close: the test's word overrides whatever the fate planned.
+    explicit: bool = False
+    # Set when a reminder SMS made the buyer pay (see World.convert).
+    converted: bool = False
+
+    def status_at(self, when: datetime) -> str:
+        """Return the trade status this fate gives at `when`."""
+        if self.settles_at > when:
+            return WAIT_BUYER_PAY
+        return WAIT_SELLER_SEND_GOODS if self.paid else TRADE_CLOSED_BY_TAOBAO
+
+
+class Conversion(NamedTuple):
+    """A payment a reminder SMS brought about: the trade and when the buyer pays."""
+
+    tid: int
+    paid_at: datetime
+
+
 class World:
-    """Read-mostly container of the generated trades and shipments with O(1) lookups."""
+    """The generated trades, shipments and ratings, seen at the sandbox clock.
+
+    Orders placed unpaid carry a `Fate`; their visible status, pay/end time and modification
+    time are derived from it at the clock, so moving the clock pays and closes them.
+    """
 
     def __init__(
         self,
@@ -93,38 +134,98 @@ class World:
         buyers: list[Buyer],
         trades: list[Trade],
         shipments: list[ShipmentScenario],
+        fates: dict[int, Fate] | None = None,
+        ratings: Iterable[Rating] = (),
     ) -> None:
         self.seed = seed
         self.anchor = anchor
         self.shops = SHOPS
         self.buyers = buyers
         self._lock = threading.Lock()
+        self._now: Callable[[], datetime] | None = None
+        # Trades as generated; for fated trades this is the unpaid look (modified = created).
         self._trades: dict[int, Trade] = {t.tid: t for t in trades}
+        self._fates: dict[int, Fate] = dict(fates or {})
+        self._settled: dict[int, Trade] = {}
+        self.conversions: list[Conversion] = []
         self.shipments: dict[tuple[str, str], ShipmentScenario] = {
             (s.com, s.waybill): s for s in shipments
         }
         self._shipment_by_tid = {s.tid: s for s in shipments}
-        # Per shop, (modified, tid) sorted: the increment API is a range scan on it.
-        self._by_modified: dict[str, list[tuple[datetime, int]]] = {code: [] for code in SHOPS}
+        self._by_phone: dict[str, list[int]] = {}
+        # Per shop, (time, tid, kind) sorted: the increment API is a range scan on it. A fated
+        # trade has two entries (created, settled); a query keeps the one current at its clock.
+        self._index: dict[str, list[tuple[datetime, int, int]]] = {code: [] for code in SHOPS}
         for trade in trades:
-            self._by_modified[trade.shop].append((trade.modified, trade.tid))
-        for index in self._by_modified.values():
+            fate = self._fates.get(trade.tid)
+            entries = self._index[trade.shop]
+            if fate is None:
+                entries.append((trade.modified, trade.tid, _CREATED))
+                continue
+            entries.append((trade.created, trade.tid, _CREATED))
+            entries.append((fate.settles_at, trade.tid, _SETTLED))
+            self._by_phone.setdefault(trade.buyer.phone, []).append(trade.tid)
+        for index in self._index.values():
             index.sort()
+        self.ratings: dict[int, Rating] = {r.oid: r for r in ratings}
+        self._ratings_by_shop: dict[str, list[Rating]] = {code: [] for code in SHOPS}
+        self._ratings_by_tid: dict[int, list[Rating]] = {}
+        for rating in self.ratings.values():
+            self._ratings_by_shop[rating.shop].append(rating)
+            self._ratings_by_tid.setdefault(rating.tid, []).append(rating)
+        for shop_ratings in self._ratings_by_shop.values():
+            shop_ratings.sort(key=lambda r: (r.created, r.oid))
+        self._rating_times = {
+            code: [r.created for r in rs] for code, rs in self._ratings_by_shop.items()
+        }
+
+    # -- the clock --------------------------------------------------------------------------
+
+    def attach_clock(self, now: Callable[[], datetime]) -> None:
+        """Derive every trade's state at `now()` from here on (the sandbox passes its clock)."""
+        self._now = now
+
+    def now(self) -> datetime:
+        """Return the time the world is seen at: the attached clock, else the anchor."""
+        return self._now() if self._now is not None else self.anchor
+
+    # -- trades ----------------------------------------------------------------------------
 
     @property
     def trades(self) -> dict[int, Trade]:
-        """Return a snapshot of all trades by tid."""
+        """Return a snapshot of all trades by tid, as they look at the clock."""
+        now = self.now()
         with self._lock:
-            return dict(self._trades)
+            return {tid: self._at(tid, now) for tid in self._trades}
 
     def trade(self, tid: int) -> Trade | None:
-        """Return one trade by tid."""
-        return self._trades.get(tid)
+        """Return one trade by tid, as it looks at the clock."""
+        return self.trade_at(tid, self.now())
+
+    def trade_at(self, tid: int, when: datetime) -> Trade | None:
+        """Return one trade by tid as it looks at `when`."""
+        with self._lock:
+            return self._at(tid, when) if tid in self._trades else None
+
+    def fate(self, tid: int) -> Fate | None:
+        """Return the fate of an order placed unpaid (None for trades generated shipped)."""
+        return self._fates.get(tid)
+
+    @property
+    def fates(self) -> dict[int, Fate]:
+        """Return a snapshot of every fate by tid."""
+        with self._lock:
+            return dict(self._fates)
 
     def trades_of(self, shop: str) -> list[Trade]:
-        """Return one shop's trades, oldest modification first."""
+        """Return one shop's trades at the clock, oldest modification first."""
+        now = self.now()
         with self._lock:
-            return [self._trades[tid] for _, tid in self._by_modified[shop]]
+            return [
+                self._at(tid, now)
+                for when, tid, kind in self._index[shop]
+                if self._current(tid, kind, now, include_future=True)
+            ]
 
     def shipment_of(self, tid: int) -> ShipmentScenario | None:
         """Return the shipment of a trade, if it was shipped."""
@@ -148,48 +249,136 @@ class World:
     def modified_between(
         self, shop: str, start: datetime, end: datetime, *, not_after: datetime
     ) -> list[Trade]:
-        """Return a shop's trades modified in [start, end] and not after `not_after`."""
-        end = min(end, not_after)
+        """Return a shop's trades modified in [start, end] as seen at `not_after` (the clock)."""
+        now = not_after
+        end = min(end, now)
         with self._lock:
-            index = self._by_modified[shop]
-            lo = bisect.bisect_left(index, (start, 0))
-            hi = bisect.bisect_right(index, (end, 1 << 64))
-            return [self._trades[tid] for _, tid in index[lo:hi]]
+            index = self._index[shop]
+            lo = bisect.bisect_left(index, (start, 0, _CREATED))
+            hi = bisect.bisect_right(index, (end, 1 << 64, _SETTLED))
+            return [
+                self._at(tid, now)
+                for _, tid, kind in index[lo:hi]
+                if self._current(tid, kind, now, include_future=False)
+            ]
+
+    def unpaid_of_phone(self, phone: str, when: datetime) -> list[Trade]:
+        """Return the orders of a phone number that are placed and still unpaid at `when`."""
+        with self._lock:
+            found = []
+            for tid in self._by_phone.get(phone, ()):
+                fate = self._fates[tid]
+                if fate.created <= when < fate.settles_at:
+                    found.append(self._trades[tid])
+            return found
 
     def pay(self, tid: int, at: datetime) -> Trade:
-        """Mark an unpaid trade paid at `at` (it then waits for the seller to ship)."""
-        at = _whole_second(at)
-        return self._change(
-            tid,
-            lambda t: dataclasses.replace(
-                t, status=WAIT_SELLER_SEND_GOODS, pay_time=at, modified=at
-            ),
-        )
+        """Have the buyer pay at `at` an order unpaid at the clock; overrides its fate.
+
+        Raises ValueError for a trade that is not WAIT_BUYER_PAY at the clock or was already
+        paid/closed explicitly, and KeyError for an unknown tid. Returns the paid trade.
+        """
+        return self._override(tid, _whole_second(at), paid=True)
 
     def close(self, tid: int, at: datetime) -> Trade:
-        """Close an unpaid trade at `at`, as Taobao does when the payment deadline passes."""
-        at = _whole_second(at)
-        return self._change(
-            tid,
-            lambda t: dataclasses.replace(
-                t, status=TRADE_CLOSED_BY_TAOBAO, end_time=at, modified=at
-            ),
-        )
+        """Close at `at` an order unpaid at the clock, as Taobao does; overrides its fate."""
+        return self._override(tid, _whole_second(at), paid=False)
 
-    def _change(self, tid: int, update: Callable[[Trade], Trade]) -> Trade:
-        """Swap in an updated copy of an unpaid trade and re-index it by modification time."""
+    def convert(self, tid: int, paid_at: datetime, *, reminded_at: datetime) -> bool:
+        """Make a reminded buyer pay at `paid_at` if the order is unpaid and would not settle first.
+
+        Explicit pay/close calls win over reminders; returns whether a payment was scheduled.
+        """
+        paid_at = _whole_second(paid_at)
+        with self._lock:
+            fate = self._fates.get(tid)
+            if fate is None or fate.explicit:
+                return False
+            if not fate.created <= reminded_at < fate.settles_at <= fate.deadline:
+                return False
+            if paid_at >= fate.settles_at:
+                return False  # the order closes (or is paid anyway) before that
+            self._settle(
+                tid, dataclasses.replace(fate, settles_at=paid_at, paid=True, converted=True)
+            )
+            self.conversions.append(Conversion(tid, paid_at))
+            return True
+
+    # -- ratings -----------------------------------------------------------------------------
+
+    def rating(self, oid: int) -> Rating | None:
+        """Return the buyer's rating of one sub-order."""
+        return self.ratings.get(oid)
+
+    def ratings_of_trade(self, tid: int) -> list[Rating]:
+        """Return the ratings of one trade's sub-orders."""
+        return list(self._ratings_by_tid.get(tid, ()))
+
+    def ratings_between(self, shop: str, start: datetime, end: datetime) -> list[Rating]:
+        """Return a shop's ratings created in [start, end], oldest first."""
+        times = self._rating_times[shop]
+        lo = bisect.bisect_left(times, start)
+        hi = bisect.bisect_right(times, end)
+        return self._ratings_by_shop[shop][lo:hi]
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _at(self, tid: int, when: datetime) -> Trade:
+        trade = self._trades[tid]
+        fate = self._fates.get(tid)
+        if fate is None or fate.settles_at > when:
+            return trade
+        settled = self._settled.get(tid)
+        if settled is None:
+            at = fate.settles_at
+            if fate.paid:
+                settled = dataclasses.replace(
+                    trade, status=WAIT_SELLER_SEND_GOODS, pay_time=at, modified=at
+                )
+            else:
+                settled = dataclasses.replace(
+                    trade, status=TRADE_CLOSED_BY_TAOBAO, end_time=at, modified=at
+                )
+            self._settled[tid] = settled
+        return settled
+
+    def _current(self, tid: int, kind: int, now: datetime, *, include_future: bool) -> bool:
+        """Tell whether an index entry is the trade's modification as seen at `now`."""
+        fate = self._fates.get(tid)
+        if fate is None:
+            return True
+        settled = fate.settles_at <= now
+        if kind == _SETTLED:
+            return settled
+        return not settled and (include_future or fate.created <= now)
+
+    def _override(self, tid: int, at: datetime, *, paid: bool) -> Trade:
+        now = self.now()
         with self._lock:
             trade = self._trades.get(tid)
             if trade is None:
                 raise KeyError(f"no trade {tid}")
-            if trade.status != WAIT_BUYER_PAY:
+            fate = self._fates.get(tid)
+            if fate is None:
                 raise ValueError(f"trade {tid} is {trade.status}, not {WAIT_BUYER_PAY}")
-            updated = update(trade)
-            index = self._by_modified[trade.shop]
-            index.pop(bisect.bisect_left(index, (trade.modified, tid)))
-            bisect.insort(index, (updated.modified, tid))
-            self._trades[tid] = updated
-            return updated
+            if fate.explicit:
+                outcome = "paid" if fate.paid else "closed"
+                raise ValueError(f"trade {tid} was already {outcome} at {fate.settles_at}")
+            if fate.status_at(now) != WAIT_BUYER_PAY:
+                raise ValueError(f"trade {tid} is {fate.status_at(now)}, not {WAIT_BUYER_PAY}")
+            if at < trade.created:
+                raise ValueError(f"trade {tid} was created after {at}")
+            self._settle(tid, dataclasses.replace(fate, settles_at=at, paid=paid, explicit=True))
+            return self._at(tid, at)
+
+    def _settle(self, tid: int, fate: Fate) -> None:
+        """Swap in a new fate and move the trade's settled index entry (lock held)."""
+        old = self._fates[tid]
+        index = self._index[self._trades[tid].shop]
+        index.pop(bisect.bisect_left(index, (old.settles_at, tid, _SETTLED)))
+        bisect.insort(index, (fate.settles_at, tid, _SETTLED))
+        self._fates[tid] = fate
+        self._settled.pop(tid, None)
 
 
 def _whole_second(when: datetime) -> datetime:

@@ -162,7 +162,7 @@ def test_configs_come_from_plain_dicts_and_json():
         '{"seed": 3, "anchor": "2026-11-20T10:00:00Z", "faults": {"*": {"busy_rate": 0.5}}}'
     )
     assert config.seed == 3 and config.anchor == ANCHOR
-    assert set(config.faults) == {"kuaidi100", "taobao", "sms"}
+    assert set(config.faults) == {"kuaidi100", "taobao", "sms", "dingtalk"}
     assert config.faults["sms"].busy_rate == 0.5
     with pytest.raises(ValueError):
         FaultConfig.from_dict({"error_rate": 2})

@@ -200,8 +200,13 @@ def test_fullinfo_finds_the_shops_trade_only(sb: Sandbox, http: requests.Session
 
 
 def test_pay_and_close_show_up_as_modifications(sb: Sandbox, http: requests.Session):
-    unpaid = [t for t in sb.world.trades_of("sishi") if t.status == "WAIT_BUYER_PAY"][:2]
     at = ANCHOR + timedelta(minutes=5)
+    unpaid = [
+        t
+        for t in sb.world.trades_of("sishi")
+        if t.status == "WAIT_BUYER_PAY"
+        and sb.world.fate(t.tid).settles_at > at + timedelta(hours=1)
+    ][:2]
     sb.clock.set(at + timedelta(minutes=1))
     sb.world.pay(unpaid[0].tid, at)
     sb.world.close(unpaid[1].tid, at)

@@ -158,7 +158,7 @@ def test_scan_texts_read_like_courier_scans(world: World):
 
 
 def test_pay_and_close_validate_the_status():
-    world = build_world(5, 30, ANCHOR)
+    world = build_world(5, 30, ANCHOR)  # no clock attached: seen at the anchor
     unpaid = [t for t in world.trades.values() if t.status == "WAIT_BUYER_PAY"]
     paid = world.pay(unpaid[0].tid, ANCHOR + HOUR)
     assert (paid.status, paid.pay_time, paid.modified) == (
@@ -166,10 +166,14 @@ def test_pay_and_close_validate_the_status():
         ANCHOR + HOUR,
         ANCHOR + HOUR,
     )
-    assert world.trade(paid.tid) is paid
+    assert world.trade_at(paid.tid, ANCHOR + HOUR) is paid
+    assert world.trade(paid.tid).status == "WAIT_BUYER_PAY"  # the payment lies ahead
     with pytest.raises(ValueError):
         world.close(paid.tid, ANCHOR + HOUR)
     with pytest.raises(KeyError):
         world.pay(1, ANCHOR)
     window = world.modified_between(paid.shop, ANCHOR, ANCHOR + DAY, not_after=ANCHOR + DAY)
     assert paid in window
+    shipped = next(t for t in world.trades.values() if t.waybill)
+    with pytest.raises(ValueError):
+        world.pay(shipped.tid, ANCHOR)
