@@ -118,8 +118,8 @@ class Sandbox:
         self.stop()
 
     def reset(self) -> None:
-        """Clear faults, stats, query locks, subscriptions, sent SMS, robot messages and
-        explanations; keep the world (with its payments and conversions) and the clock."""
+        """Clear faults, stats, locks, subscriptions, SMS, robot messages and explanations."""
+        # The world (payments, conversions) and the clock stay as they are.
         self.faults.clear()
         self.stats.reset()
         self.kuaidi100.reset()

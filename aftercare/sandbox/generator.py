@@ -100,7 +100,7 @@ class _Builder:
             trades.append(trade)
             if shipment is not None:
                 shipments.append(shipment)
-        fates, trades = UnpaidShaper(self.seed, self.anchor, self.buyers).shape(trades, kinds)
+        fates, trades = UnpaidShaper(self.seed, self.anchor).shape(trades, kinds)
         ratings = RatingGenerator(self.seed, self.anchor, self.rating_weights).generate(
             trades, {s.tid: s for s in shipments}, self.confirms
         )

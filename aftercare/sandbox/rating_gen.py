@@ -161,7 +161,7 @@ class RatingGenerator:
         for position, line in enumerate(trade.lines):
             shared = draft.cause in _WHOLE_ORDER
             if draft.result == GOOD or (position and not shared):
-                result, cause, content = GOOD, None, texts.positive_text(rng)
+                result, cause, content = GOOD, None, texts.positive_text(rng, line.cid)
             elif position and ratings:
                 first = ratings[0]
                 result, cause, content = first.result, first.cause, first.content
@@ -200,11 +200,15 @@ class RatingGenerator:
         revised_at = revised_content = append_at = append_content = None
         if revise:
             revised_at = rating.created + rng.between(2 * DAY, 20 * DAY)
-            revised_content = rng.pick(texts.REVISED) if rng.chance(0.6) else None
+            assert rating.cause is not None
+            revised = texts.revised_text(rng, rating.cause)
+            revised_content = revised if rng.chance(0.6) else None
         if follow:
             append_at = rating.created + rng.between(DAY, 10 * DAY)
             resolved = revised_at is not None and revised_at <= append_at
-            append_content = texts.follow_up_text(rng, rating.result, resolved=resolved)
+            append_content = texts.follow_up_text(
+                rng, rating.cause or "", rating.result, resolved=resolved
+            )
         return dataclasses.replace(
             rating,
             revised_at=revised_at,

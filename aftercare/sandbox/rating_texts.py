@@ -10,11 +10,16 @@ from .ratings import BAD
 NEGATIVE: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
     "quality": {
         "neutral": {
-            "textile": (
+            "sized": (
                 "穿了一次就起球了，质量一般般",
                 "线头有点多，做工一般，凑合穿吧",
                 "洗了一次有点掉色，其他还行",
                 "领口的走线是歪的，质量一般",
+            ),
+            "textile": (
+                "用了一次就起球了，质量一般般",
+                "有点掉毛，洗了一次好些了",
+                "边上线头很多，做工一般",
             ),
             "goods": (
                 "做工一般，边缘有毛刺，用着不太舒服",
@@ -23,17 +28,23 @@ NEGATIVE: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             ),
         },
         "bad": {
-            "textile": (
+            "sized": (
                 "质量太差了，才穿两次就开线了",
                 "洗一次掉色掉得厉害，把别的衣服都染了，差评",
                 "起球严重，穿了一天就全是球，和图片上完全不是一个东西",
                 "面料又薄又廉价，洗完就变形了，不值这个价",
                 "肩带那里直接开线了，这质量还敢卖这么贵",
             ),
+            "textile": (
+                "洗了一次就掉色，床单都花了，差评",
+                "掉毛严重，盖一晚上粘得满身都是",
+                "被套边上直接开线了，质量太差",
+                "起球起得厉害，用了一个星期就不能看了",
+            ),
             "goods": (
                 "质量太差，收到就有一个裂了",
                 "塑料很薄，一压就裂，用了三天就坏了，差评",
-                "做工粗糙，一碰就掉漆，质量太差了",
+                "做工粗糙，边上全是毛刺，质量太差了",
             ),
         },
     },
@@ -153,27 +164,43 @@ NEGATIVE: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
     },
 }
 
-POSITIVE = (
-    "质量很好，穿着很舒服，好评",
-    "物流很快，包装完好，东西不错",
-    "第二次买了，一如既往的好",
-    "宝贝收到了，和描述的一样，好评！",
-    "性价比很高，会回购的",
-    "客服很耐心，推荐的很合适",
-    "好评",
-    "不错不错，挺满意的",
-    "东西挺好的，就是物流慢了点",
-    "做工精细，没有线头，满意",
-)
+POSITIVE: dict[str, tuple[str, ...]] = {
+    "any": (
+        "物流很快，包装完好，东西不错",
+        "第二次买了，一如既往的好",
+        "宝贝收到了，和描述的一样，好评！",
+        "性价比很高，会回购的",
+        "客服很耐心，推荐的很合适",
+        "好评",
+        "不错不错，挺满意的",
+        "东西挺好的，就是物流慢了点",
+    ),
+    "sized": (
+        "质量很好，穿着很舒服，好评",
+        "尺码标准，上身效果很好",
+        "做工精细，没有线头，满意",
+    ),
+    "textile": (
+        "面料很软很舒服，洗了也没掉色",
+        "做工精细，没有线头，满意",
+    ),
+    "goods": (
+        "做工不错，很精致，家里人都说好看",
+        "包装很仔细，一个都没碎，好评",
+    ),
+}
 # What Taobao writes when a buyer lets the rating period pass.
 SYSTEM_DEFAULT = "评价方未及时做出评价,系统默认好评!"
 
-REVISED = (
-    "客服很负责，帮我换了新的，问题解决了，改个好评",
-    "卖家主动联系处理了，态度很好，好评",
-    "补发的收到了，挺好的",
-    "之前是误会，后来仔细看了东西还可以",
-)
+# What a buyer writes when revising to good, by what the complaint was about.
+REVISED: dict[str, tuple[str, ...]] = {
+    "quality": ("客服很负责，帮我换了新的，问题解决了，改个好评", "换的新的收到了，这次没问题"),
+    "wrong_item": ("补发的收到了，挺好的", "卖家很快补发了，态度很好，改好评"),
+    "description": ("客服耐心解释了，换了合适的尺码，好评", "卖家主动联系处理了，态度很好，好评"),
+    "logistics": ("卖家帮忙催了快递，后来送上门了，东西挺好", "不是卖家的问题，东西不错"),
+    "service": ("客服后来主动道歉了，也解决了问题，改个好评",),
+    "mood": ("之前是误会，后来仔细看了东西还可以", "用了几天觉得还不错，改个好评"),
+}
 
 FOLLOW_UP_UNHAPPY = (
     "用了一周，问题更明显了，不推荐",
@@ -181,8 +208,8 @@ FOLLOW_UP_UNHAPPY = (
     "又用了几天，还是不行，不会再买了",
 )
 FOLLOW_UP_RESOLVED = (
-    "追评：客服后来主动联系了，给换了新的，态度很好",
-    "补发的收到了，这次没问题",
+    "追评：客服后来主动联系了，给处理好了，态度很好",
+    "问题解决了，这次没问题",
 )
 
 
@@ -196,22 +223,28 @@ def goods_kind(cid: int) -> str:
 def negative_text(rng: Dice, cause: str, result: str, cid: int) -> str:
     """Pick what a buyer writes for a neutral or bad rating of a cause."""
     by_kind = NEGATIVE[cause][result]
-    kind = goods_kind(cid)
-    if kind == "sized" and "sized" not in by_kind:
-        kind = "textile"
-    texts = by_kind.get(kind) or by_kind.get("any") or by_kind["textile"]
-    if kind in by_kind and "any" in by_kind and rng.chance(0.4):
-        texts = by_kind["any"]
-    return rng.pick(texts)
+    own = by_kind.get(goods_kind(cid))
+    if own is None or ("any" in by_kind and rng.chance(0.4)):
+        return rng.pick(by_kind["any"])
+    return rng.pick(own)
 
 
-def positive_text(rng: Dice) -> str:
+def positive_text(rng: Dice, cid: int) -> str:
     """Pick a good rating's text (now and then Taobao's default good rating)."""
-    return SYSTEM_DEFAULT if rng.chance(0.15) else rng.pick(POSITIVE)
+    if rng.chance(0.15):
+        return SYSTEM_DEFAULT
+    return rng.pick(POSITIVE[goods_kind(cid)] if rng.chance(0.5) else POSITIVE["any"])
 
 
-def follow_up_text(rng: Dice, result: str, *, resolved: bool) -> str:
+def revised_text(rng: Dice, cause: str) -> str:
+    """Pick what a buyer writes when revising a rating about `cause` to good."""
+    return rng.pick(REVISED.get(cause) or REVISED["mood"])
+
+
+def follow_up_text(rng: Dice, cause: str, result: str, *, resolved: bool) -> str:
     """Pick a follow-up review (追评) text."""
+    if cause == "malicious":
+        return rng.pick(NEGATIVE["malicious"]["bad"]["any"])
     if resolved:
         return rng.pick(FOLLOW_UP_RESOLVED)
     text = rng.pick(FOLLOW_UP_UNHAPPY)

@@ -54,11 +54,10 @@ class _Slot:
 class UnpaidShaper:
     """Reshape the never-shipped trades of a world and give each its fate."""
 
-    def __init__(self, seed: int, anchor: datetime, buyers: list[Buyer]) -> None:
+    def __init__(self, seed: int, anchor: datetime) -> None:
         # A stream of its own: these draws never shift the main pass.
         self.rng = Dice(seed * 7919 + 0x5EED)
         self.anchor = anchor
-        self.buyers = buyers
 
     def shape(
         self, trades: list[Trade], kinds: dict[int, str]

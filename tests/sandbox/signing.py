@@ -120,3 +120,27 @@ def sms_call(
 ) -> requests.Response:
     """POST a signed SMS API call."""
     return http.post(url, data=sms_params(action, params, **kwargs), timeout=5)
+
+
+ROBOT_TOKEN = "sandbox-robot-token"
+ROBOT_SECRET = "SECsandbox-robot-secret"
+
+
+def robot_query(
+    *,
+    token: str = ROBOT_TOKEN,
+    secret: str = ROBOT_SECRET,
+    when: datetime | None = None,
+) -> str:
+    """Build the robot query: sign = urlencode(base64(HMAC-SHA256(secret, ts + "\\n" + secret)))."""
+    timestamp = str(int((when or datetime.now(UTC)).timestamp() * 1000))
+    mac = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
+    sign = quote(base64.b64encode(mac).decode(), safe="")
+    return f"access_token={quote(token, safe='')}&timestamp={timestamp}&sign={sign}"
+
+
+def robot_send(
+    http: requests.Session, url: str, body: dict[str, Any], **kwargs: Any
+) -> requests.Response:
+    """POST one signed message to the group robot."""
+    return http.post(f"{url}?{robot_query(**kwargs)}", json=body, timeout=5)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from aftercare.sandbox import SHOPS, World, build_world
+from aftercare.sandbox import SHOPS, SandboxConfig, World, build_world
 from aftercare.sandbox.wire import CHINA
 
 from .conftest import ANCHOR
@@ -271,3 +271,21 @@ def test_explicit_pay_and_close_override_the_fate():
     settled = next(tid for tid, f in world.fates.items() if f.settles_at <= PROJECT_ANCHOR)
     with pytest.raises(ValueError):
         world.close(settled, PROJECT_ANCHOR)
+
+
+def test_new_settings_come_from_plain_dicts():
+    config = SandboxConfig.from_json(
+        '{"stage_weights": {"unpaid": 80, "closed": 5, "paid": 5, "shipped": 10},'
+        ' "reminder_conversion_rate": 0.5,'
+        ' "rating_weights": {"good": 70, "neutral": 20, "bad": 10}}'
+    )
+    assert config.stage_weights == {"unpaid": 80, "closed": 5, "paid": 5, "shipped": 10}
+    assert SandboxConfig.from_dict(config.to_dict()) == config
+    for bad in (
+        {"stage_weights": {"sold": 1}},
+        {"rating_weights": {"good": -1, "bad": 2}},
+        {"reminder_conversion_rate": 1.5},
+        {"robot_per_minute": 0},
+    ):
+        with pytest.raises(ValueError):
+            SandboxConfig.from_dict(bad)
