@@ -12,7 +12,9 @@ app = typer.Typer(help="After-sales follow-up for online shops.", no_args_is_hel
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 shops_app = typer.Typer(help="Shops the team serves.", no_args_is_help=True)
 run_app = typer.Typer(help="Run one pipeline now, through Prefect.", no_args_is_help=True)
+contacts_app = typer.Typer(help="Who must not be messaged.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(contacts_app, name="contacts")
 app.add_typer(shops_app, name="shops")
 app.add_typer(run_app, name="run")
 
@@ -68,12 +70,62 @@ def shops_add(
     typer.echo(f"shop {code} registered")
 
 
+@contacts_app.command("blacklist")
+def contacts_blacklist(
+    shop: str,
+    phone: Annotated[str, typer.Option(help="Mobile number to block")] = "",
+    nick: Annotated[str, typer.Option(help="Buyer nick to block")] = "",
+    note: str = "",
+) -> None:
+    """Put a buyer (nick) or phone on a shop's SMS blacklist."""
+    _record_contact_rule(shop=shop, phone=phone, nick=nick, note=note)
+
+
+@contacts_app.command("opt-out")
+def contacts_opt_out(
+    phone: Annotated[str, typer.Option(help="Mobile number that opted out")] = "",
+    nick: Annotated[str, typer.Option(help="Buyer nick that opted out")] = "",
+    source: str = "agent",
+) -> None:
+    """Record that a buyer wants no more messages from any shop of the team."""
+    _record_contact_rule(shop=None, phone=phone, nick=nick, note=source)
+
+
+def _record_contact_rule(*, shop: str | None, phone: str, nick: str, note: str) -> None:
+    from aftercare.clock import utcnow
+    from aftercare.privacy import mask_phone
+    from aftercare.settings import get_settings
+    from aftercare.store.contacts import add_to_blacklist, opt_out
+    from models.db import session_scope
+
+    if bool(phone) == bool(nick):
+        raise typer.BadParameter("give exactly one of --phone and --nick")
+    kind, value = ("phone", phone) if phone else ("nick", nick)
+    with session_scope(get_settings().database_url) as session:
+        if shop:
+            add_to_blacklist(
+                session=session, shop_code=shop, kind=kind, value=value, note=note, now=utcnow()
+            )
+        else:
+            opt_out(session=session, kind=kind, value=value, source=note, now=utcnow())
+    shown = mask_phone(value) if kind == "phone" else value
+    typer.echo(f"{kind} {shown} recorded")
+
+
 @run_app.command("logistics-check")
 def run_logistics_check(as_of: datetime | None = None) -> None:
     """Run the logistics-check flow once."""
     from flows.logistics_check import logistics_check
 
     typer.echo(json.dumps(logistics_check(as_of=as_of), ensure_ascii=False, indent=2))
+
+
+@run_app.command("unpaid-order-reminders")
+def run_unpaid_order_reminders(as_of: datetime | None = None) -> None:
+    """Run the unpaid-order-reminders flow once."""
+    from flows.unpaid_reminders import unpaid_order_reminders
+
+    typer.echo(json.dumps(unpaid_order_reminders(as_of=as_of), ensure_ascii=False, default=str))
 
 
 @run_app.command("dispatch-messages")

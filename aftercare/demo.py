@@ -64,11 +64,18 @@ def run_demo(*, orders_per_shop: int, seed: int) -> None:
 
         from flows.dispatch_messages import dispatch_messages
         from flows.logistics_check import logistics_check
+        from flows.unpaid_reminders import unpaid_order_reminders
 
-        console.print("[bold]running[/] logistics-check and dispatch-messages through Prefect ...")
+        console.print(
+            "[bold]running[/] logistics-check, unpaid-order-reminders and dispatch-messages "
+            "through Prefect ..."
+        )
         checked = logistics_check()
+        reminded = unpaid_order_reminders()
         dispatched = dispatch_messages()
-        console.print(summary_table(database_url, checked, dispatched, len(sandbox.sms_sent)))
+        console.print(
+            summary_table(database_url, checked, reminded, dispatched, len(sandbox.sms_sent))
+        )
     prefect_home = os.environ.get("PREFECT_HOME", "~/.prefect")
     console.print(
         "The runs, their task runs and the summary artifacts are in Prefect's database "
@@ -79,7 +86,11 @@ def run_demo(*, orders_per_shop: int, seed: int) -> None:
 
 
 def summary_table(
-    database_url: str, checked: dict[str, int], dispatched: dict[str, int], sms_accepted: int
+    database_url: str,
+    checked: dict[str, int],
+    reminded: dict[str, object],
+    dispatched: dict[str, int],
+    sms_accepted: int,
 ) -> Table:
     """Build the summary the demo prints."""
     from models import AfterSalesCase, OutboxMessage, Shipment
@@ -114,8 +125,17 @@ def summary_table(
     for kind, count in sorted(cases.items()):
         table.add_row(f"anomaly cases: {kind}", str(count))
     table.add_row("cases opened this run", str(checked.get("case:opened", 0)))
+    table.add_row("unpaid orders due a reminder", str(reminded.get("orders_due", 0)))
+    table.add_row("reminders queued", str(reminded.get("queued", 0)))
+    suppressed = reminded.get("suppressed_by_reason") or {}
+    for reason, count in sorted(suppressed.items()):  # type: ignore[attr-defined]
+        table.add_row(f"  reminder not sent: {reason}", str(count))
     for status in ("sent", "suppressed", "failed", "pending", "sending"):
         table.add_row(f"messages {status}", str(messages.get(status, 0)))
     table.add_row("SMS accepted by the provider", str(sms_accepted))
     table.add_row("dispatch: sent this run", str(dispatched.get("sent", 0)))
+    table.add_row(
+        "dispatch: stopped by the live order check",
+        str(dispatched.get("suppressed_by_live_check", 0)),
+    )
     return table

@@ -17,6 +17,8 @@ SANDBOX_SECRETS = {
     "sandbox-top-secret",
     "sandbox-sms-secret",
     "sandbox-kuaidi100-salt",
+    "sandbox-robot-token",
+    "SECsandbox-robot-secret",
 }
 
 
@@ -196,6 +198,10 @@ class Settings(BaseSettings):
 
     quiet_hours: QuietHoursSettings = Field(default_factory=QuietHoursSettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
+    robot_url: str = f"{SANDBOX_BASE}/dingtalk/robot/send"
+    robot_access_token: SecretStr = SecretStr("sandbox-robot-token")
+    robot_secret: SecretStr = SecretStr("SECsandbox-robot-secret")
+
     retry: RetrySettings = Field(default_factory=RetrySettings)
     logistics: LogisticsSettings = Field(default_factory=LogisticsSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
@@ -209,13 +215,15 @@ class Settings(BaseSettings):
                 self.kuaidi100_salt,
                 self.taobao_app_secret,
                 self.sms_access_key_secret,
+                self.robot_access_token,
+                self.robot_secret,
                 *self.taobao_sessions.values(),
             ]
             if any(s.get_secret_value() in SANDBOX_SECRETS for s in secrets):
                 raise ValueError("production settings still carry the sandbox credentials")
             if any(
                 url.startswith(SANDBOX_BASE)
-                for url in (self.kuaidi100_url, self.taobao_url, self.sms_url)
+                for url in (self.kuaidi100_url, self.taobao_url, self.sms_url, self.robot_url)
             ):
                 raise ValueError("production settings still point at the local sandbox")
         return self
@@ -227,6 +235,8 @@ class Settings(BaseSettings):
             self.kuaidi100_salt,
             self.taobao_app_secret,
             self.sms_access_key_secret,
+            self.robot_access_token,
+            self.robot_secret,
             *self.taobao_sessions.values(),
         ]
         return [s.get_secret_value() for s in secrets if s.get_secret_value()]

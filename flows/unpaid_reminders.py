@@ -48,8 +48,12 @@ def unpaid_order_reminders(
         "orders_due": len(ids),
         "queued": totals["queued"],
         "suppressed": totals["suppressed"],
+        "suppressed_by_reason": report["suppressed"],
+        "new_conversions": report["new_conversions"],
+        "sent_today": report["sent_today"],
+        "paid_after_reminder_today": report["paid_after_reminder_today"],
+        "recovered_amount_today": report["recovered_amount_today"],
         "chunks_failed": len(failures),
-        **report,
     }
     rows = [
         {"figure": "orders due", "value": len(ids)},

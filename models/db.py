@@ -70,11 +70,16 @@ def insert_ignore(
 ) -> int:
     """Insert rows, skipping those whose unique keys exist already; return how many were new."""
     inserted = 0
-    for chunk in _chunks(rows):
+    table = model.__table__  # type: ignore[attr-defined]
+    for chunk in _chunks(_in_key_order(rows, keys)):
+        # RETURNING counts what was inserted on both engines (psycopg reports rowcount -1 here).
         statement = (
-            _insert(session, model).values(chunk).on_conflict_do_nothing(index_elements=list(keys))
+            _insert(session, model)
+            .values(chunk)
+            .on_conflict_do_nothing(index_elements=list(keys))
+            .returning(table.c.id)
         )
-        inserted += int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
+        inserted += len(session.execute(statement).all())
     return inserted
 
 
@@ -87,7 +92,7 @@ def upsert(
     only_if: Any = None,
 ) -> None:
     """Insert rows or update the given columns of existing ones (where only_if(excluded) holds)."""
-    for chunk in _chunks(rows):
+    for chunk in _chunks(_in_key_order(rows, keys)):
         insert = _insert(session, model).values(chunk)
         statement = insert.on_conflict_do_update(
             index_elements=list(keys),
@@ -120,6 +125,15 @@ def claim(
         .returning(table.c.id)
     )
     return [row[0] for row in session.execute(statement)]
+
+
+def _in_key_order(rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
+    # A multi-row VALUES takes its columns from one row: rows that differ would lose values.
+    columns = {frozenset(row) for row in rows}
+    if len(columns) > 1:
+        raise ValueError(f"rows of one bulk write must have the same columns: {columns}")
+    # Concurrent writers that lock rows in the same order cannot deadlock on PostgreSQL.
+    return sorted(rows, key=lambda row: tuple(str(row[k]) for k in keys))
 
 
 def _chunks(rows: Sequence[dict[str, Any]], size: int = 500) -> Iterator[list[dict[str, Any]]]:

@@ -72,29 +72,40 @@ class HttpCore:
 
     def call(
         self,
-        url: str,
+        url: str | Callable[[], str],
         *,
-        form: Callable[[], Mapping[str, str]],
         decode: Callable[[requests.Response], T],
         idempotent: bool,
         what: str,
+        form: Callable[[], Mapping[str, str]] | None = None,
+        json_payload: bytes | None = None,
     ) -> T:
-        """POST form() to url and decode the answer, retrying transient failures.
+        """POST a form (or a JSON payload) to url and decode the answer, retrying what is transient.
 
-        form() is called for every attempt so signatures, nonces and timestamps are fresh.
+        form() and a callable url are evaluated for every attempt, so signatures, nonces and
+        timestamps are fresh.
         """
 
         def attempt() -> T:
             if self.limiter:
                 self.limiter.acquire()
-            return decode(self._post(url, form(), what))
+            target = url() if callable(url) else url
+            return decode(self._post(target, what, form() if form else None, json_payload))
 
         return call_with_retry(attempt, policy=self.retry, idempotent=idempotent, what=what)
 
-    def _post(self, url: str, data: Mapping[str, str], what: str) -> requests.Response:
+    def _post(
+        self, url: str, what: str, data: Mapping[str, str] | None, payload: bytes | None
+    ) -> requests.Response:
         # Exceptions from requests embed the URL and may embed the body: never pass them on.
+        headers = {"Content-Type": "application/json; charset=utf-8"} if payload else None
         try:
-            response = self.session.post(url, data=dict(data), timeout=self.timeout)
+            response = self.session.post(
+                url,
+                data=dict(data) if data is not None else payload,
+                headers=headers,
+                timeout=self.timeout,
+            )
         except requests.ConnectTimeout:
             raise ProviderUnavailable(f"{what}: connect timeout", provider=self.provider) from None
         except requests.ReadTimeout:

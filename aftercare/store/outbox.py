@@ -59,6 +59,8 @@ def message_row(
         "retryable": reason is None,
         "created_at": now,
         "next_attempt_at": None if reason else now,
+        "expires_at": None,
+        "precheck": None,
     }
 
 

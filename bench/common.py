@@ -1,0 +1,59 @@
+"""Helpers the benchmark scripts share."""
+
+from __future__ import annotations
+
+import socket
+import time
+from uuid import UUID
+
+import requests
+
+TASKS = (
+    "sync-trades",
+    "claim-due-orders",
+    "decide-reminders",
+    "record-conversions",
+    "claim-due-shipments",
+    "track-shipments",
+    "review-shipments",
+    "send-messages",
+    "reconcile-unknown-sends",
+    "list-shops",
+)
+
+
+def free_port() -> int:
+    """Return a free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_sandbox(port: int, timeout: float = 300.0) -> str:
+    """Wait until a sandbox process answers its health check; return its base URL."""
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/_sandbox/health", timeout=1).ok:
+                return base
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)  # polling a process we started, not waiting for business time
+    raise TimeoutError(f"sandbox on port {port} did not come up")
+
+
+def prefect_task_seconds(flow_run_id: UUID | None) -> dict[str, float]:
+    """Sum the run time Prefect recorded for each task of a flow run, by task name."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    totals: dict[str, float] = {}
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])), limit=10_000
+        )
+    for run in runs:
+        name = next((t for t in TASKS if run.name.startswith(t)), run.name)
+        totals[name] = totals.get(name, 0.0) + run.total_run_time.total_seconds()
+    return totals
