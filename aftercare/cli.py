@@ -13,7 +13,9 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 shops_app = typer.Typer(help="Shops the team serves.", no_args_is_help=True)
 run_app = typer.Typer(help="Run one pipeline now, through Prefect.", no_args_is_help=True)
 contacts_app = typer.Typer(help="Who must not be messaged.", no_args_is_help=True)
+followup_app = typer.Typer(help="Bad-review follow-ups (中差评).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(followup_app, name="followup")
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(shops_app, name="shops")
 app.add_typer(run_app, name="run")
@@ -110,6 +112,65 @@ def _record_contact_rule(*, shop: str | None, phone: str, nick: str, note: str) 
             opt_out(session=session, kind=kind, value=value, source=note, now=utcnow())
     shown = mask_phone(value) if kind == "phone" else value
     typer.echo(f"{kind} {shown} recorded")
+
+
+@followup_app.command("record")
+def followup_record(
+    case_id: int,
+    outcome: Annotated[
+        str,
+        typer.Argument(
+            help="agreed_to_revise | declined | compensation_accepted | "
+            "compensation_declined | unreachable | malicious_reported"
+        ),
+    ],
+    note: str = "",
+    next_contact: Annotated[
+        datetime | None, typer.Option(help="The time agreed with the buyer (核实时间)")
+    ] = None,
+    agent: Annotated[str, typer.Option(help="Who made the call")] = "agent",
+) -> None:
+    """Record what a call to a buyer came to, through the record-followup flow."""
+    from aftercare.clock import CHINA
+    from flows.record_followup import record_followup
+
+    if next_contact is not None and next_contact.tzinfo is None:
+        next_contact = next_contact.replace(tzinfo=CHINA)  # agents type Beijing time
+    result = record_followup(
+        case_id=case_id, outcome=outcome, note=note, next_contact_at=next_contact, agent=agent
+    )
+    typer.echo(json.dumps(result, ensure_ascii=False, default=str))
+
+
+@followup_app.command("calls")
+def followup_calls() -> None:
+    """Print today's call list (buyers masked)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from aftercare.clock import utcnow
+    from tasks.review_reports import call_list
+
+    rows = call_list.fn(utcnow())
+    table = Table(title="中差评 call list")
+    for column in ("case", "shop", "buyer", "phone", "cause", "next", "when", "deadline"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            *(
+                str(row[c])
+                for c in ("case", "shop", "buyer", "phone", "cause", "next", "when", "deadline")
+            )
+        )
+    Console().print(table)
+
+
+@run_app.command("bad-review-followups")
+def run_bad_review_followups(as_of: datetime | None = None) -> None:
+    """Run the bad-review-followups flow once."""
+    from flows.bad_review_followups import bad_review_followups
+
+    typer.echo(json.dumps(bad_review_followups(as_of=as_of), ensure_ascii=False, default=str))
 
 
 @run_app.command("logistics-check")

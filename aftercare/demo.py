@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -22,6 +23,7 @@ def sandbox_environment(base_urls: dict[str, str], database_url: str) -> dict[st
         "AFTERCARE_KUAIDI100_URL": base_urls["kuaidi100"],
         "AFTERCARE_TAOBAO_URL": base_urls["taobao"],
         "AFTERCARE_SMS_URL": base_urls["sms"],
+        "AFTERCARE_ROBOT_URL": base_urls["dingtalk"],
         # The sandbox allows far more than a real account's one query per second.
         "AFTERCARE_KUAIDI100_QUERIES_PER_SECOND": "200",
     }
@@ -55,27 +57,28 @@ def run_demo(*, orders_per_shop: int, seed: int) -> None:
     DEMO_DB.unlink(missing_ok=True)  # each demo starts from an empty shop history
     database_url = f"sqlite:///{DEMO_DB}"
     with Sandbox(SandboxConfig(seed=seed, orders_per_shop=orders_per_shop)) as sandbox:
-        urls = {name: sandbox.url(name) for name in ("kuaidi100", "taobao", "sms")}
+        urls = {name: sandbox.url(name) for name in ("kuaidi100", "taobao", "sms", "dingtalk")}
         os.environ.update(sandbox_environment(urls, database_url))
         get_settings.cache_clear()
         console.print(f"[bold]sandbox[/] courier, shop and SMS APIs at {sandbox.url('taobao')}")
         upgrade(database_url)
         register_sandbox_shops(database_url)
 
+        from flows.bad_review_followups import bad_review_followups
         from flows.dispatch_messages import dispatch_messages
         from flows.logistics_check import logistics_check
         from flows.unpaid_reminders import unpaid_order_reminders
 
         console.print(
-            "[bold]running[/] logistics-check, unpaid-order-reminders and dispatch-messages "
-            "through Prefect ..."
+            "[bold]running[/] logistics-check, unpaid-order-reminders, bad-review-followups "
+            "and dispatch-messages through Prefect ..."
         )
         checked = logistics_check()
         reminded = unpaid_order_reminders()
+        reviewed = bad_review_followups()
         dispatched = dispatch_messages()
-        console.print(
-            summary_table(database_url, checked, reminded, dispatched, len(sandbox.sms_sent))
-        )
+        figures = Figures(checked, reminded, reviewed, dispatched, len(sandbox.sms_sent))
+        console.print(summary_table(database_url, figures))
     prefect_home = os.environ.get("PREFECT_HOME", "~/.prefect")
     console.print(
         "The runs, their task runs and the summary artifacts are in Prefect's database "
@@ -85,14 +88,20 @@ def run_demo(*, orders_per_shop: int, seed: int) -> None:
     )
 
 
-def summary_table(
-    database_url: str,
-    checked: dict[str, int],
-    reminded: dict[str, object],
-    dispatched: dict[str, int],
-    sms_accepted: int,
-) -> Table:
+@dataclass(frozen=True)
+class Figures:
+    """What each flow of the demo returned."""
+
+    checked: dict[str, int]
+    reminded: dict[str, object]
+    reviewed: dict[str, object]
+    dispatched: dict[str, int]
+    sms_accepted: int
+
+
+def summary_table(database_url: str, figures: Figures) -> Table:
     """Build the summary the demo prints."""
+    checked, reminded, dispatched = figures.checked, figures.reminded, figures.dispatched
     from models import AfterSalesCase, OutboxMessage, Shipment
     from models.db import session_scope
 
@@ -105,7 +114,9 @@ def summary_table(
         )
         cases = dict(
             session.exec(
-                select(AfterSalesCase.kind, func.count()).group_by(col(AfterSalesCase.kind))
+                select(AfterSalesCase.kind, func.count())
+                .where(AfterSalesCase.kind != "review")
+                .group_by(col(AfterSalesCase.kind))
             ).all()
         )
         messages = dict(
@@ -113,7 +124,7 @@ def summary_table(
                 select(OutboxMessage.status, func.count()).group_by(col(OutboxMessage.status))
             ).all()
         )
-    table = Table(title="aftercare demo: logistics-check + dispatch-messages")
+    table = Table(title="aftercare demo: one run of every pipeline")
     table.add_column("figure")
     table.add_column("value", justify="right")
     table.add_row("trades synced", str(checked.get("trades_synced", 0)))
@@ -132,7 +143,12 @@ def summary_table(
         table.add_row(f"  reminder not sent: {reason}", str(count))
     for status in ("sent", "suppressed", "failed", "pending", "sending"):
         table.add_row(f"messages {status}", str(messages.get(status, 0)))
-    table.add_row("SMS accepted by the provider", str(sms_accepted))
+    table.add_row("new neutral/bad reviews", str(figures.reviewed.get("new_ratings", 0)))
+    table.add_row(
+        "review cases opened (staff alerted)", str(figures.reviewed.get("cases_opened", 0))
+    )
+    table.add_row("calls on today's 中差评 list", str(figures.reviewed.get("calls_today", 0)))
+    table.add_row("SMS accepted by the provider", str(figures.sms_accepted))
     table.add_row("dispatch: sent this run", str(dispatched.get("sent", 0)))
     table.add_row(
         "dispatch: stopped by the live order check",

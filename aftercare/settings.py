@@ -159,6 +159,41 @@ class ReminderSettings(BaseModel):
         return self.model_copy(update=overrides.model_dump(exclude_none=True))
 
 
+class ReviewOverrides(BaseModel):
+    """Per-shop changes to the review follow-up settings."""
+
+    message_buyer: bool | None = None
+    compensation: str | None = None
+
+
+class ReviewSettings(BaseModel):
+    """The bad-review second follow-up (中差评二次跟进) (DOMAIN.md §1, §4)."""
+
+    # When agents call buyers, in the shop's local time.
+    working_hours_start: time = time(9, 0)
+    working_hours_end: time = time(18, 0)
+    # New ratings are fetched again this far back, in case the platform indexed them late.
+    lookback_days: int = Field(1, ge=0, le=30)
+    initial_sync_days: int = Field(30, ge=1, le=180)
+    page_size: int = Field(100, ge=1, le=150)
+    # The platform takes an explanation up to 30 days after the rating.
+    explanation_window_days: int = Field(30, ge=1)
+    # 0: post on the last allowed day; n: n days earlier.
+    explain_days_before_deadline: int = Field(0, ge=0, le=29)
+    max_unreachable_attempts: int = Field(3, ge=1)
+    compensation: str = "5元无门槛优惠券"
+    message_buyer: bool = True
+    causes_file: str | None = None
+    shops: dict[str, ReviewOverrides] = Field(default_factory=dict)
+
+    def for_shop(self, code: str) -> ReviewSettings:
+        """Return the settings with the shop's overrides applied."""
+        overrides = self.shops.get(code)
+        if overrides is None:
+            return self
+        return self.model_copy(update=overrides.model_dump(exclude_none=True))
+
+
 class Settings(BaseSettings):
     """Everything configurable: database, providers, thresholds, time zone."""
 
@@ -198,6 +233,7 @@ class Settings(BaseSettings):
 
     quiet_hours: QuietHoursSettings = Field(default_factory=QuietHoursSettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
+    reviews: ReviewSettings = Field(default_factory=ReviewSettings)
     robot_url: str = f"{SANDBOX_BASE}/dingtalk/robot/send"
     robot_access_token: SecretStr = SecretStr("sandbox-robot-token")
     robot_secret: SecretStr = SecretStr("SECsandbox-robot-secret")

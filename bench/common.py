@@ -49,10 +49,17 @@ def prefect_task_seconds(flow_run_id: UUID | None) -> dict[str, float]:
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
     totals: dict[str, float] = {}
+    runs = []
     with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])), limit=10_000
-        )
+        while True:  # the API returns at most 200 runs a page
+            page = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])),
+                limit=200,
+                offset=len(runs),
+            )
+            runs.extend(page)
+            if len(page) < 200:
+                break
     for run in runs:
         name = next((t for t in TASKS if run.name.startswith(t)), run.name)
         totals[name] = totals.get(name, 0.0) + run.total_run_time.total_seconds()

@@ -90,10 +90,13 @@ def run(database_url: str, orders: int) -> None:
     tasks = prefect_task_seconds(state.state_details.flow_run_id)
 
     with session_scope(database_url) as session:
-        synced = session.exec(select(func.count()).select_from(Order)).one()
-        decided = session.exec(
-            select(func.count()).where(OutboxMessage.purpose.like("unpaid_%"))  # type: ignore[attr-defined]
-        ).one()
+        synced = session.scalar(select(func.count()).select_from(Order)) or 0
+        decided = (
+            session.scalar(
+                select(func.count()).where(OutboxMessage.purpose.like("unpaid_%"))  # type: ignore[attr-defined]
+            )
+            or 0
+        )
     engine = get_engine(database_url)
     with engine.connect() as connection:
         query = due_orders_query(ANCHOR, 500).compile(

@@ -5,8 +5,11 @@ from __future__ import annotations
 from prefect import serve
 from prefect.schedules import Cron
 
+from flows.bad_review_followups import bad_review_followups
 from flows.dispatch_messages import dispatch_messages
 from flows.logistics_check import logistics_check
+from flows.record_followup import record_followup
+from flows.unpaid_reminders import unpaid_order_reminders
 
 TIMEZONE = "Asia/Shanghai"
 
@@ -20,12 +23,26 @@ def main() -> None:
             tags=["pipeline:logistics"],
             concurrency_limit=1,
         ),
+        unpaid_order_reminders.to_deployment(
+            name="scheduled",
+            schedules=[Cron("*/5 * * * *", timezone=TIMEZONE)],
+            tags=["pipeline:reminders"],
+            concurrency_limit=1,
+        ),
+        bad_review_followups.to_deployment(
+            name="scheduled",
+            schedules=[Cron("*/30 9-18 * * *", timezone=TIMEZONE)],
+            tags=["pipeline:reviews"],
+            concurrency_limit=1,
+        ),
         dispatch_messages.to_deployment(
             name="scheduled",
-            schedules=[Cron("*/5 8-22 * * *", timezone=TIMEZONE)],
+            schedules=[Cron("*/5 * * * *", timezone=TIMEZONE)],
             tags=["pipeline:outbox"],
             concurrency_limit=1,
         ),
+        # Triggered by agents (UI, `prefect deployment run`, or `aftercare followup record`).
+        record_followup.to_deployment(name="manual", tags=["pipeline:reviews"]),
     )
 
 

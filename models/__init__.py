@@ -6,6 +6,7 @@ from models.order import Order, OrderItem
 from models.outbox import OutboxMessage, OutboxStatus
 from models.rejected import RejectedRecord
 from models.reminder import ReminderConversion
+from models.review import Review
 from models.shipment import Shipment, TrackingEvent
 from models.shop import Customer, Shop
 from models.sync import SyncCursor
@@ -23,6 +24,7 @@ __all__ = [
     "OutboxStatus",
     "RejectedRecord",
     "ReminderConversion",
+    "Review",
     "Shipment",
     "Shop",
     "SyncCursor",

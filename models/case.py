@@ -30,6 +30,14 @@ class AfterSalesCase(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     close_reason: str | None = Field(default=None, max_length=200)
+    # Review follow-ups (中差评): the rating, its cause, the ladder so far, the hard deadline.
+    review_id: int | None = Field(default=None, foreign_key="reviews.id", index=True)
+    cause: str | None = Field(default=None, max_length=30)
+    deadline_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    contact_attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    declines: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    last_outcome: str | None = Field(default=None, max_length=40)
+    alerted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class CaseEvent(SQLModel, table=True):

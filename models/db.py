@@ -67,19 +67,19 @@ def _insert(session: Session, model: type[SQLModel]) -> Any:
 
 def insert_ignore(
     session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]], keys: Sequence[str]
-) -> int:
-    """Insert rows, skipping those whose unique keys exist already; return how many were new."""
-    inserted = 0
+) -> list[int]:
+    """Insert rows, skipping those whose unique keys exist already; return the new rows' ids."""
+    inserted: list[int] = []
     table = model.__table__  # type: ignore[attr-defined]
     for chunk in _chunks(_in_key_order(rows, keys)):
-        # RETURNING counts what was inserted on both engines (psycopg reports rowcount -1 here).
+        # RETURNING tells what was inserted on both engines (psycopg reports rowcount -1 here).
         statement = (
             _insert(session, model)
             .values(chunk)
             .on_conflict_do_nothing(index_elements=list(keys))
             .returning(table.c.id)
         )
-        inserted += len(session.execute(statement).all())
+        inserted.extend(row[0] for row in session.execute(statement))
     return inserted
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -11,6 +12,9 @@ import sqlalchemy as sa
 
 from aftercare.settings import Settings, get_settings
 from tests.support.postgres import find_bindir, throwaway_postgres
+
+# Prefect's own telemetry writes race on its SQLite database and only add noise to test logs.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 # Pinned business time for the flow tests: Friday 2026-11-20 10:00 in Shanghai.
 ANCHOR = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
@@ -74,7 +78,7 @@ def settings(monkeypatch: pytest.MonkeyPatch, sandbox, database_url: str) -> Ite
     """Settings pointing at the sandbox and the test database, with fast retries."""
     from aftercare.demo import register_sandbox_shops, sandbox_environment
 
-    urls = {name: sandbox.url(name) for name in ("kuaidi100", "taobao", "sms")}
+    urls = {name: sandbox.url(name) for name in ("kuaidi100", "taobao", "sms", "dingtalk")}
     for key, value in sandbox_environment(urls, database_url).items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("AFTERCARE_KUAIDI100_QUERIES_PER_SECOND", "1000")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from aftercare.clients.kuaidi100 import Kuaidi100Client
+from aftercare.clients.robot import RobotClient
 from aftercare.clients.sms import SmsClient
 from aftercare.clients.taobao import TaobaoClient
 from aftercare.settings import Settings
@@ -39,3 +40,8 @@ def taobao(settings: Settings) -> TaobaoClient:
 def sms(settings: Settings) -> SmsClient:
     """Return the process-wide SMS client for these settings."""
     return _shared(SmsClient, settings, SmsClient.from_settings)
+
+
+def robot(settings: Settings) -> RobotClient:
+    """Return the process-wide staff robot client for these settings."""
+    return _shared(RobotClient, settings, RobotClient.from_settings)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import requests
 
@@ -23,6 +23,7 @@ from aftercare.clients.errors import (
     RequestRejected,
 )
 from aftercare.clients.http import HttpCore, json_body
+from aftercare.clients.taobao_ratings import RATE_FIELDS, RatingPage, parse_rating_page
 from aftercare.clock import format_china_time, parse_china_time, utcnow
 from aftercare.settings import Settings
 
@@ -278,13 +279,64 @@ class TaobaoClient:
         so paging from the last page down never skips one (the platform's own advice). That needs
         the total count, which TOP only gives with use_has_next off.
         """
-        first = self.trades_page(session, start, end, page_no=1, page_size=page_size)
-        pages = math.ceil((first.total_results or 0) / page_size)
-        if pages <= 1:
-            yield first
-            return
-        for page_no in range(pages, 0, -1):
-            yield self.trades_page(session, start, end, page_no=page_no, page_size=page_size)
+        yield from _backwards(
+            lambda page_no: self.trades_page(
+                session, start, end, page_no=page_no, page_size=page_size
+            ),
+            page_size,
+        )
+
+    def ratings_page(
+        self,
+        session: str,
+        start: datetime,
+        end: datetime,
+        *,
+        page_no: int,
+        page_size: int,
+        result: str | None = None,
+        tid: str | None = None,
+    ) -> RatingPage:
+        """Fetch one page of the ratings buyers gave the shop, created within [start, end]."""
+        params = {
+            "rate_type": "get",
+            "role": "buyer",
+            "start_date": format_china_time(start),
+            "end_date": format_china_time(end),
+            "page_no": str(page_no),
+            "page_size": str(page_size),
+            "use_has_next": "false",
+            "fields": RATE_FIELDS,
+        }
+        if result:
+            params["result"] = result
+        if tid:
+            params["tid"] = tid
+        return parse_rating_page(self.call("taobao.traderates.get", session, params))
+
+    def iter_ratings(
+        self,
+        session: str,
+        start: datetime,
+        end: datetime,
+        *,
+        page_size: int,
+        result: str | None = None,
+        tid: str | None = None,
+    ) -> Iterator[RatingPage]:
+        """Yield every rating created in the window, one page at a time, last page first."""
+        yield from _backwards(
+            lambda page_no: self.ratings_page(
+                session, start, end, page_no=page_no, page_size=page_size, result=result, tid=tid
+            ),
+            page_size,
+        )
+
+    def explain(self, session: str, oid: str, reply: str) -> None:
+        """Post the shop's public explanation of a rating (taobao.traderate.explain.add)."""
+        inner = self.call("taobao.traderate.explain.add", session, {"oid": oid, "reply": reply})
+        if inner.get("is_success") is not True:
+            raise MalformedResponse("explanation not confirmed", provider=PROVIDER)
 
     def trade(self, session: str, tid: str) -> TradeRecord:
         """Fetch one trade live (taobao.trade.fullinfo.get), e.g. to re-check before messaging."""
@@ -292,3 +344,22 @@ class TaobaoClient:
             "taobao.trade.fullinfo.get", session, {"tid": tid, "fields": TRADE_FIELDS}
         )
         return parse_trade(inner.get("trade"))
+
+
+class _Page(Protocol):
+    @property
+    def total_results(self) -> int | None: ...
+
+
+P = TypeVar("P", bound=_Page)
+
+
+def _backwards(fetch: Callable[[int], P], page_size: int) -> Iterator[P]:
+    """Yield all pages of a listing, last page first (see iter_modified_trades)."""
+    first = fetch(1)
+    pages = math.ceil((first.total_results or 0) / page_size)
+    if pages <= 1:
+        yield first
+        return
+    for page_no in range(pages, 0, -1):
+        yield fetch(page_no)

@@ -16,10 +16,10 @@ def add_to_blacklist(
     """Put a buyer nick or phone on a shop's blacklist; False if it was already there."""
     shop = session.exec(select(Shop).where(Shop.code == shop_code)).one()
     row = {"shop_id": shop.id, "kind": kind, "value": value, "note": note, "added_at": now}
-    return insert_ignore(session, BlacklistEntry, [row], keys=["shop_id", "kind", "value"]) > 0
+    return bool(insert_ignore(session, BlacklistEntry, [row], keys=["shop_id", "kind", "value"]))
 
 
 def opt_out(*, session: Session, kind: str, value: str, source: str, now: datetime) -> bool:
     """Record that a buyer nick or phone wants no more messages from any shop of the team."""
     row = {"kind": kind, "value": value, "source": source, "opted_out_at": now}
-    return insert_ignore(session, OptOut, [row], keys=["kind", "value"]) > 0
+    return bool(insert_ignore(session, OptOut, [row], keys=["kind", "value"]))

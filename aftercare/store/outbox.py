@@ -66,7 +66,7 @@ def message_row(
 
 def enqueue(*, session: Session, rows: list[dict[str, Any]]) -> int:
     """Queue messages; a key already queued is left as it is. Returns how many were new."""
-    return insert_ignore(session, OutboxMessage, rows, keys=["idempotency_key"])
+    return len(insert_ignore(session, OutboxMessage, rows, keys=["idempotency_key"]))
 
 
 def _due_to_send(now: datetime) -> ColumnElement[bool]:

@@ -239,7 +239,7 @@ def record_conversions(*, session: Session, now: datetime, window: timedelta) ->
             "paid_at": paid_at,
             "amount": payment,
         }
-    return insert_ignore(session, ReminderConversion, list(rows.values()), keys=["order_id"])
+    return len(insert_ignore(session, ReminderConversion, list(rows.values()), keys=["order_id"]))
 
 
 def daily_report(*, session: Session, run_at: datetime, day_start: datetime) -> dict[str, Any]:

@@ -195,7 +195,9 @@ def _open_shipments(
                 "created_at": now,
                 "updated_at": now,
             }
-    return insert_ignore(session, Shipment, list(rows.values()), keys=["courier_name", "waybill"])
+    return len(
+        insert_ignore(session, Shipment, list(rows.values()), keys=["courier_name", "waybill"])
+    )
 
 
 def get_cursor(*, session: Session, shop_id: int, stream: str) -> datetime | None:

@@ -1,0 +1,105 @@
+"""Staff alerts through a DingTalk-style group robot webhook (HMAC-SHA256 signed, DOMAIN.md §5)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote_plus
+
+import requests
+
+from aftercare.clients.errors import (
+    AuthenticationError,
+    MalformedResponse,
+    ProviderError,
+    ProviderUnavailable,
+    RateLimited,
+    RequestRejected,
+)
+from aftercare.clients.http import HttpCore, json_body
+from aftercare.settings import Settings
+
+PROVIDER = "robot"
+_AUTH = {300001, 310000}
+_THROTTLED = {130101}
+
+
+def sign_robot(timestamp_ms: int, secret: str) -> str:
+    """Sign a robot call: base64(HMAC-SHA256(secret, f"{timestamp}\\n{secret}")), URL-encoded."""
+    digest = hmac.new(
+        secret.encode(), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256
+    ).digest()
+    return quote_plus(base64.b64encode(digest).decode())
+
+
+def error_from_answer(body: dict[str, Any]) -> ProviderError:
+    """Map a robot errcode to the typed error it stands for."""
+    code = int(body.get("errcode", -1))
+    message = str(body.get("errmsg") or "robot error")
+    if code in _AUTH:
+        return AuthenticationError(message, provider=PROVIDER, code=str(code))
+    if code in _THROTTLED:
+        return RateLimited(message, provider=PROVIDER, code=str(code), retry_after=60.0)
+    if code == -1:
+        return ProviderUnavailable(message, provider=PROVIDER, code=str(code))
+    return RequestRejected(message, provider=PROVIDER, code=str(code))
+
+
+class RobotClient:
+    """Post markdown alerts to one staff group."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        access_token: str,
+        secret: str,
+        core: HttpCore,
+        wall_clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+    ) -> None:
+        self.url = url
+        self._token = access_token
+        self._secret = secret
+        self.core = core
+        self.wall_clock_ms = wall_clock_ms
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RobotClient:
+        """Build the client the settings describe."""
+        return cls(
+            url=settings.robot_url,
+            access_token=settings.robot_access_token.get_secret_value(),
+            secret=settings.robot_secret.get_secret_value(),
+            core=HttpCore(PROVIDER, retry=settings.retry),
+        )
+
+    def post(self, title: str, markdown: str) -> None:
+        """Post one markdown message to the group."""
+        payload = json.dumps(
+            {"msgtype": "markdown", "markdown": {"title": title, "text": markdown}},
+            ensure_ascii=False,
+        ).encode()
+
+        def signed_url() -> str:
+            stamp = self.wall_clock_ms()
+            return (
+                f"{self.url}?access_token={self._token}&timestamp={stamp}"
+                f"&sign={sign_robot(stamp, self._secret)}"
+            )
+
+        def decode(response: requests.Response) -> None:
+            answer = json_body(response, PROVIDER, "robot")
+            if not isinstance(answer, dict):
+                raise MalformedResponse("robot answer is not an object", provider=PROVIDER)
+            if int(answer.get("errcode", -1)) != 0:
+                raise error_from_answer(answer)
+
+        # A repeated alert only bothers the staff group twice; losing one is worse.
+        self.core.call(
+            signed_url, json_payload=payload, decode=decode, idempotent=True, what="robot alert"
+        )

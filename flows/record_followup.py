@@ -1,0 +1,24 @@
+"""Flow `record-followup`: an agent records what a call to a buyer came to (no database access)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import flow
+
+from flows.common import start_run
+from tasks.followups import apply_followup
+
+
+@flow(name="record-followup")
+def record_followup(
+    case_id: int,
+    outcome: str,
+    note: str = "",
+    next_contact_at: datetime | None = None,
+    agent: str = "agent",
+    as_of: datetime | None = None,
+) -> dict[str, object]:
+    """Record a contact outcome on a case and move it along the follow-up ladder."""
+    now = start_run(as_of)
+    return apply_followup(case_id, outcome, note, next_contact_at, agent, now)

@@ -1,0 +1,113 @@
+"""What agents and the shop see of review follow-ups: the day's call list, the weekly summary."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from sqlmodel import col, select
+
+from aftercare.clock import CHINA
+from aftercare.privacy import mask_name, mask_phone
+from aftercare.rules.reviews import load_causes
+from aftercare.settings import get_settings
+from aftercare.store import reviews as store
+from models import AfterSalesCase, Order, Review
+from models.db import session_scope
+
+# Next actions that mean "an agent calls the buyer".
+CALLS = ("first_contact", "call_again", "offer_compensation", "follow_up_again", "check_revision")
+
+
+@task(name="review-call-list", cache_policy=NO_CACHE)
+def call_list(as_of: datetime) -> list[dict[str, Any]]:
+    """Return today's calls: every open case whose next contact is due by the end of the day."""
+    settings = get_settings()
+    causes = {c.name: c for c in load_causes(settings.reviews.causes_file)}
+    zone = ZoneInfo(settings.timezone)
+    end_of_day = datetime.combine(
+        as_of.astimezone(zone).date() + timedelta(days=1), datetime.min.time(), tzinfo=zone
+    )
+    with session_scope(settings.database_url) as session:
+        cases = store.open_review_cases(session=session)
+        phones = dict(
+            session.exec(
+                select(Order.id, Order.receiver_phone).where(
+                    col(Order.id).in_({c.review.order_id for c in cases if c.review.order_id})
+                )
+            ).all()
+        )
+    rows = []
+    for item in cases:
+        case, review = item.case, item.review
+        if (
+            case.next_action not in CALLS
+            or not case.next_action_at
+            or case.next_action_at >= end_of_day
+        ):
+            continue
+        cause = causes[case.cause or "mood"]
+        rows.append(
+            {
+                "case": case.id,
+                "shop": item.shop_code,
+                "buyer": mask_name(review.buyer_nick),
+                "phone": mask_phone(phones.get(review.order_id or 0)) or "（号码不可见，旺旺联系）",
+                "rating": review.result,
+                "cause": cause.label,
+                "next": case.next_action,
+                "when": f"{case.next_action_at.astimezone(CHINA):%m-%d %H:%M}",
+                "script": cause.script,
+                "remedy": cause.remedy
+                + (
+                    f"；补偿：{settings.reviews.for_shop(item.shop_code).compensation}"
+                    if case.next_action == "offer_compensation"
+                    else ""
+                ),
+                "deadline": f"{case.deadline_at.astimezone(CHINA):%m-%d %H:%M}"
+                if case.deadline_at
+                else "",
+            }
+        )
+    return sorted(rows, key=lambda r: (r["when"], r["case"]))
+
+
+@task(name="review-weekly-summary", cache_policy=NO_CACHE)
+def weekly_summary(as_of: datetime) -> dict[str, Any]:
+    """Summarise this week's review cases: causes, recovery, explanations, quality by item."""
+    settings = get_settings()
+    zone = ZoneInfo(settings.timezone)
+    today = as_of.astimezone(zone).date()
+    week_start = datetime.combine(
+        today - timedelta(days=today.weekday()), datetime.min.time(), tzinfo=zone
+    )
+    causes = {c.name: c.label for c in load_causes(settings.reviews.causes_file)}
+    with session_scope(settings.database_url) as session:
+        rows = session.exec(
+            select(AfterSalesCase, Review)
+            .join(Review, col(Review.id) == AfterSalesCase.review_id)
+            .where(AfterSalesCase.kind == store.KIND, col(AfterSalesCase.opened_at) >= week_start)
+        ).all()
+        explained = session.exec(
+            select(AfterSalesCase.id).where(
+                AfterSalesCase.kind == store.KIND,
+                AfterSalesCase.close_reason == "explained",
+                col(AfterSalesCase.closed_at) >= week_start,
+            )
+        ).all()
+    by_cause = Counter(causes.get(c.cause or "", c.cause or "?") for c, _ in rows)
+    recovered = sum(1 for c, _ in rows if (c.close_reason or "").startswith("recovered"))
+    quality = Counter(r.item_title for c, r in rows if c.cause == "quality")
+    return {
+        "week_of": str(week_start.date()),
+        "cases": len(rows),
+        "by_cause": dict(by_cause.most_common()),
+        "recovered": recovered,
+        "recovery_rate": round(recovered / len(rows), 3) if rows else 0.0,
+        "explanations_posted": len(explained),
+        "quality_complaints_by_item": dict(quality.most_common()),
+    }

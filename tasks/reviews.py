@@ -1,0 +1,294 @@
+"""Review follow-up tasks: sync ratings, open cases, alert staff, settle cases."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
+from logging import Logger, LoggerAdapter
+from zoneinfo import ZoneInfo
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from aftercare import clients
+from aftercare.clients.errors import AuthenticationError, ProviderError, RequestRejected
+from aftercare.clients.taobao import TaobaoClient
+from aftercare.clients.taobao_ratings import EXPLAIN_CLOSED_CODES
+from aftercare.clock import CHINA
+from aftercare.privacy import mask_name, redact
+from aftercare.rules.notices import sms_blocker
+from aftercare.rules.reviews import (
+    Cause,
+    OrderFacts,
+    Settlement,
+    WorkingHours,
+    classify,
+    explanation_deadline,
+    explanation_due_at,
+    first_contact_at,
+    load_causes,
+    render_explanation,
+    settle,
+)
+from aftercare.settings import Settings, get_settings
+from aftercare.store import reviews as store
+from aftercare.store.outbox import Recipient, enqueue, message_row
+from aftercare.store.rejected import record_rejects
+from aftercare.store.shops import ShopInfo
+from aftercare.store.trades import advance_cursor, get_cursor
+from models.db import session_scope
+
+STREAM = "ratings"
+WINDOW = timedelta(days=7)
+
+
+def working_hours(settings: Settings, timezone: str | None) -> WorkingHours:
+    """Return the agents' working hours in a shop's time zone."""
+    return WorkingHours(
+        settings.reviews.working_hours_start,
+        settings.reviews.working_hours_end,
+        ZoneInfo(timezone or settings.timezone),
+    )
+
+
+@task(
+    name="sync-ratings",
+    task_run_name="sync-ratings-{shop.code}",
+    retries=2,
+    retry_delay_seconds=30,
+    cache_policy=NO_CACHE,
+)
+def sync_ratings(shop: ShopInfo, as_of: datetime) -> dict[str, int]:
+    """Fetch new neutral and bad ratings, and re-read the ratings of open cases."""
+    settings = get_settings()
+    session_key = settings.taobao_sessions[shop.code].get_secret_value()
+    client = clients.taobao(settings)
+    with session_scope(settings.database_url) as session:
+        cursor = get_cursor(session=session, shop_id=shop.id, stream=STREAM)
+    if cursor is None:  # first run: as far back as a rating can still be explained
+        start = as_of - timedelta(days=settings.reviews.initial_sync_days)
+    else:  # late-indexed ratings are fetched again
+        start = cursor - timedelta(days=settings.reviews.lookback_days)
+    counts: Counter[str] = Counter()
+    while start < as_of:
+        end = min(start + WINDOW, as_of)
+        for result in ("neutral", "bad"):
+            for page in client.iter_ratings(
+                session_key, start, end, page_size=settings.reviews.page_size, result=result
+            ):
+                with session_scope(settings.database_url) as session:
+                    counts["new"] += store.save_ratings(
+                        session=session, shop_id=shop.id, ratings=page.ratings, now=as_of
+                    )
+                    record_rejects(
+                        session=session,
+                        source="taobao.rating",
+                        shop_id=shop.id,
+                        rejects=list(page.rejected),
+                        now=as_of,
+                    )
+                counts["rejected"] += len(page.rejected)
+        with session_scope(settings.database_url) as session:
+            advance_cursor(
+                session=session, shop_id=shop.id, stream=STREAM, synced_until=end, now=as_of
+            )
+        start = end
+    # A revision to good or a follow-up review changes a rating but not its date: re-read them.
+    with session_scope(settings.database_url) as session:
+        open_cases = store.open_review_cases(session=session, shop_id=shop.id)
+    for item in open_cases:
+        rated = item.review.rated_at
+        page = client.ratings_page(
+            session_key,
+            rated - timedelta(minutes=1),
+            rated + timedelta(minutes=1),
+            page_no=1,
+            page_size=20,
+            tid=item.review.tid,
+        )
+        with session_scope(settings.database_url) as session:
+            store.save_ratings(session=session, shop_id=shop.id, ratings=page.ratings, now=as_of)
+        counts["refreshed"] += 1
+    return dict(counts)
+
+
+@task(name="open-review-cases", cache_policy=NO_CACHE)
+def open_review_cases(as_of: datetime) -> dict[str, int]:
+    """Open one case per new neutral or bad review, with its cause, and queue the first message."""
+    settings = get_settings()
+    causes = load_causes(settings.reviews.causes_file)
+    counts: Counter[str] = Counter()
+    with session_scope(settings.database_url) as session:
+        pending = store.reviews_without_case(session=session, limit=5000)
+        rows, plans = [], {}
+        for item in pending:
+            review = item.review
+            facts = OrderFacts(item.had_logistics_case, item.had_other_case)
+            cause = classify(review.content, facts, causes)
+            hours = working_hours(settings, item.shop_timezone)
+            first = first_contact_at(cause, review.rated_at, as_of, hours)
+            plans[review.id] = (item, cause, first)
+            rows.append(
+                {
+                    "case_key": f"review:{item.shop_code}:{review.oid}",
+                    "shop_id": review.shop_id,
+                    "order_id": review.order_id,
+                    "review_id": review.id,
+                    "kind": store.KIND,
+                    "severity": "serious" if review.first_result == "bad" else "minor",
+                    "state": "open",
+                    "cause": cause.name,
+                    "next_action": "first_contact",
+                    "next_action_at": first,
+                    "deadline_at": explanation_deadline(
+                        review.rated_at, settings.reviews.explanation_window_days
+                    ),
+                    "summary": f"{cause.label}：{redact(review.content)[:80]}。{cause.remedy}",
+                    "opened_at": as_of,
+                    "updated_at": as_of,
+                }
+            )
+        opened = store.open_cases(session=session, rows=rows, now=as_of) if rows else {}
+        messages = []
+        for review_id, case_id in opened.items():
+            item, cause, first = plans[review_id]
+            counts[f"cause:{cause.name}"] += 1
+            if not settings.reviews.for_shop(item.shop_code).message_buyer:
+                continue
+            blocked = sms_blocker(item.phone, item.phone_masked, True)
+            row = message_row(
+                key=f"review:{item.shop_code}:{item.review.oid}:first-contact",
+                template="review_first_contact",
+                params={"shop": item.shop_name, "item": item.review.item_title[:20]},
+                recipient=Recipient(
+                    item.review.shop_id, item.customer_id, item.review.order_id, item.phone, blocked
+                ),
+                now=as_of,
+                case_id=case_id,
+            )
+            if not blocked:
+                row["next_attempt_at"] = first
+            messages.append(row)
+        enqueue(session=session, rows=messages)
+    counts["opened"] = len(opened)
+    return dict(counts)
+
+
+@task(name="alert-staff", cache_policy=NO_CACHE)
+def alert_staff(as_of: datetime) -> int:
+    """Post one digest per shop of the review cases staff have not been told about yet."""
+    settings = get_settings()
+    causes = {c.name: c for c in load_causes(settings.reviews.causes_file)}
+    with session_scope(settings.database_url) as session:
+        fresh = [c for c in store.open_review_cases(session=session) if c.case.alerted_at is None]
+    by_shop: dict[str, list[store.OpenReviewCase]] = defaultdict(list)
+    for item in fresh:
+        by_shop[item.shop_code].append(item)
+    robot = clients.robot(settings)
+    alerted = 0
+    for shop_code, items in by_shop.items():
+        lines = [
+            f"- 案例 #{i.case.id} {'差评' if i.review.first_result == 'bad' else '中评'}"
+            f"｜{causes[i.case.cause or 'mood'].label}｜买家 {mask_name(i.review.buyer_nick)}"
+            f"｜{redact(i.review.content)[:40]}｜截止 {i.case.deadline_at.astimezone(CHINA):%m-%d}"
+            for i in items
+            if i.case.deadline_at
+        ]
+        robot.post(
+            f"{shop_code}: {len(items)} 条新中差评",
+            f"### {shop_code} 新中差评 {len(items)} 条，请今天内电话跟进\n\n" + "\n".join(lines),
+        )
+        with session_scope(settings.database_url) as session:
+            store.mark_alerted(
+                session=session, case_ids=[i.case.id for i in items if i.case.id], now=as_of
+            )
+        alerted += len(items)
+    return alerted
+
+
+@task(name="settle-review-cases", cache_policy=NO_CACHE)
+def settle_review_cases(as_of: datetime) -> dict[str, int]:
+    """Close recovered cases and post the explanation of those whose day has come."""
+    settings = get_settings()
+    logger = get_run_logger()
+    causes = {c.name: c for c in load_causes(settings.reviews.causes_file)}
+    client = clients.taobao(settings)
+    counts: Counter[str] = Counter()
+    with session_scope(settings.database_url) as session:
+        cases = store.open_review_cases(session=session)
+    for item in cases:
+        case, review = item.case, item.review
+        assert case.id is not None and case.deadline_at is not None
+        hours = working_hours(settings, item.shop_timezone)
+        decision = settle(
+            result=review.result,
+            has_reply=bool(review.reply),
+            appended=review.append_at is not None,
+            now=as_of,
+            explain_at=explanation_due_at(
+                case.deadline_at, hours, settings.reviews.explain_days_before_deadline
+            ),
+            deadline=case.deadline_at,
+        )
+        if decision is Settlement.WAIT:
+            continue
+        reason = {
+            Settlement.RECOVERED: "recovered: the buyer revised the rating to good",
+            Settlement.EXPLAINED: "explained",
+            Settlement.EXPIRED: "the explanation window closed without an explanation",
+        }.get(decision)
+        if decision is Settlement.EXPLAIN:
+            reason = _explain(settings, client, item, causes[case.cause or "mood"], as_of, logger)
+        if reason is None:
+            continue
+        with session_scope(settings.database_url) as session:
+            store.close_case(session=session, case_id=case.id, reason=reason, now=as_of)
+        counts[reason.split(":")[0]] += 1
+    return dict(counts)
+
+
+def _explain(
+    settings: Settings,
+    client: TaobaoClient,
+    item: store.OpenReviewCase,
+    cause: Cause,
+    now: datetime,
+    logger: Logger | LoggerAdapter[Logger],
+) -> str | None:
+    """Post the explanation; return the case's closing reason, or None to try again later."""
+    case, review = item.case, item.review
+    with session_scope(settings.database_url) as session:
+        facts = store.shipping_facts(session=session, order_id=review.order_id)
+    text = render_explanation(cause, _explanation_facts(facts))
+    session_key = settings.taobao_sessions[item.shop_code].get_secret_value()
+    try:
+        client.explain(session_key, review.oid, text)
+    except AuthenticationError:
+        raise
+    except RequestRejected as error:
+        if error.code and error.code.endswith(EXPLAIN_CLOSED_CODES[1]):
+            return "explained"  # our earlier attempt went through; its answer was lost
+        if error.code and error.code.endswith(EXPLAIN_CLOSED_CODES[0]):
+            return f"explanation no longer possible: {error.message}"
+        logger.warning("case %s: explanation refused: %s", case.id, error.reason)
+        return f"explanation refused: {error.message}"
+    except ProviderError as error:
+        logger.warning("case %s: explanation not posted yet: %s", case.id, error.reason)
+        return None
+    with session_scope(settings.database_url) as session:
+        store.record_reply(session=session, review_id=review.id or 0, reply=text, now=now)
+    return "explained"
+
+
+def _explanation_facts(facts: dict[str, object]) -> dict[str, str]:
+    shipped = facts.get("shipped_at")
+    delivered = facts.get("delivered_at")
+    return {
+        "courier": str(facts.get("courier") or "快递"),
+        "shipped": f"{shipped.astimezone(CHINA):%m月%d日}"
+        if isinstance(shipped, datetime)
+        else "按时",
+        "delivered": f"已于{delivered.astimezone(CHINA):%m月%d日}签收"
+        if isinstance(delivered, datetime)
+        else "已送达",
+    }
