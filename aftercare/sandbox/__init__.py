@@ -3,10 +3,13 @@
 from .app import Sandbox, serve_forever
 from .clock import SimClock
 from .config import FaultConfig, SandboxConfig
+from .confirmations import Confirmation
 from .dingtalk import RobotMessage, robot_sign
 from .faults import Fault, FaultInjector
 from .generator import build_world
 from .kuaidi100 import Subscription
+from .members import MEMBER_FIELDS, Member, members_csv
+from .optouts import OPT_OUT_WORDS
 from .ratings import CAUSES, Explanation, RateWire, Rating
 from .scenarios import SCENARIOS
 from .shipment import ShipmentScenario
@@ -14,20 +17,25 @@ from .shops import CREDENTIALS, SHOPS, Shop
 from .sms import SmsRecord
 from .stats import SandboxStats
 from .timeline import TrackEvent
+from .uplink import UplinkAttempt, UplinkRecord, uplink_signature
 from .world import Buyer, Conversion, Fate, OrderLine, Trade, World
 
 __all__ = [
     "CAUSES",
     "CREDENTIALS",
+    "MEMBER_FIELDS",
+    "OPT_OUT_WORDS",
     "SCENARIOS",
     "SHOPS",
     "Buyer",
+    "Confirmation",
     "Conversion",
     "Explanation",
     "Fate",
     "Fault",
     "FaultConfig",
     "FaultInjector",
+    "Member",
     "OrderLine",
     "RateWire",
     "Rating",
@@ -42,8 +50,12 @@ __all__ = [
     "Subscription",
     "TrackEvent",
     "Trade",
+    "UplinkAttempt",
+    "UplinkRecord",
     "World",
     "build_world",
+    "members_csv",
     "robot_sign",
     "serve_forever",
+    "uplink_signature",
 ]

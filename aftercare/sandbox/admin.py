@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from .config import faults_from_dict
+from .members import members_csv
+from .shops import SHOPS
 from .wire import Reply, Request, json_reply
 
 if TYPE_CHECKING:
@@ -26,6 +28,8 @@ class Admin:
     def handle(self, request: Request) -> Reply:
         """Route one admin request."""
         name = request.path.removeprefix("/_sandbox/").strip("/")
+        if name == "members.csv":
+            return self._members(request)
         routes = {
             "health": self._health,
             "sms": self._sms,
@@ -35,6 +39,8 @@ class Admin:
             "robot": self._robot,
             "explanations": self._explanations,
             "conversions": self._conversions,
+            "uplinks": self._uplinks,
+            "reply": self._reply,
         }
         route = routes.get(name)
         if route is None:
@@ -52,7 +58,7 @@ class Admin:
             "orders_per_shop": sb.config.orders_per_shop,
             "anchor": sb.world.anchor.isoformat(),
             "now": sb.clock.now().isoformat(),
-            "trades": len(sb.world.trades),
+            "trades": sb.world.trade_count,
             "shipments": len(sb.world.shipments),
             "ratings": len(sb.world.ratings),
         }
@@ -124,6 +130,47 @@ class Admin:
             "count": len(made),
             "conversions": [{"tid": c.tid, "paid_at": c.paid_at.isoformat()} for c in made],
         }
+
+    def _members(self, request: Request) -> Reply:
+        """Answer the shop's member-centre export as CSV."""
+        shop = request.params.get("shop", "")
+        if shop not in SHOPS:
+            return json_reply({"error": f"unknown shop {shop!r}; one of {sorted(SHOPS)}"}, 400)
+        body = members_csv(self.sandbox.world.members(shop)).encode("utf-8")
+        return Reply(
+            body=body,
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="members-{shop}.csv"'},
+        )
+
+    def _uplinks(self, request: Request) -> dict[str, Any]:
+        sb = self.sandbox
+        if request.method == "POST":
+            body = _json_body(request)
+            if "url" in body:
+                url = body["url"]
+                if url is not None and not isinstance(url, str):
+                    raise AdminError("url must be a string or null")
+                sb.set_uplink_url(url)
+        records = sb.uplinks
+        return {
+            "url": sb.uplink.url,
+            "count": len(records),
+            "uplinks": [r.to_dict() for r in records],
+        }
+
+    def _reply(self, request: Request) -> dict[str, Any]:
+        if request.method != "POST":
+            raise AdminError("POST a JSON object: phone, content, sign_name?, at?")
+        body = _json_body(request)
+        at = body.get("at")
+        record = self.sandbox.reply(
+            str(body.get("phone", "")),
+            str(body.get("content", "")),
+            sign_name=body.get("sign_name"),
+            at=datetime.fromisoformat(str(at).replace("Z", "+00:00")) if at else None,
+        )
+        return record.to_dict()
 
 
 def _json_body(request: Request) -> dict[str, Any]:

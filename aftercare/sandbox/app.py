@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -17,11 +18,14 @@ from .dingtalk import DingTalkRobot, RobotMessage
 from .faults import FaultInjector
 from .generator import build_world
 from .kuaidi100 import Kuaidi100, Subscription
+from .optouts import OptOutResponder
 from .ratings import Explanation
 from .server import Gateway, HttpServer, Provider
-from .sms import AliyunSms, SmsRecord
+from .shops import SHOPS
+from .sms import MOBILE, AliyunSms, SmsRecord, SmsTemplate
 from .stats import SandboxStats
 from .taobao import Taobao
+from .uplink import SmsUplink, UplinkRecord
 from .wire import Reply, Request, json_reply
 from .world import World
 
@@ -67,7 +71,14 @@ class Sandbox:
             biz_seed=config.seed,
         )
         self.responder = ReminderResponder(self.world, config.seed, config.reminder_conversion_rate)
-        self.sms.on_accept = self.responder.on_sms
+        self.uplink = SmsUplink(
+            self.clock, url=config.sms_uplink_url, secret=config.sms_uplink_secret, seed=config.seed
+        )
+        self._dest_codes = {shop.sign_name: shop.sms_dest_code for shop in SHOPS.values()}
+        self.opt_outs = OptOutResponder(
+            self.uplink, config.seed, config.opt_out_reply_rate, dest_codes=self._dest_codes
+        )
+        self.sms.on_accept = self._on_sms
         self.dingtalk = DingTalkRobot(
             self.clock,
             self.stats,
@@ -98,12 +109,13 @@ class Sandbox:
             return self.base_url
 
     def stop(self) -> None:
-        """Stop serving; safe to call twice."""
+        """Stop serving and pushing SMS replies; safe to call twice."""
         with self._lock:
             if self._server is not None:
                 self._server.stop()
                 self._server = None
                 log.info("sandbox at %s stopped", self.base_url)
+        self.uplink.stop()
 
     def __enter__(self) -> Sandbox:
         self.start()
@@ -118,12 +130,13 @@ class Sandbox:
         self.stop()
 
     def reset(self) -> None:
-        """Clear faults, stats, locks, subscriptions, SMS, robot messages and explanations."""
-        # The world (payments, conversions) and the clock stay as they are.
+        """Clear faults, stats, locks, subscriptions, SMS, replies, robot messages, explanations."""
+        # The world (payments, conversions), the clock and the uplink URL stay as they are.
         self.faults.clear()
         self.stats.reset()
         self.kuaidi100.reset()
         self.sms.reset()
+        self.uplink.reset()
         self.dingtalk.reset()
         self.taobao.rates.reset()
 
@@ -142,6 +155,56 @@ class Sandbox:
     def sms_sent(self) -> list[SmsRecord]:
         """Return the SMS accepted so far, oldest first."""
         return self.sms.sent
+
+    @property
+    def uplinks(self) -> list[UplinkRecord]:
+        """Return the buyers' SMS replies so far, in the order they were made."""
+        return self.uplink.records
+
+    def reply(
+        self,
+        phone: str,
+        content: str,
+        *,
+        sign_name: str | None = None,
+        at: datetime | None = None,
+    ) -> UplinkRecord:
+        """Have a buyer text `content` back at `at` (default: now, simulated); pushed async.
+
+        `sign_name` is the signature of the SMS answered: by default that of the latest SMS
+        sent to the phone, else the first shop's.
+        """
+        if not MOBILE.fullmatch(phone):
+            raise ValueError(f"not a mobile number: {phone!r}")
+        if not content:
+            raise ValueError("a reply needs some content")
+        if sign_name is None:
+            sent = [r for r in self.sms.sent if r.phone == phone]
+            sign_name = sent[-1].sign_name if sent else next(iter(SHOPS.values())).sign_name
+        if sign_name not in self._dest_codes:
+            raise ValueError(f"unknown SMS signature {sign_name!r}")
+        when = self.clock.now() if at is None else at
+        if when.utcoffset() is None:
+            raise ValueError("reply times must be timezone-aware")
+        return self.uplink.add(
+            phone, content, sign_name=sign_name, dest_code=self._dest_codes[sign_name], at=when
+        )
+
+    def deliver_pending(self, timeout: float = 10.0) -> bool:
+        """Wait until every reply due at the simulated clock is pushed (or given up)."""
+        return self.uplink.deliver_pending(timeout)
+
+    def set_uplink_url(self, url: str | None) -> None:
+        """Push buyers' SMS replies to `url` from now on (None: keep them queued)."""
+        self.uplink.set_url(url)
+
+    def _on_sms(self, record: SmsRecord, template: SmsTemplate) -> None:
+        """Let the world's buyers react to one accepted SMS (each reaction on its own)."""
+        for react in (self.responder.on_sms, self.opt_outs.on_sms):
+            try:
+                react(record, template)
+            except Exception:  # one reaction failing must not stop the others
+                log.exception("reaction to sms %s failed", record.out_id)
 
     @property
     def robot_messages(self) -> list[RobotMessage]:

@@ -123,6 +123,12 @@ class SandboxConfig:
     # largest timestamp skew against the real clock.
     robot_per_minute: int | None = 20
     robot_timestamp_skew_minutes: float = 60.0
+    # Buyers' SMS replies (上行短信) are pushed here, signed with the secret (see uplink.py);
+    # None keeps them queued (set one later with Sandbox.set_uplink_url).
+    sms_uplink_url: str | None = None
+    sms_uplink_secret: str = "sandbox-uplink-secret"
+    # Chance that one marketing SMS draws an opt-out reply ("TD", "退订" ...) 1-30 minutes later.
+    opt_out_reply_rate: float = 0.05
 
     def __post_init__(self) -> None:
         if self.anchor is not None and self.anchor.utcoffset() is None:
@@ -135,6 +141,10 @@ class SandboxConfig:
             check_weights("rating_weights", self.rating_weights, RATING_RESULTS)
         if not 0.0 <= self.reminder_conversion_rate <= 1.0:
             raise ValueError("reminder_conversion_rate must be within [0, 1]")
+        if not 0.0 <= self.opt_out_reply_rate <= 1.0:
+            raise ValueError("opt_out_reply_rate must be within [0, 1]")
+        if not self.sms_uplink_secret:
+            raise ValueError("sms_uplink_secret must not be empty")
         if self.robot_per_minute is not None and self.robot_per_minute < 1:
             raise ValueError("robot_per_minute must be positive (or None for no limit)")
         # Normalise "*" and raw dicts so callers may pass either.

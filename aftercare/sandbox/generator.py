@@ -9,15 +9,14 @@ from . import catalog
 from .config import STAGES, check_weights
 from .dice import Dice, Weighted
 from .geo import COMMUNITIES, PROVINCE_BY_NAME, PROVINCES, STREETS, Province
+from .members import MemberGenerator
 from .rating_gen import RatingGenerator
 from .scenarios import SCENARIO_WEIGHTS, SCENARIOS, SIGNED, plan_shipment
 from .shipment import ShipmentScenario
 from .shops import SHOPS
 from .unpaid import UnpaidShaper
 from .world import (
-    TRADE_BUYER_SIGNED,
     TRADE_CLOSED_BY_TAOBAO,
-    TRADE_FINISHED,
     WAIT_BUYER_CONFIRM_GOODS,
     WAIT_BUYER_PAY,
     WAIT_SELLER_SEND_GOODS,
@@ -104,6 +103,7 @@ class _Builder:
         ratings = RatingGenerator(self.seed, self.anchor, self.rating_weights).generate(
             trades, {s.tid: s for s in shipments}, self.confirms
         )
+        members = MemberGenerator(self.seed, self.anchor).generate(trades, self.buyers)
         return World(
             seed=self.seed,
             anchor=self.anchor,
@@ -112,6 +112,7 @@ class _Builder:
             shipments=shipments,
             fates=fates,
             ratings=ratings,
+            members=members,
         )
 
     def _force_every_scenario(self, plan: list[tuple[str, str]]) -> None:
@@ -142,7 +143,6 @@ class _Builder:
         discount = rng.pick((0, 0, 0, 500, 1000)) if total_cents > 10000 else 0
         pay_cents = total_cents + post_cents - discount
         pay_time = consign = end = None
-        status_change: datetime | None = None
         scenario = waybill = company = None
         shipment: ShipmentScenario | None = None
         if kind == "unpaid":
@@ -165,17 +165,18 @@ class _Builder:
             consign = ship_plan.shipped_at
             pay_time = consign - b(2 * HOUR, 48 * HOUR)
             created = pay_time - self._pay_delay()
+            # Stored as shipped and unconfirmed: the world finishes it at its confirmation
+            # (confirmations.py), seen at the clock.
             status = WAIT_BUYER_CONFIRM_GOODS
             if scenario in SIGNED:
+                # Draws of an earlier confirmation model: the ratings were timed after it, and
+                # the draws stay so that nothing drawn after them shifts for a seed.
                 assert ship_plan.key_time is not None
                 confirm = ship_plan.key_time + b(2 * HOUR, 7 * DAY)
-                confirm = min(confirm, consign + 10 * DAY)  # Taobao auto-confirms at +10 days
+                confirm = min(confirm, consign + 10 * DAY)
                 self.confirms[tid] = confirm
                 if confirm <= anchor:
-                    if rng.chance(0.1):
-                        status, status_change = TRADE_BUYER_SIGNED, confirm
-                    else:
-                        status, end = TRADE_FINISHED, confirm
+                    rng.chance(0.1)
             if scenario == "unknown_courier":
                 com, company = "unknown", catalog.UNKNOWN_COURIER_NAME
             else:
@@ -198,7 +199,7 @@ class _Builder:
                 anchor=anchor,
                 seed=rng.bits(64),
             )
-        moments = [t for t in (created, pay_time, consign, end, status_change) if t is not None]
+        moments = [t for t in (created, pay_time, consign, end) if t is not None]
         modified = max(t for t in moments if t <= anchor) if created <= anchor else created
         trade = Trade(
             tid=tid,

@@ -30,6 +30,8 @@ SCENARIOS: tuple[str, ...] = tuple(SCENARIO_WEIGHTS)
 NO_SCANS = frozenset({"no_tracking", "lost", "unknown_courier"})
 # Scenarios that end signed (their trades may be confirmed and finished by the anchor).
 SIGNED = frozenset({"delivered", "proxy_signed", "malformed"})
+# Scenarios still on their way at the anchor whose timelines end signed later on.
+SIGNED_LATER = frozenset({"in_transit", "out_for_delivery", "overdue"})
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)

@@ -19,6 +19,8 @@ class Shop:
     sender_phone: str
     # Where the shop ships from: (province, city, district).
     warehouse: tuple[str, str, str]
+    # Extension code (扩展码) of the shop's SMS signature; buyers' replies carry it as dest_code.
+    sms_dest_code: str = ""
 
 
 SHOPS: dict[str, Shop] = {
@@ -30,6 +32,7 @@ SHOPS: dict[str, Shop] = {
         can_decrypt_phone=True,
         sender_phone="13800000001",
         warehouse=("广东省", "广州市", "白云区"),
+        sms_dest_code="1001",
     ),
     "xiaoya": Shop(
         code="xiaoya",
@@ -39,6 +42,7 @@ SHOPS: dict[str, Shop] = {
         can_decrypt_phone=False,
         sender_phone="13800000002",
         warehouse=("浙江省", "杭州市", "萧山区"),
+        sms_dest_code="1002",
     ),
     "mumu": Shop(
         code="mumu",
@@ -48,6 +52,7 @@ SHOPS: dict[str, Shop] = {
         can_decrypt_phone=True,
         sender_phone="13800000003",
         warehouse=("浙江省", "湖州市", "吴兴区"),
+        sms_dest_code="1003",
     ),
 }
 
@@ -64,6 +69,8 @@ CREDENTIALS: dict[str, Any] = {
     },
     "sms": {"access_key_id": "SANDBOXSMSACCESSKEY", "access_key_secret": "sandbox-sms-secret"},
     "dingtalk": {"access_token": "sandbox-robot-token", "secret": "SECsandbox-robot-secret"},
+    # The project's signing gateway in front of the SMS uplink push (see uplink.py).
+    "sms_uplink": {"secret": "sandbox-uplink-secret"},
 }
 
 

@@ -9,11 +9,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
+from .confirmations import Confirmation, plan_confirmation
 from .ratings import Rating
 from .shipment import ShipmentScenario
 from .shops import SHOPS
+
+if TYPE_CHECKING:
+    from .members import Member
 
 WAIT_BUYER_PAY = "WAIT_BUYER_PAY"
 TRADE_CLOSED_BY_TAOBAO = "TRADE_CLOSED_BY_TAOBAO"
@@ -36,7 +40,8 @@ TRADE_STATUSES = frozenset(
     }
 )
 
-# Index entry kinds: a trade's creation, and the moment it leaves WAIT_BUYER_PAY.
+# Index entry kinds: a trade's creation (for shipped trades: its shipping), and the moment it
+# settles: leaves WAIT_BUYER_PAY (orders placed unpaid) or is confirmed (shipped trades).
 _CREATED = 0
 _SETTLED = 1
 
@@ -120,10 +125,12 @@ class Conversion(NamedTuple):
 
 
 class World:
-    """The generated trades, shipments and ratings, seen at the sandbox clock.
+    """The generated trades, shipments, ratings and members, seen at the sandbox clock.
 
     Orders placed unpaid carry a `Fate`; their visible status, pay/end time and modification
-    time are derived from it at the clock, so moving the clock pays and closes them.
+    time are derived from it at the clock, so moving the clock pays and closes them. Shipped
+    trades stay WAIT_BUYER_CONFIRM_GOODS until their `Confirmation` (worked out lazily, shop by
+    shop, see confirmations.py) finishes them.
     """
 
     def __init__(
@@ -136,6 +143,7 @@ class World:
         shipments: list[ShipmentScenario],
         fates: dict[int, Fate] | None = None,
         ratings: Iterable[Rating] = (),
+        members: dict[str, list[Member]] | None = None,
     ) -> None:
         self.seed = seed
         self.anchor = anchor
@@ -147,6 +155,11 @@ class World:
         self._trades: dict[int, Trade] = {t.tid: t for t in trades}
         self._fates: dict[int, Fate] = dict(fates or {})
         self._settled: dict[int, Trade] = {}
+        # Confirmations of shipped trades, by tid (None: never confirmed), and the shops whose
+        # confirmations are all worked out and in the index.
+        self._confirmations: dict[int, Confirmation | None] = {}
+        self._confirmed_shops: set[str] = set()
+        self._shipped_of: dict[str, list[int]] = {code: [] for code in SHOPS}
         self.conversions: list[Conversion] = []
         self.shipments: dict[tuple[str, str], ShipmentScenario] = {
             (s.com, s.waybill): s for s in shipments
@@ -161,6 +174,8 @@ class World:
             entries = self._index[trade.shop]
             if fate is None:
                 entries.append((trade.modified, trade.tid, _CREATED))
+                if trade.waybill is not None:
+                    self._shipped_of[trade.shop].append(trade.tid)
                 continue
             entries.append((trade.created, trade.tid, _CREATED))
             entries.append((fate.settles_at, trade.tid, _SETTLED))
@@ -178,6 +193,9 @@ class World:
         self._rating_times = {
             code: [r.created for r in rs] for code, rs in self._ratings_by_shop.items()
         }
+        self._members: dict[str, list[Member]] = {code: [] for code in SHOPS}
+        for code, shop_members in (members or {}).items():
+            self._members[code] = list(shop_members)
 
     # -- the clock --------------------------------------------------------------------------
 
@@ -207,6 +225,11 @@ class World:
         with self._lock:
             return self._at(tid, when) if tid in self._trades else None
 
+    @property
+    def trade_count(self) -> int:
+        """Return how many trades there are (without deriving their state)."""
+        return len(self._trades)
+
     def fate(self, tid: int) -> Fate | None:
         """Return the fate of an order placed unpaid (None for trades generated shipped)."""
         return self._fates.get(tid)
@@ -221,6 +244,7 @@ class World:
         """Return one shop's trades at the clock, oldest modification first."""
         now = self.now()
         with self._lock:
+            self._confirm_shop(shop)
             return [
                 self._at(tid, now)
                 for when, tid, kind in self._index[shop]
@@ -253,6 +277,7 @@ class World:
         now = not_after
         end = min(end, now)
         with self._lock:
+            self._confirm_shop(shop)
             index = self._index[shop]
             lo = bisect.bisect_left(index, (start, 0, _CREATED))
             hi = bisect.bisect_right(index, (end, 1 << 64, _SETTLED))
@@ -304,6 +329,23 @@ class World:
             self.conversions.append(Conversion(tid, paid_at))
             return True
 
+    # -- receipt confirmations ----------------------------------------------------------------
+
+    def confirmation(self, tid: int) -> Confirmation | None:
+        """Return when a shipped trade is (or will be) confirmed; None if it never is."""
+        with self._lock:
+            if tid not in self._trades:
+                return None
+            return self._confirmation(tid)
+
+    # -- members -------------------------------------------------------------------------------
+
+    def members(self, shop: str) -> list[Member]:
+        """Return the member profiles a shop keeps (its member-centre export), in file order."""
+        if shop not in self._members:
+            raise KeyError(f"no shop {shop!r}")
+        return list(self._members[shop])
+
     # -- ratings -----------------------------------------------------------------------------
 
     def rating(self, oid: int) -> Rating | None:
@@ -326,7 +368,9 @@ class World:
     def _at(self, tid: int, when: datetime) -> Trade:
         trade = self._trades[tid]
         fate = self._fates.get(tid)
-        if fate is None or fate.settles_at > when:
+        if fate is None:
+            return self._shipped_at(trade, when) if trade.waybill is not None else trade
+        if fate.settles_at > when:
             return trade
         settled = self._settled.get(tid)
         if settled is None:
@@ -342,11 +386,54 @@ class World:
             self._settled[tid] = settled
         return settled
 
+    def _shipped_at(self, trade: Trade, when: datetime) -> Trade:
+        """Return a shipped trade as it looks at `when`: finished once confirmed (lock held)."""
+        confirmation = self._confirmation(trade.tid)
+        if confirmation is None or confirmation.at > when:
+            return trade
+        finished = self._settled.get(trade.tid)
+        if finished is None:
+            at = confirmation.at
+            finished = dataclasses.replace(trade, status=TRADE_FINISHED, end_time=at, modified=at)
+            self._settled[trade.tid] = finished
+        return finished
+
+    def _confirmation(self, tid: int) -> Confirmation | None:
+        """Work out (once) when a trade is confirmed (lock held)."""
+        if tid in self._confirmations:
+            return self._confirmations[tid]
+        trade = self._trades[tid]
+        shipment = self._shipment_by_tid.get(tid)
+        confirmation = None
+        if shipment is not None and trade.consign_time is not None:
+            ratings = self._ratings_by_tid.get(tid, ())
+            first_rating = min((r.created for r in ratings), default=None)
+            confirmation = plan_confirmation(
+                self.seed, tid, trade.consign_time, shipment, first_rating
+            )
+        self._confirmations[tid] = confirmation
+        return confirmation
+
+    def _confirm_shop(self, shop: str) -> None:
+        """Put every confirmation of a shop's shipped trades in its index, once (lock held)."""
+        if shop in self._confirmed_shops:
+            return
+        index = self._index[shop]
+        for tid in self._shipped_of[shop]:
+            confirmation = self._confirmation(tid)
+            if confirmation is not None:
+                index.append((confirmation.at, tid, _SETTLED))
+        index.sort()
+        self._confirmed_shops.add(shop)
+
     def _current(self, tid: int, kind: int, now: datetime, *, include_future: bool) -> bool:
         """Tell whether an index entry is the trade's modification as seen at `now`."""
         fate = self._fates.get(tid)
         if fate is None:
-            return True
+            confirmation = self._confirmations.get(tid)
+            if confirmation is None:
+                return True  # the trade has its one entry only
+            return (confirmation.at <= now) == (kind == _SETTLED)
         settled = fate.settles_at <= now
         if kind == _SETTLED:
             return settled

@@ -144,3 +144,11 @@ def robot_send(
 ) -> requests.Response:
     """POST one signed message to the group robot."""
     return http.post(f"{url}?{robot_query(**kwargs)}", json=body, timeout=5)
+
+
+UPLINK_SECRET = "sandbox-uplink-secret"
+
+
+def uplink_signature(timestamp: str, body: bytes, *, secret: str = UPLINK_SECRET) -> str:
+    """Sign an SMS uplink push: lowercase hex HMAC-SHA256(secret, timestamp + "\\n" + body)."""
+    return hmac.new(secret.encode(), timestamp.encode() + b"\n" + body, hashlib.sha256).hexdigest()
