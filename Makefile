@@ -23,7 +23,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy aftercare flows tasks models
+	$(BIN)/mypy aftercare flows tasks models deployments bench
 
 sandbox: $(STAMP)
 	$(BIN)/aftercare sandbox

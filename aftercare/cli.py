@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlmodel import select
 
 app = typer.Typer(help="After-sales follow-up for online shops.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -14,7 +16,9 @@ shops_app = typer.Typer(help="Shops the team serves.", no_args_is_help=True)
 run_app = typer.Typer(help="Run one pipeline now, through Prefect.", no_args_is_help=True)
 contacts_app = typer.Typer(help="Who must not be messaged.", no_args_is_help=True)
 followup_app = typer.Typer(help="Bad-review follow-ups (中差评).", no_args_is_help=True)
+customers_app = typer.Typer(help="Customers and member data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(customers_app, name="customers")
 app.add_typer(followup_app, name="followup")
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(shops_app, name="shops")
@@ -171,6 +175,79 @@ def run_bad_review_followups(as_of: datetime | None = None) -> None:
     from flows.bad_review_followups import bad_review_followups
 
     typer.echo(json.dumps(bad_review_followups(as_of=as_of), ensure_ascii=False, default=str))
+
+
+@customers_app.command("import")
+def customers_import(shop: str, path: Path) -> None:
+    """Import a shop's member-centre CSV export (birthday, grade, tags, marketing consent)."""
+    from aftercare.clock import utcnow
+    from aftercare.members import parse_members_csv
+    from aftercare.settings import get_settings
+    from aftercare.store.care import import_members
+    from aftercare.store.rejected import record_rejects
+    from models import Shop
+    from models.db import session_scope
+
+    members, problems = parse_members_csv(path.read_text(encoding="utf-8"))
+    with session_scope(get_settings().database_url) as session:
+        shop_row = session.exec(select(Shop).where(Shop.code == shop)).one()
+        count = import_members(
+            session=session, shop_id=shop_row.id or 0, members=members, now=utcnow()
+        )
+        record_rejects(
+            session=session,
+            source="member.csv",
+            shop_id=shop_row.id,
+            rejects=problems,
+            now=utcnow(),
+        )
+    typer.echo(f"{count} members imported into {shop}; {len(problems)} problems recorded")
+    for key, reason in problems:
+        typer.echo(f"  {key}: {reason}")
+
+
+@app.command()
+def receiver(port: int = 0, host: str = "127.0.0.1") -> None:
+    """Serve the receiver of buyers' SMS replies (opt-outs) until interrupted."""
+    import uvicorn
+
+    from aftercare.receiver.app import create_app
+    from aftercare.settings import get_settings
+
+    uvicorn.run(create_app(), host=host, port=port or get_settings().receiver_port)
+
+
+@run_app.command("care-messages")
+def run_care_messages(as_of: datetime | None = None) -> None:
+    """Run the care-messages flow once."""
+    from flows.care_messages import care_messages
+
+    typer.echo(json.dumps(care_messages(as_of=as_of), ensure_ascii=False, indent=2))
+
+
+@run_app.command("new-product-preview")
+def run_new_product_preview(
+    shop: str,
+    product: str,
+    campaign: str,
+    tag: Annotated[list[str] | None, typer.Option(help="Any of these member tags")] = None,
+    min_grade: int | None = None,
+    bought_category: str | None = None,
+    bought_within_days: int | None = None,
+) -> None:
+    """Tell a segment of a shop's members about a new product (marketing: consent only)."""
+    from flows.new_product_preview import new_product_preview
+
+    result = new_product_preview(
+        shop=shop,
+        product=product,
+        campaign=campaign,
+        tags=tag or [],
+        min_grade=min_grade,
+        bought_category=bought_category,
+        bought_within_days=bought_within_days,
+    )
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
 
 
 @run_app.command("logistics-check")

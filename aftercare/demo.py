@@ -47,6 +47,21 @@ def register_sandbox_shops(database_url: str) -> None:
             )
 
 
+def import_sandbox_members(sandbox: object, database_url: str) -> None:
+    """Import each sandbox shop's member-centre export, as a shop owner would."""
+    from aftercare.clock import utcnow
+    from aftercare.members import parse_members_csv
+    from aftercare.sandbox import members_csv
+    from aftercare.store.care import import_members
+    from models import Shop
+    from models.db import session_scope
+
+    with session_scope(database_url) as session:
+        for shop in session.exec(select(Shop)).all():
+            members, _ = parse_members_csv(members_csv(sandbox.world.members(shop.code)))  # type: ignore[attr-defined]
+            import_members(session=session, shop_id=shop.id or 0, members=members, now=utcnow())
+
+
 def run_demo(*, orders_per_shop: int, seed: int) -> None:
     """Start the sandbox, run logistics-check and dispatch-messages once, print a summary."""
     from aftercare.sandbox import Sandbox, SandboxConfig
@@ -63,21 +78,24 @@ def run_demo(*, orders_per_shop: int, seed: int) -> None:
         console.print(f"[bold]sandbox[/] courier, shop and SMS APIs at {sandbox.url('taobao')}")
         upgrade(database_url)
         register_sandbox_shops(database_url)
+        import_sandbox_members(sandbox, database_url)
 
         from flows.bad_review_followups import bad_review_followups
+        from flows.care_messages import care_messages
         from flows.dispatch_messages import dispatch_messages
         from flows.logistics_check import logistics_check
         from flows.unpaid_reminders import unpaid_order_reminders
 
         console.print(
-            "[bold]running[/] logistics-check, unpaid-order-reminders, bad-review-followups "
-            "and dispatch-messages through Prefect ..."
+            "[bold]running[/] logistics-check, unpaid-order-reminders, bad-review-followups, "
+            "care-messages and dispatch-messages through Prefect ..."
         )
         checked = logistics_check()
         reminded = unpaid_order_reminders()
         reviewed = bad_review_followups()
+        cared = care_messages()
         dispatched = dispatch_messages()
-        figures = Figures(checked, reminded, reviewed, dispatched, len(sandbox.sms_sent))
+        figures = Figures(checked, reminded, reviewed, cared, dispatched, len(sandbox.sms_sent))
         console.print(summary_table(database_url, figures))
     prefect_home = os.environ.get("PREFECT_HOME", "~/.prefect")
     console.print(
@@ -95,6 +113,7 @@ class Figures:
     checked: dict[str, int]
     reminded: dict[str, object]
     reviewed: dict[str, object]
+    cared: dict[str, int]
     dispatched: dict[str, int]
     sms_accepted: int
 
@@ -148,6 +167,8 @@ def summary_table(database_url: str, figures: Figures) -> Table:
         "review cases opened (staff alerted)", str(figures.reviewed.get("cases_opened", 0))
     )
     table.add_row("calls on today's 中差评 list", str(figures.reviewed.get("calls_today", 0)))
+    for decision, count in sorted(figures.cared.items()):
+        table.add_row(f"care {decision}", str(count))
     table.add_row("SMS accepted by the provider", str(figures.sms_accepted))
     table.add_row("dispatch: sent this run", str(dispatched.get("sent", 0)))
     table.add_row(

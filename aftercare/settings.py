@@ -19,6 +19,7 @@ SANDBOX_SECRETS = {
     "sandbox-kuaidi100-salt",
     "sandbox-robot-token",
     "SECsandbox-robot-secret",
+    "sandbox-uplink-secret",
 }
 
 
@@ -194,6 +195,52 @@ class ReviewSettings(BaseModel):
         return self.model_copy(update=overrides.model_dump(exclude_none=True))
 
 
+TOUCHPOINTS = ("shipped", "delivered", "revisit", "confirmed", "birthday", "holiday", "new_product")
+
+
+class CareOverrides(BaseModel):
+    """Per-shop changes to the care settings."""
+
+    touchpoints: dict[str, bool] | None = None
+    revisit_days: int | None = Field(None, ge=1, le=60)
+    revisit_is_marketing: bool | None = None
+    marketing_per_week: int | None = Field(None, ge=0, le=14)
+    marketing_per_day: int | None = Field(None, ge=0, le=5)
+
+
+class CareSettings(BaseModel):
+    """Care messages (关怀) and the frequency caps across all pipelines (DOMAIN.md §1, §6)."""
+
+    # Each touch-point can be turned off (per shop through `shops`).
+    touchpoints: dict[str, bool] = Field(default_factory=lambda: dict.fromkeys(TOUCHPOINTS, True))
+    revisit_days: int = Field(3, ge=1, le=60)
+    # A shop may treat its revisit as marketing: then it needs consent and carries 回T退订.
+    revisit_is_marketing: bool = False
+    confirmed_thanks_within_hours: int = Field(12, ge=1, le=72)
+    auto_confirm_days: int = Field(10, ge=1)
+    # Order events older than this get no notice (e.g. on the first run over old orders).
+    notice_max_age_hours: int = Field(48, ge=1)
+    marketing_per_week: int = Field(2, ge=0, le=14)
+    marketing_per_day: int = Field(1, ge=0, le=5)
+    # Never two messages of any kind to one phone within this gap, urgent after-sales aside.
+    min_gap_minutes: int = Field(30, ge=0)
+    shops: dict[str, CareOverrides] = Field(default_factory=dict)
+
+    def for_shop(self, code: str) -> CareSettings:
+        """Return the settings with the shop's overrides applied."""
+        overrides = self.shops.get(code)
+        if overrides is None:
+            return self
+        update = overrides.model_dump(exclude_none=True)
+        if "touchpoints" in update:
+            update["touchpoints"] = {**self.touchpoints, **update["touchpoints"]}
+        return self.model_copy(update=update)
+
+    def enabled_touchpoints(self) -> frozenset[str]:
+        """Return the touch-points that are on."""
+        return frozenset(name for name, on in self.touchpoints.items() if on)
+
+
 class Settings(BaseSettings):
     """Everything configurable: database, providers, thresholds, time zone."""
 
@@ -234,9 +281,13 @@ class Settings(BaseSettings):
     quiet_hours: QuietHoursSettings = Field(default_factory=QuietHoursSettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     reviews: ReviewSettings = Field(default_factory=ReviewSettings)
+    care: CareSettings = Field(default_factory=CareSettings)
     robot_url: str = f"{SANDBOX_BASE}/dingtalk/robot/send"
     robot_access_token: SecretStr = SecretStr("sandbox-robot-token")
     robot_secret: SecretStr = SecretStr("SECsandbox-robot-secret")
+    # Buyers' SMS replies (opt-outs) arrive signed at the receiver with this shared secret.
+    sms_uplink_secret: SecretStr = SecretStr("sandbox-uplink-secret")
+    receiver_port: int = 8766
 
     retry: RetrySettings = Field(default_factory=RetrySettings)
     logistics: LogisticsSettings = Field(default_factory=LogisticsSettings)
@@ -253,6 +304,7 @@ class Settings(BaseSettings):
                 self.sms_access_key_secret,
                 self.robot_access_token,
                 self.robot_secret,
+                self.sms_uplink_secret,
                 *self.taobao_sessions.values(),
             ]
             if any(s.get_secret_value() in SANDBOX_SECRETS for s in secrets):
@@ -273,6 +325,7 @@ class Settings(BaseSettings):
             self.sms_access_key_secret,
             self.robot_access_token,
             self.robot_secret,
+            self.sms_uplink_secret,
             *self.taobao_sessions.values(),
         ]
         return [s.get_secret_value() for s in secrets if s.get_secret_value()]

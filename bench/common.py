@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+from typing import Any
 from uuid import UUID
 
 import requests
@@ -49,7 +50,7 @@ def prefect_task_seconds(flow_run_id: UUID | None) -> dict[str, float]:
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
     totals: dict[str, float] = {}
-    runs = []
+    runs: list[Any] = []
     with get_client(sync_client=True) as client:
         while True:  # the API returns at most 200 runs a page
             page = client.read_task_runs(

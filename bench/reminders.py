@@ -70,6 +70,7 @@ def main() -> None:
 def run(database_url: str, orders: int) -> None:
     """Migrate, register shops, run the flow once at the anchor, print the figures."""
     from sqlalchemy import func, select
+    from sqlmodel import col
 
     from aftercare.demo import register_sandbox_shops
     from aftercare.settings import get_settings
@@ -91,12 +92,8 @@ def run(database_url: str, orders: int) -> None:
 
     with session_scope(database_url) as session:
         synced = session.scalar(select(func.count()).select_from(Order)) or 0
-        decided = (
-            session.scalar(
-                select(func.count()).where(OutboxMessage.purpose.like("unpaid_%"))  # type: ignore[attr-defined]
-            )
-            or 0
-        )
+        unpaid = col(OutboxMessage.purpose).like("unpaid_%")
+        decided = session.scalar(select(func.count()).select_from(OutboxMessage).where(unpaid)) or 0
     engine = get_engine(database_url)
     with engine.connect() as connection:
         query = due_orders_query(ANCHOR, 500).compile(

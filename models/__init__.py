@@ -1,7 +1,7 @@
 """SQLModel tables, the engine and sessions, and the migrations that create them."""
 
 from models.case import AfterSalesCase, CaseEvent
-from models.contacts import BlacklistEntry, ContactSlot, OptOut
+from models.contacts import BlacklistEntry, ContactGap, ContactSlot, OptOut, WebhookReceipt
 from models.order import Order, OrderItem
 from models.outbox import OutboxMessage, OutboxStatus
 from models.rejected import RejectedRecord
@@ -15,6 +15,7 @@ __all__ = [
     "AfterSalesCase",
     "BlacklistEntry",
     "CaseEvent",
+    "ContactGap",
     "ContactSlot",
     "Customer",
     "OptOut",
@@ -29,4 +30,5 @@ __all__ = [
     "Shop",
     "SyncCursor",
     "TrackingEvent",
+    "WebhookReceipt",
 ]

@@ -48,3 +48,22 @@ class ContactSlot(SQLModel, table=True):
     day: date
     taken_by: str = Field(max_length=200)  # the outbox key that took it
     taken_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ContactGap(SQLModel, table=True):
+    """When a phone was last messaged; taking it is how concurrent senders keep the minimum gap."""
+
+    __tablename__ = "contact_gaps"
+
+    subject: str = Field(primary_key=True, max_length=64)  # a hash of the phone
+    last_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class WebhookReceipt(SQLModel, table=True):
+    """A signed webhook call already accepted: the same signature again is a replay."""
+
+    __tablename__ = "webhook_receipts"
+
+    signature: str = Field(primary_key=True, max_length=128)
+    source: str = Field(max_length=30)
+    received_at: datetime = Field(sa_type=UTCDateTime, index=True)

@@ -67,17 +67,18 @@ def _insert(session: Session, model: type[SQLModel]) -> Any:
 
 def insert_ignore(
     session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]], keys: Sequence[str]
-) -> list[int]:
-    """Insert rows, skipping those whose unique keys exist already; return the new rows' ids."""
-    inserted: list[int] = []
+) -> list[Any]:
+    """Insert rows, skipping those whose unique keys exist already; return the new rows' keys."""
+    inserted: list[Any] = []
     table = model.__table__  # type: ignore[attr-defined]
+    primary = next(iter(table.primary_key.columns))
     for chunk in _chunks(_in_key_order(rows, keys)):
         # RETURNING tells what was inserted on both engines (psycopg reports rowcount -1 here).
         statement = (
             _insert(session, model)
             .values(chunk)
             .on_conflict_do_nothing(index_elements=list(keys))
-            .returning(table.c.id)
+            .returning(primary)
         )
         inserted.extend(row[0] for row in session.execute(statement))
     return inserted

@@ -35,6 +35,11 @@ class OutboxMessage(SQLModel, table=True):
     order_id: int | None = Field(default=None, foreign_key="orders.id", index=True)
     case_id: int | None = Field(default=None, foreign_key="cases.id")
     purpose: str = Field(max_length=60)  # the template name: logistics_stalled_minor
+    # marketing messages need consent and count against the caps; urgent ones skip the gap.
+    category: str = Field(
+        default="transactional", max_length=20, sa_column_kwargs={"server_default": "transactional"}
+    )
+    urgent: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     channel: str = Field(default="sms", max_length=20)
     phone: str | None = Field(default=None, max_length=20)
     template_code: str = Field(max_length=40)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
@@ -42,3 +42,10 @@ class Customer(SQLModel, table=True):
     phone_masked: bool = False
     first_seen_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    # From the shop's member programme (会员资料), when the buyer is a member.
+    birthday: date | None = None
+    member_grade: int | None = None
+    tags: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    # Marketing needs consent on record (DOMAIN.md §6); order notices do not.
+    marketing_consent: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

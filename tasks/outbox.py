@@ -81,7 +81,14 @@ def send_messages(as_of: datetime, batch_no: int) -> dict[str, int]:
         sender = shops[message.shop_id]
         try:
             held = _hold(settings, message, sender, tids, owner, as_of)
-            outcome = held or _send_one(settings, message, sender.sign_name, owner, as_of)
+            if isinstance(held, str):
+                outcome = held
+            else:
+                outcome = _send_one(settings, message, sender.sign_name, owner, as_of)
+                if held is not None and outcome in ("failed", "failed_retrying"):
+                    # Nothing went out: the phone's gap is given back for the next try.
+                    with session_scope(settings.database_url) as session:
+                        outbox.give_back_gap(session=session, taken=held)
         except AuthenticationError:
             _give_back(settings, batch[position + 1 :], owner, as_of)
             raise
@@ -96,8 +103,8 @@ def _hold(
     tids: dict[int, str],
     owner: str,
     now: datetime,
-) -> str | None:
-    """Return why a message is not sent now (recording it), or None to send it."""
+) -> str | outbox.GapTaken | None:
+    """Return why a message is not sent now (recording it), or what it reserved to be sent."""
     message_id: int = message.id  # type: ignore[assignment]
     window = SendWindow(
         settings.quiet_hours.start,
@@ -119,28 +126,50 @@ def _hold(
                 session=session, message_id=message_id, owner=owner, until=window.next_open(now)
             )
             return "deferred_quiet_hours"
-    if message.precheck is None:
-        return None
-    check = PRECHECKS[message.precheck]
-    try:
-        reason = check(settings, sender.shop_code, tids.get(message.order_id or 0))
-    except ProviderError as error:
-        if isinstance(error, AuthenticationError):
-            raise
-        with session_scope(settings.database_url) as session:
-            outbox.mark_failed(
+        if message.category == "marketing" and outbox.opted_out_phone(
+            session=session, phone=message.phone
+        ):
+            # The buyer opted out after this was queued: nothing marketing reaches them again.
+            outbox.mark_suppressed(
                 session=session,
                 message_id=message_id,
                 owner=owner,
-                error=f"could not re-check before sending: {error.reason}",
-                retry_at=now + timedelta(minutes=settings.dispatch.retry_backoff_minutes),
+                reason="the buyer opted out before it was sent",
             )
-        return "precheck_failed"
-    if reason is None:
+            return "suppressed_opted_out"
+    if message.precheck is not None:
+        try:
+            reason = PRECHECKS[message.precheck](
+                settings, sender.shop_code, tids.get(message.order_id or 0)
+            )
+        except ProviderError as error:
+            if isinstance(error, AuthenticationError):
+                raise
+            with session_scope(settings.database_url) as session:
+                outbox.mark_failed(
+                    session=session,
+                    message_id=message_id,
+                    owner=owner,
+                    error=f"could not re-check before sending: {error.reason}",
+                    retry_at=now + timedelta(minutes=settings.dispatch.retry_backoff_minutes),
+                )
+            return "precheck_failed"
+        if reason is not None:
+            with session_scope(settings.database_url) as session:
+                outbox.mark_suppressed(
+                    session=session, message_id=message_id, owner=owner, reason=reason
+                )
+            return "suppressed_by_live_check"
+    gap = timedelta(minutes=settings.care.min_gap_minutes)
+    if message.urgent or not gap or not message.phone:
         return None
     with session_scope(settings.database_url) as session:
-        outbox.mark_suppressed(session=session, message_id=message_id, owner=owner, reason=reason)
-    return "suppressed_by_live_check"
+        # One message at a time per phone: the next one waits out the minimum gap.
+        taken = outbox.take_gap(session=session, phone=message.phone, now=now, gap=gap)
+        if isinstance(taken, datetime):
+            outbox.defer(session=session, message_id=message_id, owner=owner, until=taken)
+            return "deferred_min_gap"
+    return taken
 
 
 def _send_one(

@@ -129,6 +129,8 @@ def review_shipments(chunk: TrackedChunk, as_of: datetime, label: str) -> dict[s
                         now=as_of,
                         case_id=case_ids.get(notice.kind),
                         suppressed_because=notice.suppressed_reason,
+                        # A parcel in trouble is news the buyer should get without delay.
+                        urgent=True,
                     )
                 )
         counts["notices:new"] += enqueue(session=session, rows=rows)

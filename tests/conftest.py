@@ -89,3 +89,28 @@ def settings(monkeypatch: pytest.MonkeyPatch, sandbox, database_url: str) -> Ite
     register_sandbox_shops(database_url)
     yield get_settings()
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def receiver(settings: Settings) -> Iterator[str]:
+    """The receiver of buyers' SMS replies, served by uvicorn on a free port; yields its URL."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    from aftercare.receiver.app import create_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:  # the server's own start-up, not business time
+        thread.join(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)

@@ -45,3 +45,10 @@ def test_buyer_text_cannot_inject_template_code_or_control_characters():
     assert "${waybill}{{7*7}}<script>" in text  # literal, not evaluated
     assert "\x00" not in text and "\x1b" not in text
     assert len(clean["shop"]) <= 35
+
+
+def test_every_marketing_text_carries_the_opt_out_wording():
+    templates = load_templates().values()
+    marketing = [t for t in templates if t.kind == "marketing"]
+    assert marketing and all(t.text.endswith("回T退订") for t in marketing)
+    assert not any("回T退订" in t.text for t in templates if t.kind == "transactional")

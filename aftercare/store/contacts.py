@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from models import BlacklistEntry, OptOut, Shop
+from models import BlacklistEntry, OptOut, Shop, WebhookReceipt
 from models.db import insert_ignore
 
 
@@ -23,3 +23,9 @@ def opt_out(*, session: Session, kind: str, value: str, source: str, now: dateti
     """Record that a buyer nick or phone wants no more messages from any shop of the team."""
     row = {"kind": kind, "value": value, "source": source, "opted_out_at": now}
     return bool(insert_ignore(session, OptOut, [row], keys=["kind", "value"]))
+
+
+def remember_webhook(*, session: Session, source: str, signature: str, now: datetime) -> bool:
+    """Record a signed call; False if the same signature was seen before (a replay)."""
+    row = {"signature": signature[:128], "source": source, "received_at": now}
+    return bool(insert_ignore(session, WebhookReceipt, [row], keys=["signature"]))

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, update
 from sqlmodel import Session, col, select
 
 from aftercare.templates import render
-from models import Order, OutboxMessage, OutboxStatus, Shop
+from models import ContactGap, OptOut, Order, OutboxMessage, OutboxStatus, Shop
 from models.db import claim, insert_ignore
 
 RETRYABLE = (OutboxStatus.PENDING, OutboxStatus.FAILED)
@@ -37,6 +38,7 @@ def message_row(
     now: datetime,
     case_id: int | None = None,
     suppressed_because: str | None = None,
+    urgent: bool = False,
 ) -> dict[str, Any]:
     """Build an outbox row; a reason not to send makes it a recorded, suppressed message."""
     approved, clean, text = render(template, params)
@@ -49,6 +51,8 @@ def message_row(
         "order_id": recipient.order_id,
         "case_id": case_id,
         "purpose": template,
+        "category": approved.kind,
+        "urgent": urgent,
         "channel": "sms",
         "phone": recipient.phone,
         "template_code": approved.code,
@@ -257,3 +261,75 @@ def counts_by_status(*, session: Session, since: datetime | None = None) -> dict
     if since is not None:
         query = query.where(col(OutboxMessage.created_at) >= since)
     return {status: count for status, count in session.exec(query).all()}
+
+
+@dataclass(frozen=True, slots=True)
+class GapTaken:
+    """A phone reserved for one message; what it was before, to give it back if unused."""
+
+    key: str
+    at: datetime
+    previous: datetime | None
+
+
+def take_gap(*, session: Session, phone: str, now: datetime, gap: timedelta) -> GapTaken | datetime:
+    """Reserve the phone for a message now, or return when the gap after the last one ends.
+
+    The conditional update is atomic, so two dispatchers cannot both pass for the same phone.
+    """
+    key = hashlib.sha256(f"phone:{phone}".encode()).hexdigest()
+    previous = session.exec(select(ContactGap.last_at).where(ContactGap.subject == key)).first()
+    if previous is None:
+        if insert_ignore(session, ContactGap, [{"subject": key, "last_at": now}], ["subject"]):
+            return GapTaken(key, now, None)
+    else:
+        moved = session.execute(
+            update(ContactGap)
+            .where(col(ContactGap.subject) == key, col(ContactGap.last_at) <= now - gap)
+            .values(last_at=now)
+        ).rowcount  # type: ignore[attr-defined]
+        if moved:
+            return GapTaken(key, now, previous)
+    last = session.exec(select(ContactGap.last_at).where(ContactGap.subject == key)).one()
+    return last + gap
+
+
+def give_back_gap(*, session: Session, taken: GapTaken) -> None:
+    """Undo a reservation whose message was not sent after all."""
+    if taken.previous is None:
+        session.execute(
+            delete(ContactGap).where(
+                col(ContactGap.subject) == taken.key, col(ContactGap.last_at) == taken.at
+            )
+        )
+    else:
+        session.execute(
+            update(ContactGap)
+            .where(col(ContactGap.subject) == taken.key, col(ContactGap.last_at) == taken.at)
+            .values(last_at=taken.previous)
+        )
+
+
+def opted_out_phone(*, session: Session, phone: str | None) -> bool:
+    """Tell whether a phone asked for no more marketing."""
+    if not phone:
+        return False
+    found = session.exec(
+        select(OptOut.id).where(OptOut.kind == "phone", OptOut.value == phone)
+    ).first()
+    return found is not None
+
+
+def existing_keys(*, session: Session, keys: list[str]) -> set[str]:
+    """Return which of these idempotency keys are in the outbox already (decided before)."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        found.update(
+            session.exec(
+                select(OutboxMessage.idempotency_key).where(
+                    col(OutboxMessage.idempotency_key).in_(chunk)
+                )
+            ).all()
+        )
+    return found

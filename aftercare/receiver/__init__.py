@@ -1,0 +1,1 @@
+"""The HTTP receiver for what providers push to us (buyers' SMS replies)."""

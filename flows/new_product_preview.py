@@ -1,0 +1,36 @@
+"""Flow `new-product-preview` (新品上架预告): tell a customer segment about a new product."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import flow
+from prefect.artifacts import create_table_artifact
+
+from flows.common import start_run
+from tasks.care import queue_new_product_preview
+
+
+@flow(name="new-product-preview")
+def new_product_preview(
+    shop: str,
+    product: str,
+    campaign: str,
+    tags: list[str] | None = None,
+    min_grade: int | None = None,
+    bought_category: str | None = None,
+    bought_within_days: int | None = None,
+    as_of: datetime | None = None,
+) -> dict[str, int]:
+    """Queue the preview for every consenting member of the segment, once per campaign."""
+    now = start_run(as_of)
+    counts = queue_new_product_preview(
+        shop, product, campaign, tags or [], min_grade, bought_category, bought_within_days, now
+    )
+    create_table_artifact(
+        key="new-product-preview",
+        table=[{"decision": k, "count": v} for k, v in sorted(counts.items())]
+        or [{"decision": "nobody in the segment", "count": 0}],
+        description=f"new-product preview {campaign} for {shop}",
+    )
+    return counts
