@@ -7,14 +7,14 @@ from datetime import datetime
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from flows.common import add_counts, start_run
+from flows.common import add_counts, run_name, start_run
 from tasks.review_reports import call_list, weekly_summary
 from tasks.reviews import alert_staff, open_review_cases, settle_review_cases, sync_ratings
 from tasks.shops import list_shops
 from tasks.trades import sync_trades
 
 
-@flow(name="bad-review-followups")
+@flow(name="bad-review-followups", flow_run_name=run_name("bad-review-followups"))
 def bad_review_followups(
     as_of: datetime | None = None, shops: list[str] | None = None
 ) -> dict[str, object]:

@@ -7,13 +7,13 @@ from datetime import datetime
 from prefect import flow
 from prefect.artifacts import create_table_artifact
 
-from flows.common import add_counts, start_run
+from flows.common import add_counts, run_name, start_run
 from tasks.care import care_sent_today, queue_greetings, queue_order_notices
 from tasks.shops import list_shops
 from tasks.trades import sync_trades
 
 
-@flow(name="care-messages")
+@flow(name="care-messages", flow_run_name=run_name("care-messages"))
 def care_messages(as_of: datetime | None = None, shops: list[str] | None = None) -> dict[str, int]:
     """Queue every care message that is due; record why each one not sent was held back."""
     now = start_run(as_of)

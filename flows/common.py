@@ -6,9 +6,12 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
+from uuid import UUID
 
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.futures import PrefectFuture
+from prefect.runtime import flow_run
 
 from aftercare.clock import as_utc, utcnow
 from aftercare.privacy import install_log_redaction
@@ -31,21 +34,34 @@ def chunked(items: Sequence[T], size: int) -> Iterator[list[T]]:
 
 
 def run_bounded(
-    submit: Callable[[T, int], PrefectFuture[Any]], items: Iterable[T], limit: int
+    submit: Callable[[T, int], PrefectFuture[Any]],
+    items: Sequence[T],
+    limit: int,
+    *,
+    progress: str | None = None,
 ) -> tuple[list[Any], list[BaseException]]:
     """Submit one task per item with at most `limit` in flight; return results and failures.
 
     A failed chunk does not stop the others: its error is collected and the caller decides.
+    With `progress`, a progress artifact of that description shows how far the run got.
     """
     inflight: deque[PrefectFuture[Any]] = deque()
     results: list[Any] = []
     failures: list[BaseException] = []
+    tracker = (
+        cast(UUID, create_progress_artifact(progress=0.0, description=progress))
+        if progress and len(items) > 1
+        else None
+    )
 
     def settle(future: PrefectFuture[Any]) -> None:
         try:
             results.append(future.result())
         except Exception as error:  # a task failure, already logged by Prefect
             failures.append(error)
+        if tracker is not None:
+            done = len(results) + len(failures)
+            update_progress_artifact(tracker, progress=round(100 * done / len(items), 1))
 
     for number, item in enumerate(items, start=1):
         if len(inflight) >= limit:
@@ -54,6 +70,22 @@ def run_bounded(
     while inflight:
         settle(inflight.popleft())
     return results, failures
+
+
+def run_name(pipeline: str) -> Callable[[], str]:
+    """Name a flow run after its pipeline, shops and business time (as_of), for the UI."""
+
+    def name() -> str:
+        params = flow_run.parameters
+        as_of = params.get("as_of")
+        when = as_of.strftime("%m-%d %H:%M") if isinstance(as_of, datetime) else str(as_of or "now")
+        shops = params.get("shops") or params.get("shop")
+        scope = ",".join(shops) if isinstance(shops, list) else (shops or "all shops")
+        if "case_id" in params:
+            scope = f"case {params['case_id']}"
+        return f"{pipeline} · {scope} · as of {when}"
+
+    return name
 
 
 def add_counts(dicts: Iterable[dict[str, int]]) -> Counter[str]:

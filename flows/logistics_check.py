@@ -11,7 +11,7 @@ from prefect.futures import PrefectFuture
 
 from aftercare.settings import get_settings
 from aftercare.store.outbox import counts_by_status
-from flows.common import add_counts, chunked, run_bounded, start_run
+from flows.common import add_counts, chunked, run_bounded, run_name, start_run
 from models.db import session_scope
 from tasks.shipments import claim_shipments, review_shipments, track_shipments
 from tasks.shops import list_shops
@@ -22,7 +22,7 @@ class ChunksFailed(RuntimeError):
     """Some chunks of the run failed; the others were completed and recorded."""
 
 
-@flow(name="logistics-check")
+@flow(name="logistics-check", flow_run_name=run_name("logistics-check"))
 def logistics_check(
     as_of: datetime | None = None,
     shops: list[str] | None = None,
@@ -48,7 +48,9 @@ def logistics_check(
         # Prefect resolves the future to its result and starts the review when tracking is done.
         return review_shipments.submit(tracked, now, label)  # type: ignore[call-overload]
 
-    reviews, failures = run_bounded(submit, chunks, settings.max_concurrent_chunks)
+    reviews, failures = run_bounded(
+        submit, chunks, settings.max_concurrent_chunks, progress=f"checking {len(ids)} parcels"
+    )
     totals = add_counts(reviews)
     with session_scope(get_settings().database_url) as session:
         messages = counts_by_status(session=session, since=now)

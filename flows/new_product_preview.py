@@ -7,11 +7,11 @@ from datetime import datetime
 from prefect import flow
 from prefect.artifacts import create_table_artifact
 
-from flows.common import start_run
+from flows.common import run_name, start_run
 from tasks.care import queue_new_product_preview
 
 
-@flow(name="new-product-preview")
+@flow(name="new-product-preview", flow_run_name=run_name("new-product-preview"))
 def new_product_preview(
     shop: str,
     product: str,

@@ -6,11 +6,11 @@ from datetime import datetime
 
 from prefect import flow
 
-from flows.common import start_run
+from flows.common import run_name, start_run
 from tasks.followups import apply_followup
 
 
-@flow(name="record-followup")
+@flow(name="record-followup", flow_run_name=run_name("record-followup"))
 def record_followup(
     case_id: int,
     outcome: str,

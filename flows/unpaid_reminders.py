@@ -10,13 +10,13 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
 from aftercare.settings import get_settings
-from flows.common import add_counts, chunked, run_bounded, start_run
+from flows.common import add_counts, chunked, run_bounded, run_name, start_run
 from tasks.reminders import claim_orders, decide_reminders, record_conversions
 from tasks.shops import list_shops
 from tasks.trades import sync_trades
 
 
-@flow(name="unpaid-order-reminders")
+@flow(name="unpaid-order-reminders", flow_run_name=run_name("unpaid-order-reminders"))
 def unpaid_order_reminders(
     as_of: datetime | None = None,
     shops: list[str] | None = None,
@@ -39,6 +39,7 @@ def unpaid_order_reminders(
         lambda chunk, n: decide_reminders.submit(chunk, now, f"chunk-{n}-of-{len(chunks)}"),
         chunks,
         settings.reminders.max_concurrent_chunks,
+        progress=f"deciding reminders for {len(ids)} orders",
     )
     totals = add_counts(results)
     zone = ZoneInfo(settings.timezone)

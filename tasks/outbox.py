@@ -63,14 +63,14 @@ def reconcile_unknown_sends(as_of: datetime) -> dict[str, int]:
 
 
 @task(name="send-messages", task_run_name="send-messages-batch-{batch_no}", cache_policy=NO_CACHE)
-def send_messages(as_of: datetime, batch_no: int) -> dict[str, int]:
+def send_messages(as_of: datetime, batch_no: int, limit: int) -> dict[str, int]:
     """Claim one batch of due messages and send each; every outcome is recorded at once."""
     settings = get_settings()
     owner = f"send-{uuid.uuid4().hex[:12]}"
     lease = timedelta(minutes=settings.dispatch.lease_minutes)
     with session_scope(settings.database_url) as session:
         batch = outbox.claim_batch(
-            session=session, now=as_of, owner=owner, lease=lease, limit=settings.dispatch.batch_size
+            session=session, now=as_of, owner=owner, lease=lease, limit=limit
         )
         shops = outbox.senders(session=session, shop_ids={m.shop_id for m in batch})
         tids = outbox.order_tids(

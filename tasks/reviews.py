@@ -37,6 +37,7 @@ from aftercare.store.rejected import record_rejects
 from aftercare.store.shops import ShopInfo
 from aftercare.store.trades import advance_cursor, get_cursor
 from models.db import session_scope
+from tasks.trades import session_key
 
 STREAM = "ratings"
 WINDOW = timedelta(days=7)
@@ -51,6 +52,32 @@ def working_hours(settings: Settings, timezone: str | None) -> WorkingHours:
     )
 
 
+def pull_rating_window(
+    settings: Settings, shop: ShopInfo, start: datetime, end: datetime, now: datetime
+) -> Counter[str]:
+    """Fetch and save the shop's neutral and bad ratings created in one window."""
+    client = clients.taobao(settings)
+    key = session_key(settings, shop)
+    counts: Counter[str] = Counter()
+    for result in ("neutral", "bad"):
+        for page in client.iter_ratings(
+            key, start, end, page_size=settings.reviews.page_size, result=result
+        ):
+            with session_scope(settings.database_url) as session:
+                counts["new"] += store.save_ratings(
+                    session=session, shop_id=shop.id, ratings=page.ratings, now=now
+                )
+                record_rejects(
+                    session=session,
+                    source="taobao.rating",
+                    shop_id=shop.id,
+                    rejects=list(page.rejected),
+                    now=now,
+                )
+            counts["rejected"] += len(page.rejected)
+    return counts
+
+
 @task(
     name="sync-ratings",
     task_run_name="sync-ratings-{shop.code}",
@@ -61,7 +88,6 @@ def working_hours(settings: Settings, timezone: str | None) -> WorkingHours:
 def sync_ratings(shop: ShopInfo, as_of: datetime) -> dict[str, int]:
     """Fetch new neutral and bad ratings, and re-read the ratings of open cases."""
     settings = get_settings()
-    session_key = settings.taobao_sessions[shop.code].get_secret_value()
     client = clients.taobao(settings)
     with session_scope(settings.database_url) as session:
         cursor = get_cursor(session=session, shop_id=shop.id, stream=STREAM)
@@ -72,22 +98,7 @@ def sync_ratings(shop: ShopInfo, as_of: datetime) -> dict[str, int]:
     counts: Counter[str] = Counter()
     while start < as_of:
         end = min(start + WINDOW, as_of)
-        for result in ("neutral", "bad"):
-            for page in client.iter_ratings(
-                session_key, start, end, page_size=settings.reviews.page_size, result=result
-            ):
-                with session_scope(settings.database_url) as session:
-                    counts["new"] += store.save_ratings(
-                        session=session, shop_id=shop.id, ratings=page.ratings, now=as_of
-                    )
-                    record_rejects(
-                        session=session,
-                        source="taobao.rating",
-                        shop_id=shop.id,
-                        rejects=list(page.rejected),
-                        now=as_of,
-                    )
-                counts["rejected"] += len(page.rejected)
+        counts.update(pull_rating_window(settings, shop, start, end, as_of))
         with session_scope(settings.database_url) as session:
             advance_cursor(
                 session=session, shop_id=shop.id, stream=STREAM, synced_until=end, now=as_of
@@ -96,10 +107,11 @@ def sync_ratings(shop: ShopInfo, as_of: datetime) -> dict[str, int]:
     # A revision to good or a follow-up review changes a rating but not its date: re-read them.
     with session_scope(settings.database_url) as session:
         open_cases = store.open_review_cases(session=session, shop_id=shop.id)
+    key = session_key(settings, shop)
     for item in open_cases:
         rated = item.review.rated_at
         page = client.ratings_page(
-            session_key,
+            key,
             rated - timedelta(minutes=1),
             rated + timedelta(minutes=1),
             page_no=1,

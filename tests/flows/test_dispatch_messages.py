@@ -132,3 +132,13 @@ def test_throttled_messages_are_recorded_and_sent_on_a_later_run(settings, sandb
     later = dispatch_messages(as_of=ANCHOR + timedelta(minutes=10))
     assert later.get("sent") == 5
     assert set(sent_per_key(sandbox).values()) == {1}
+
+
+@pytest.mark.parametrize(
+    ("remaining", "sizes"),
+    [(1, [1]), (200, [200]), (201, [101, 100]), (400, [200, 200]), (10_000, [200, 200])],
+)
+def test_a_run_never_claims_more_than_it_may_send(remaining, sizes):
+    from flows.dispatch_messages import batch_sizes
+
+    assert batch_sizes(remaining, 200, 2) == sizes

@@ -1,0 +1,54 @@
+"""Flow `recheck-shipments`: query the courier again for given waybills or a filter."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import flow
+from prefect.artifacts import create_table_artifact
+
+from aftercare.settings import get_settings
+from flows.common import add_counts, chunked, run_bounded, run_name, start_run
+from tasks.recovery import select_shipments
+from tasks.shipments import review_shipments, track_shipments
+
+
+@flow(name="recheck-shipments", flow_run_name=run_name("recheck-shipments"))
+def recheck_shipments(
+    waybills: list[str] | None = None,
+    courier: str | None = None,
+    anomaly: str | None = None,
+    shop: str | None = None,
+    dry_run: bool = False,
+    as_of: datetime | None = None,
+) -> dict[str, int]:
+    """Re-check matching parcels now (never a waybill queried in the last 30 minutes)."""
+    now = start_run(as_of)
+    if not (waybills or courier or anomaly or shop):
+        raise ValueError("give waybills or at least one filter (courier, anomaly, shop)")
+    selected = select_shipments(waybills or [], courier, anomaly, shop, dry_run, now)
+    ids: list[int] = selected["ids"]  # type: ignore[assignment]
+    chunks = list(chunked(ids, get_settings().logistics.chunk_size))
+    results, failures = run_bounded(
+        lambda chunk, n: review_shipments.submit(
+            track_shipments.submit(chunk, now, f"recheck-{n}"),
+            now,
+            f"recheck-{n}",  # type: ignore[call-overload]
+        ),
+        chunks,
+        get_settings().logistics.max_concurrent_chunks,
+    )
+    summary = {
+        "matched": int(selected["matched"]),  # type: ignore[call-overload]
+        "too_soon_to_query": int(selected["matched"]) - int(selected["would_recheck"]),  # type: ignore[call-overload]
+        ("would_recheck" if dry_run else "rechecked"): int(selected["would_recheck"]),  # type: ignore[call-overload]
+        **add_counts(results),
+        "chunks_failed": len(failures),
+    }
+    create_table_artifact(
+        table=[{"figure": k, "value": v} for k, v in summary.items()],
+        description="recheck-shipments" + (" (dry run)" if dry_run else ""),
+    )
+    if failures:
+        raise RuntimeError(f"{len(failures)} chunks failed: {failures[0]}")
+    return summary

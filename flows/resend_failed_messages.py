@@ -1,0 +1,33 @@
+"""Flow `resend-failed-messages`: retry messages that failed in a window, never a sent one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import flow
+from prefect.artifacts import create_table_artifact
+
+from flows.common import run_name, start_run
+from flows.dispatch_messages import dispatch_messages
+from tasks.recovery import requeue_failed
+
+
+@flow(name="resend-failed-messages", flow_run_name=run_name("resend-failed-messages"))
+def resend_failed_messages(
+    start: datetime,
+    end: datetime,
+    purposes: list[str] | None = None,
+    dry_run: bool = False,
+    as_of: datetime | None = None,
+) -> dict[str, int]:
+    """Queue the window's failed messages again and send them through the dispatcher."""
+    now = start_run(as_of)
+    counts = requeue_failed(start, end, purposes or [], dry_run, now)
+    if not dry_run and counts:
+        counts = {**counts, **{f"dispatch {k}": v for k, v in dispatch_messages(as_of=now).items()}}
+    create_table_artifact(
+        table=[{"figure": k, "value": v} for k, v in sorted(counts.items())]
+        or [{"figure": "no failed messages in the window", "value": 0}],
+        description="resend-failed-messages" + (" (dry run)" if dry_run else ""),
+    )
+    return counts
