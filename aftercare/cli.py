@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlmodel import select
@@ -17,12 +17,25 @@ run_app = typer.Typer(help="Run one pipeline now, through Prefect.", no_args_is_
 contacts_app = typer.Typer(help="Who must not be messaged.", no_args_is_help=True)
 followup_app = typer.Typer(help="Bad-review follow-ups (中差评).", no_args_is_help=True)
 customers_app = typer.Typer(help="Customers and member data.", no_args_is_help=True)
+cases_app = typer.Typer(help="After-sales cases.", no_args_is_help=True)
+messages_app = typer.Typer(help="Messages to customers.", no_args_is_help=True)
+app.add_typer(cases_app, name="cases")
+app.add_typer(messages_app, name="messages")
 app.add_typer(db_app, name="db")
 app.add_typer(customers_app, name="customers")
 app.add_typer(followup_app, name="followup")
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(shops_app, name="shops")
 app.add_typer(run_app, name="run")
+
+
+def _console() -> Any:
+    """A console; piped output gets wide lines instead of cut columns."""
+    import sys
+
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 200)
 
 
 @app.command()
@@ -149,7 +162,6 @@ def followup_record(
 @followup_app.command("calls")
 def followup_calls() -> None:
     """Print today's call list (buyers masked)."""
-    from rich.console import Console
     from rich.table import Table
 
     from aftercare.clock import utcnow
@@ -166,7 +178,7 @@ def followup_calls() -> None:
                 for c in ("case", "shop", "buyer", "phone", "cause", "next", "when", "deadline")
             )
         )
-    Console().print(table)
+    _console().print(table)
 
 
 @run_app.command("bad-review-followups")
@@ -175,6 +187,86 @@ def run_bad_review_followups(as_of: datetime | None = None) -> None:
     from flows.bad_review_followups import bad_review_followups
 
     typer.echo(json.dumps(bad_review_followups(as_of=as_of), ensure_ascii=False, default=str))
+
+
+@cases_app.command("list")
+def cases_list(
+    kind: Annotated[str | None, typer.Option(help="stalled, review, no_tracking, ...")] = None,
+    shop: str | None = None,
+    state: Annotated[str | None, typer.Option(help="open or closed")] = "open",
+    limit: int = 50,
+) -> None:
+    """List cases, most urgent first."""
+    from rich.table import Table
+
+    from aftercare.clock import CHINA
+    from aftercare.privacy import redact
+    from aftercare.settings import get_settings
+    from aftercare.store.operator import cases
+    from models.db import session_scope
+
+    with session_scope(get_settings().database_url) as session:
+        lines = cases(session=session, kind=kind, shop=shop, state=state, limit=limit)
+    table = Table(title=f"cases ({state or 'all'})")
+    for column in (
+        "id",
+        "shop",
+        "kind",
+        "severity",
+        "next action",
+        "due (Beijing)",
+        "history",
+        "summary",
+    ):
+        table.add_column(column)
+    for line in lines:
+        due = f"{line.next_action_at.astimezone(CHINA):%m-%d %H:%M}" if line.next_action_at else ""
+        table.add_row(
+            str(line.id),
+            line.shop,
+            line.kind,
+            line.severity,
+            line.next_action or "",
+            due,
+            str(line.history),
+            redact(line.summary)[:40],
+        )
+    _console().print(table)
+
+
+@messages_app.command("history")
+def messages_history(
+    phone: Annotated[str | None, typer.Option(help="Every message to this phone")] = None,
+    order: Annotated[str | None, typer.Option(help="Every message about this trade (tid)")] = None,
+    key: Annotated[str | None, typer.Option(help="One message by its idempotency key")] = None,
+    limit: int = 50,
+) -> None:
+    """Show what was sent, held back or failed, and why (phones masked)."""
+    from rich.table import Table
+
+    from aftercare.clock import CHINA
+    from aftercare.privacy import mask_phone
+    from aftercare.settings import get_settings
+    from aftercare.store.operator import message_history
+    from models.db import session_scope
+
+    if not (phone or order or key):
+        raise typer.BadParameter("give --phone, --order or --key")
+    with session_scope(get_settings().database_url) as session:
+        rows = message_history(session=session, phone=phone, tid=order, key=key, limit=limit)
+    table = Table(title="message history")
+    for column in ("created (Beijing)", "key", "to", "status", "sent", "reason / error"):
+        table.add_column(column)
+    for m in rows:
+        table.add_row(
+            f"{m.created_at.astimezone(CHINA):%m-%d %H:%M}",
+            m.idempotency_key,
+            mask_phone(m.phone),
+            m.status,
+            f"{m.sent_at.astimezone(CHINA):%m-%d %H:%M}" if m.sent_at else "",
+            (m.reason or m.last_error or "")[:60],
+        )
+    _console().print(table)
 
 
 @customers_app.command("import")
@@ -204,6 +296,42 @@ def customers_import(shop: str, path: Path) -> None:
     typer.echo(f"{count} members imported into {shop}; {len(problems)} problems recorded")
     for key, reason in problems:
         typer.echo(f"  {key}: {reason}")
+
+
+@app.command()
+def serve(port: int = 4200) -> None:
+    """Start a local Prefect server with its UI and serve every deployment on schedule."""
+    from deployments.local import run
+
+    run(port)
+
+
+setup_app = typer.Typer(help="Set up a Prefect server for aftercare.", no_args_is_help=True)
+app.add_typer(setup_app, name="setup")
+
+
+@setup_app.command("secrets")
+def setup_secrets() -> None:
+    """Store the provider credentials (read from the environment) as Prefect Secret blocks.
+
+    Then run with AFTERCARE_SECRETS_SOURCE=prefect: credentials come from the blocks, and
+    anything without a block from the environment.
+    """
+    from aftercare.settings import get_settings
+    from deployments.setup import push_secret_blocks
+
+    for name in push_secret_blocks(get_settings()):
+        typer.echo(f"Secret block {name} saved")
+
+
+@setup_app.command("limits")
+def setup_limits() -> None:
+    """Create the providers' global rate limits on the Prefect server."""
+    from aftercare.settings import get_settings
+    from deployments.setup import ensure_rate_limits
+
+    for name, (slots, rate) in ensure_rate_limits(get_settings()).items():
+        typer.echo(f"rate limit {name}: {slots} slots, {rate}/s")
 
 
 @app.command()

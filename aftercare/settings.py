@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 # The embedded default is the local sandbox; real deployments set every URL and credential.
 SANDBOX_BASE = "http://127.0.0.1:8765"
@@ -289,10 +289,36 @@ class Settings(BaseSettings):
     sms_uplink_secret: SecretStr = SecretStr("sandbox-uplink-secret")
     receiver_port: int = 8766
 
+    # Pace every worker together with Prefect global rate limits (created by the set-up);
+    # off, each process paces its own calls.
+    prefect_rate_limits: bool = False
+    taobao_calls_per_second: float = Field(20.0, gt=0)
+    sms_sends_per_second: float = Field(50.0, gt=0)
+
     retry: RetrySettings = Field(default_factory=RetrySettings)
     logistics: LogisticsSettings = Field(default_factory=LogisticsSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Credentials come from Prefect Secret blocks first, then the environment."""
+        from aftercare.secrets import secrets_source
+
+        return (
+            init_settings,
+            secrets_source(settings_cls),
+            env_settings,
+            dotenv_settings,
+            file_secret_settings,
+        )
 
     @model_validator(mode="after")
     def _refuse_sandbox_secrets_in_production(self) -> Settings:

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from aftercare import clients
 from aftercare.clients.errors import AuthenticationError, ProviderError
 from aftercare.clock import CHINA
 from aftercare.privacy import mask_phone
@@ -21,6 +20,7 @@ from aftercare.settings import Settings, get_settings
 from aftercare.store import outbox
 from models import OutboxMessage
 from models.db import session_scope
+from tasks import limits
 from tasks.prechecks import PRECHECKS
 
 
@@ -29,7 +29,7 @@ def reconcile_unknown_sends(as_of: datetime) -> dict[str, int]:
     """Ask the provider about messages whose send outcome is unknown; settle or requeue them."""
     settings = get_settings()
     logger = get_run_logger()
-    sms = clients.sms(settings)
+    sms = limits.sms(settings)
     owner = f"reconcile-{uuid.uuid4().hex[:12]}"
     lease = timedelta(minutes=settings.dispatch.lease_minutes)
     with session_scope(settings.database_url) as session:
@@ -177,7 +177,7 @@ def _send_one(
 ) -> str:
     message_id: int = message.id  # type: ignore[assignment]
     try:
-        biz_id = clients.sms(settings).send(
+        biz_id = limits.sms(settings).send(
             phone=message.phone or "",
             sign_name=sign_name,
             template_code=message.template_code,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from aftercare import clients
 from aftercare.clients.taobao import TradeNotFound
 from aftercare.rules.reminders import UNPAID
 from aftercare.settings import Settings
+from tasks import limits
 
 
 def order_unpaid(settings: Settings, shop_code: str, tid: str | None) -> str | None:
@@ -19,7 +19,7 @@ def order_unpaid(settings: Settings, shop_code: str, tid: str | None) -> str | N
     if session_key is None:
         return f"no Taobao session key for shop {shop_code}: cannot re-check the order"
     try:
-        trade = clients.taobao(settings).trade(session_key.get_secret_value(), tid)
+        trade = limits.taobao(settings).trade(session_key.get_secret_value(), tid)
     except TradeNotFound:
         return "the platform no longer knows the order"
     if trade.status != UNPAID:

@@ -11,7 +11,6 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from aftercare import clients
 from aftercare.settings import get_settings
 from aftercare.store.outbox import due_messages_query
 from aftercare.store.reminders import due_orders_query
@@ -19,6 +18,7 @@ from aftercare.store.shipments import due_shipments_query
 from aftercare.store.shops import ShopInfo
 from models import AfterSalesCase, OutboxMessage, OutboxStatus, Shipment, Shop
 from models.db import claim, session_scope
+from tasks import limits
 from tasks.reviews import pull_rating_window
 from tasks.trades import pull_trade_window, session_key
 
@@ -40,7 +40,7 @@ def resync_shop_window(
     """Re-pull a shop's trades and/or ratings of a window; upserts make a repeat harmless."""
     settings = get_settings()
     counts: Counter[str] = Counter()
-    client = clients.taobao(settings)
+    client = limits.taobao(settings)
     key = session_key(settings, shop)
     for window_start, window_end in _windows(start, end, DAY):
         if "trades" in streams:

@@ -37,6 +37,7 @@ from aftercare.store.rejected import record_rejects
 from aftercare.store.shops import ShopInfo
 from aftercare.store.trades import advance_cursor, get_cursor
 from models.db import session_scope
+from tasks import limits
 from tasks.trades import session_key
 
 STREAM = "ratings"
@@ -56,7 +57,7 @@ def pull_rating_window(
     settings: Settings, shop: ShopInfo, start: datetime, end: datetime, now: datetime
 ) -> Counter[str]:
     """Fetch and save the shop's neutral and bad ratings created in one window."""
-    client = clients.taobao(settings)
+    client = limits.taobao(settings)
     key = session_key(settings, shop)
     counts: Counter[str] = Counter()
     for result in ("neutral", "bad"):
@@ -88,7 +89,7 @@ def pull_rating_window(
 def sync_ratings(shop: ShopInfo, as_of: datetime) -> dict[str, int]:
     """Fetch new neutral and bad ratings, and re-read the ratings of open cases."""
     settings = get_settings()
-    client = clients.taobao(settings)
+    client = limits.taobao(settings)
     with session_scope(settings.database_url) as session:
         cursor = get_cursor(session=session, shop_id=shop.id, stream=STREAM)
     if cursor is None:  # first run: as far back as a rating can still be explained
@@ -224,7 +225,7 @@ def settle_review_cases(as_of: datetime) -> dict[str, int]:
     settings = get_settings()
     logger = get_run_logger()
     causes = {c.name: c for c in load_causes(settings.reviews.causes_file)}
-    client = clients.taobao(settings)
+    client = limits.taobao(settings)
     counts: Counter[str] = Counter()
     with session_scope(settings.database_url) as session:
         cases = store.open_review_cases(session=session)

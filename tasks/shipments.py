@@ -27,6 +27,7 @@ from aftercare.store.shipments import (
     record_checks,
 )
 from models.db import session_scope
+from tasks import limits
 
 
 @task(name="claim-due-shipments", cache_policy=NO_CACHE)
@@ -54,7 +55,7 @@ def track_shipments(ids: list[int], as_of: datetime, label: str) -> TrackedChunk
     """Query the courier for a chunk of parcels and record the answers."""
     settings = get_settings()
     logger = get_run_logger()
-    courier = clients.kuaidi100(settings)
+    courier = limits.kuaidi100(settings)
     with session_scope(settings.database_url) as session:
         parcels = load_for_check(session=session, ids=ids)
     outcomes = []

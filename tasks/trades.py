@@ -8,13 +8,13 @@ from datetime import datetime
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from aftercare import clients
 from aftercare.rules.sync import sync_windows
 from aftercare.settings import Settings, get_settings
 from aftercare.store.rejected import record_rejects
 from aftercare.store.shops import ShopInfo
 from aftercare.store.trades import advance_cursor, get_cursor, save_trades
 from models.db import session_scope
+from tasks import limits
 
 STREAM = "trades"
 
@@ -36,7 +36,7 @@ def pull_trade_window(
 ) -> Counter[str]:
     """Fetch and save every trade of the shop modified in one window (at most a day)."""
     logger = get_run_logger()
-    client = clients.taobao(settings)
+    client = limits.taobao(settings)
     reminders = settings.reminders.for_shop(shop.code)
     counts: Counter[str] = Counter()
     for page in client.iter_modified_trades(

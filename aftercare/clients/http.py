@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import requests
 from urllib3.exceptions import NewConnectionError
@@ -16,6 +16,13 @@ from aftercare.clients.retry import call_with_retry
 from aftercare.settings import RetrySettings
 
 T = TypeVar("T")
+
+
+class Limiter(Protocol):
+    """Anything that blocks until the next call to a provider account is allowed."""
+
+    def acquire(self) -> None:
+        """Wait for a slot."""
 
 
 class RateLimiter:
@@ -63,12 +70,15 @@ class HttpCore:
         retry: RetrySettings,
         session: requests.Session | None = None,
         per_second: float | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         self.provider = provider
         self.retry = retry
         self.session = session or requests.Session()
         self.timeout = (retry.connect_timeout_seconds, retry.read_timeout_seconds)
-        self.limiter = RateLimiter(per_second) if per_second else None
+        # A shared limiter (e.g. a Prefect global rate limit across workers) wins over the
+        # in-process one.
+        self.limiter: Limiter | None = limiter or (RateLimiter(per_second) if per_second else None)
 
     def call(
         self,

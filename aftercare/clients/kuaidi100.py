@@ -19,7 +19,7 @@ from aftercare.clients.errors import (
     RateLimited,
     RequestRejected,
 )
-from aftercare.clients.http import HttpCore, json_body
+from aftercare.clients.http import HttpCore, Limiter, json_body
 from aftercare.clock import parse_china_time
 from aftercare.settings import Settings
 
@@ -180,10 +180,13 @@ class Kuaidi100Client:
         self.core = core
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Kuaidi100Client:
+    def from_settings(cls, settings: Settings, limiter: Limiter | None = None) -> Kuaidi100Client:
         """Build the client the settings describe."""
         core = HttpCore(
-            PROVIDER, retry=settings.retry, per_second=settings.kuaidi100_queries_per_second
+            PROVIDER,
+            retry=settings.retry,
+            per_second=settings.kuaidi100_queries_per_second,
+            limiter=limiter,
         )
         return cls(
             base_url=settings.kuaidi100_url,

@@ -23,7 +23,7 @@ from aftercare.clients.errors import (
     RateLimited,
     RequestRejected,
 )
-from aftercare.clients.http import HttpCore, json_body
+from aftercare.clients.http import HttpCore, Limiter, json_body
 from aftercare.clock import utcnow
 from aftercare.settings import Settings
 
@@ -109,14 +109,14 @@ class SmsClient:
         self.wall_clock = wall_clock
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> SmsClient:
+    def from_settings(cls, settings: Settings, limiter: Limiter | None = None) -> SmsClient:
         """Build the client the settings describe."""
         return cls(
             endpoint=settings.sms_url,
             access_key_id=settings.sms_access_key_id,
             access_key_secret=settings.sms_access_key_secret.get_secret_value(),
             region=settings.sms_region,
-            core=HttpCore(PROVIDER, retry=settings.retry),
+            core=HttpCore(PROVIDER, retry=settings.retry, limiter=limiter),
         )
 
     def _form(self, action: str, params: dict[str, str]) -> Callable[[], dict[str, str]]:

@@ -22,7 +22,7 @@ from aftercare.clients.errors import (
     RateLimited,
     RequestRejected,
 )
-from aftercare.clients.http import HttpCore, json_body
+from aftercare.clients.http import HttpCore, Limiter, json_body
 from aftercare.clients.taobao_ratings import RATE_FIELDS, RatingPage, parse_rating_page
 from aftercare.clock import format_china_time, parse_china_time, utcnow
 from aftercare.settings import Settings
@@ -186,14 +186,14 @@ class TaobaoClient:
         self.wall_clock = wall_clock
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> TaobaoClient:
+    def from_settings(cls, settings: Settings, limiter: Limiter | None = None) -> TaobaoClient:
         """Build the client the settings describe."""
         return cls(
             gateway_url=settings.taobao_url,
             app_key=settings.taobao_app_key,
             app_secret=settings.taobao_app_secret.get_secret_value(),
             sign_method=settings.taobao_sign_method,
-            core=HttpCore(PROVIDER, retry=settings.retry),
+            core=HttpCore(PROVIDER, retry=settings.retry, limiter=limiter),
         )
 
     def call(self, method: str, session: str, params: dict[str, str]) -> dict[str, Any]:

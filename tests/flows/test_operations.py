@@ -1,0 +1,102 @@
+"""Operations on a real Prefect server: reports, run names, rate limits, secrets, alerts, CLI."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from typer.testing import CliRunner
+
+from aftercare.cli import app
+from aftercare.settings import Settings, get_settings
+from deployments.serve import SCHEDULED, all_deployments
+from deployments.setup import ensure_automations, ensure_rate_limits, push_secret_blocks
+from flows.daily_report import REPORT_KEY, daily_after_sales_report
+from flows.dispatch_messages import dispatch_messages
+from flows.logistics_check import logistics_check
+from flows.staff_alert import staff_alert
+from flows.unpaid_reminders import unpaid_order_reminders
+from tasks.limits import LIMIT_NAMES, PrefectRateLimit
+from tests.conftest import ANCHOR
+
+pytestmark = [
+    pytest.mark.usefixtures("prefect_server"),
+    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+]
+
+
+def test_daily_report_names_and_progress_show_in_the_prefect_ui(settings, sandbox, monkeypatch):
+    monkeypatch.setenv("AFTERCARE_LOGISTICS__CHUNK_SIZE", "50")
+    get_settings.cache_clear()
+    state = logistics_check(as_of=ANCHOR, return_state=True)
+    unpaid_order_reminders(as_of=ANCHOR)
+    dispatch_messages(as_of=ANCHOR)
+    figures = daily_after_sales_report(as_of=ANCHOR + timedelta(hours=11))
+
+    assert figures["anomalies"] and figures["notices_sent"] > 0 and figures["reminders_sent"] > 0
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(state.state_details.flow_run_id)
+        reports = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[REPORT_KEY]))
+        )
+        progress = [
+            a
+            for a in client.read_artifacts(limit=200)
+            if a.type == "progress" and a.flow_run_id == run.id
+        ]
+    assert run.name == "logistics-check · all shops · as of 11-20 02:00"
+    assert reports and "物流异常" in reports[-1].data and "催付" in reports[-1].data
+    assert progress and progress[-1].data == 100.0
+
+
+def test_provider_rate_limits_are_prefect_limits_and_strict(settings, sandbox, monkeypatch):
+    specs = ensure_rate_limits(settings)
+    assert set(specs) == set(LIMIT_NAMES.values())
+    monkeypatch.setenv("AFTERCARE_PREFECT_RATE_LIMITS", "true")
+    get_settings.cache_clear()
+    summary = logistics_check(as_of=ANCHOR)
+    assert summary["checked"] > 0 and summary["chunks_failed"] == 0
+    with pytest.raises(Exception, match="must be created before acquiring"):
+        PrefectRateLimit("aftercare-no-such-limit").acquire()
+
+
+def test_secret_blocks_come_first_and_the_environment_is_the_fallback(settings, monkeypatch):
+    known = settings.model_copy(
+        update={"kuaidi100_key": type(settings.kuaidi100_key)("from-a-secret-block")}
+    )
+    names = push_secret_blocks(known)
+    assert "aftercare-kuaidi100-key" in names
+    monkeypatch.setenv("AFTERCARE_KUAIDI100_KEY", "from-the-environment")
+    assert Settings().kuaidi100_key.get_secret_value() == "from-the-environment"
+    monkeypatch.setenv("AFTERCARE_SECRETS_SOURCE", "prefect")
+    assert Settings().kuaidi100_key.get_secret_value() == "from-a-secret-block"
+
+
+def test_alerting_automations_are_created_once_and_the_alert_reaches_staff(settings, sandbox):
+    deployments = all_deployments()
+    ids = {d.flow_name: d.apply() for d in deployments}
+    scheduled = {ids[flow.name]: (flow.name, cron) for flow, cron, _ in SCHEDULED}
+    first = ensure_automations(ids["staff-alert"], scheduled)
+    second = ensure_automations(ids["staff-alert"], scheduled)
+    assert first == second and len(first) == len(SCHEDULED) + 1
+    with get_client(sync_client=True) as client:
+        names = [a.name for a in client.read_automations()]
+    assert sorted(n for n in names if n.startswith("aftercare:")) == sorted(first)
+
+    staff_alert(title="pipeline run failed", text="logistics-check failed: buyer 13812345678")
+    message = sandbox.robot_messages[-1]
+    assert "pipeline run failed" in message.text and "13812345678" not in message.text
+
+
+def test_operator_cli_lists_cases_and_message_history_masked(settings, sandbox):
+    logistics_check(as_of=ANCHOR)
+    dispatch_messages(as_of=ANCHOR)
+    runner = CliRunner()
+    listed = runner.invoke(app, ["cases", "list", "--kind", "stalled"])
+    assert listed.exit_code == 0 and "stalled" in listed.output and "push_courier" in listed.output
+    phone = next(s.phone for s in sandbox.sms_sent)
+    history = runner.invoke(app, ["messages", "history", "--phone", phone])
+    assert history.exit_code == 0 and "sent" in history.output
+    assert phone not in history.output and phone[:3] + "****" + phone[-4:] in history.output
