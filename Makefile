@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 180
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: demo test lint sandbox serve clean
+.PHONY: demo test lint sandbox serve screenshots clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -30,6 +30,10 @@ serve: $(STAMP)
 
 sandbox: $(STAMP)
 	$(BIN)/aftercare sandbox
+
+# Screenshots of the Prefect UI after a demo run (docs/screenshots); needs Debian's chromium.
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py --out docs/screenshots
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
