@@ -8,6 +8,7 @@ from .dingtalk import RobotMessage, robot_sign
 from .faults import Fault, FaultInjector
 from .generator import build_world
 from .kuaidi100 import Subscription
+from .kuaidi100_push import BurstResult, PushAttempt, PushRecord, push_sign
 from .members import MEMBER_FIELDS, Member, members_csv
 from .optouts import OPT_OUT_WORDS
 from .ratings import CAUSES, Explanation, RateWire, Rating
@@ -27,6 +28,7 @@ __all__ = [
     "OPT_OUT_WORDS",
     "SCENARIOS",
     "SHOPS",
+    "BurstResult",
     "Buyer",
     "Confirmation",
     "Conversion",
@@ -37,6 +39,8 @@ __all__ = [
     "FaultInjector",
     "Member",
     "OrderLine",
+    "PushAttempt",
+    "PushRecord",
     "RateWire",
     "Rating",
     "RobotMessage",
@@ -55,6 +59,7 @@ __all__ = [
     "World",
     "build_world",
     "members_csv",
+    "push_sign",
     "robot_sign",
     "serve_forever",
     "uplink_signature",

@@ -41,6 +41,9 @@ class Admin:
             "conversions": self._conversions,
             "uplinks": self._uplinks,
             "reply": self._reply,
+            "pushes": self._pushes,
+            "deliver_pushes": self._deliver_pushes,
+            "push_burst": self._push_burst,
         }
         route = routes.get(name)
         if route is None:
@@ -171,6 +174,37 @@ class Admin:
             at=datetime.fromisoformat(str(at).replace("Z", "+00:00")) if at else None,
         )
         return record.to_dict()
+
+    def _pushes(self, request: Request) -> dict[str, Any]:
+        records = self.sandbox.pushes
+        waybill = request.params.get("waybill")
+        if waybill:
+            records = [r for r in records if r.waybill == waybill]
+        return {"count": len(records), "pushes": [r.to_dict() for r in records]}
+
+    def _deliver_pushes(self, request: Request) -> dict[str, Any]:
+        if request.method != "POST":
+            raise AdminError("POST a JSON object: timeout? (real seconds, default 10)")
+        body = _json_body(request)
+        done = self.sandbox.deliver_pushes(timeout=float(body.get("timeout", 10.0)))
+        return {"done": done, "count": len(self.sandbox.pushes)}
+
+    def _push_burst(self, request: Request) -> dict[str, Any]:
+        if request.method != "POST":
+            raise AdminError("POST a JSON object: n, url?, salt?, concurrency?, timeout?")
+        body = _json_body(request)
+        for name in ("url", "salt"):
+            if body.get(name) is not None and not isinstance(body[name], str):
+                raise AdminError(f"{name} must be a string or null")
+        timeout = body.get("timeout")
+        result = self.sandbox.push_burst(
+            int(body.get("n", 0)),
+            url=body.get("url"),
+            salt=body.get("salt"),
+            concurrency=int(body.get("concurrency", 8)),
+            timeout=float(timeout) if timeout is not None else None,
+        )
+        return result.to_dict()
 
 
 def _json_body(request: Request) -> dict[str, Any]:

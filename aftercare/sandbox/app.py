@@ -18,6 +18,7 @@ from .dingtalk import DingTalkRobot, RobotMessage
 from .faults import FaultInjector
 from .generator import build_world
 from .kuaidi100 import Kuaidi100, Subscription
+from .kuaidi100_push import BurstResult, Kuaidi100Pusher, PushRecord, burst_bodies, post_burst
 from .optouts import OptOutResponder
 from .ratings import Explanation
 from .server import Gateway, HttpServer, Provider
@@ -59,6 +60,17 @@ class Sandbox:
         self.kuaidi100 = Kuaidi100(
             self.world, self.clock, self.stats, lock_minutes=config.kuaidi100_lock_minutes
         )
+        self.pusher = Kuaidi100Pusher(
+            self.world,
+            self.clock,
+            self.stats,
+            self.faults,
+            timeout=config.kuaidi100_push_timeout,
+            backoff=config.kuaidi100_push_backoff,
+            workers=config.kuaidi100_push_workers,
+        )
+        self.kuaidi100.on_subscribe = self.pusher.watch
+        self.pusher.on_abort = self.kuaidi100.mark_aborted
         self.taobao = Taobao(
             self.world, self.clock, self.stats, skew_minutes=config.top_timestamp_skew_minutes
         )
@@ -109,13 +121,14 @@ class Sandbox:
             return self.base_url
 
     def stop(self) -> None:
-        """Stop serving and pushing SMS replies; safe to call twice."""
+        """Stop serving, pushing SMS replies and Kuaidi100 pushes; safe to call twice."""
         with self._lock:
             if self._server is not None:
                 self._server.stop()
                 self._server = None
                 log.info("sandbox at %s stopped", self.base_url)
         self.uplink.stop()
+        self.pusher.stop()
 
     def __enter__(self) -> Sandbox:
         self.start()
@@ -130,11 +143,13 @@ class Sandbox:
         self.stop()
 
     def reset(self) -> None:
-        """Clear faults, stats, locks, subscriptions, SMS, replies, robot messages, explanations."""
+        """Clear faults, stats, locks, subscriptions and their pushes, SMS, replies, robot
+        messages, explanations."""
         # The world (payments, conversions), the clock and the uplink URL stay as they are.
         self.faults.clear()
         self.stats.reset()
         self.kuaidi100.reset()
+        self.pusher.reset()
         self.sms.reset()
         self.uplink.reset()
         self.dingtalk.reset()
@@ -218,8 +233,53 @@ class Sandbox:
 
     @property
     def subscriptions(self) -> list[Subscription]:
-        """Return the Kuaidi100 push subscriptions accepted so far."""
+        """Return the Kuaidi100 push subscriptions accepted so far (the latest per waybill,
+        newest last: re-subscribing an aborted waybill replaces its earlier one)."""
         return list(self.kuaidi100.subscriptions.values())
+
+    @property
+    def pushes(self) -> list[PushRecord]:
+        """Return the Kuaidi100 subscription pushes made so far, oldest first."""
+        return self.pusher.records
+
+    def deliver_pushes(self, timeout: float = 10.0) -> bool:
+        """Wait until every Kuaidi100 push due at the simulated clock is acknowledged or given
+        up; False when that took longer than `timeout` real seconds."""
+        return self.pusher.deliver(timeout)
+
+    def push_burst(
+        self,
+        n: int,
+        url: str | None = None,
+        salt: str | None = None,
+        concurrency: int = 8,
+        *,
+        timeout: float | None = None,
+    ) -> BurstResult:
+        """Post n signed Kuaidi100 pushes as fast as `concurrency` threads can, for benchmarks.
+
+        The pushes cycle through the shipped waybills with scans at the clock, each carrying
+        its whole visible history (resultv2 detail); they are not recorded in `pushes` and
+        see no faults or retries. `url` defaults to the newest subscription's callback URL;
+        `salt` to the salt of the newest subscription to that URL (unsigned when none).
+        """
+        subscriptions = self.subscriptions[::-1]
+        if url is None:
+            if not subscriptions:
+                raise ValueError("no callback URL: pass url= or subscribe a waybill first")
+            url = subscriptions[0].callbackurl
+        if salt is None:
+            salt = next((s.salt for s in subscriptions if s.callbackurl == url), "")
+        bodies = burst_bodies(self.world.shipments.values(), self.clock.now(), n, salt)
+        result = post_burst(
+            url,
+            bodies,
+            n,
+            concurrency=concurrency,
+            timeout=timeout if timeout is not None else self.config.kuaidi100_push_timeout,
+        )
+        self.stats.count_burst_pushes(n)
+        return result
 
     def dispatch(self, request: Request) -> Reply:
         """Route one HTTP request to the admin API or a provider behind its faults."""

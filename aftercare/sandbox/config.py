@@ -8,6 +8,10 @@ from datetime import datetime
 from typing import Any
 
 PROVIDERS = ("kuaidi100", "taobao", "sms", "dingtalk")
+# Faults on what the sandbox sends out: Kuaidi100's subscription pushes (kuaidi100_push.py).
+# Named explicitly only; "*" keeps meaning the four providers answering requests.
+PUSH_PROVIDERS = ("kuaidi100_push",)
+FAULT_PROVIDERS = PROVIDERS + PUSH_PROVIDERS
 ALL_PROVIDERS = "*"
 
 
@@ -86,8 +90,10 @@ def faults_from_dict(data: dict[str, Any]) -> dict[str, FaultConfig]:
     """Parse `{"kuaidi100": {...}, "*": {...}}` into per-provider fault configurations."""
     result: dict[str, FaultConfig] = {}
     for provider, settings in data.items():
-        if provider != ALL_PROVIDERS and provider not in PROVIDERS:
-            raise ValueError(f"unknown provider {provider!r}; expected one of {PROVIDERS} or '*'")
+        if provider != ALL_PROVIDERS and provider not in FAULT_PROVIDERS:
+            raise ValueError(
+                f"unknown provider {provider!r}; expected one of {FAULT_PROVIDERS} or '*'"
+            )
         config = settings if isinstance(settings, FaultConfig) else FaultConfig.from_dict(settings)
         targets = PROVIDERS if provider == ALL_PROVIDERS else (provider,)
         for target in targets:
@@ -129,6 +135,12 @@ class SandboxConfig:
     sms_uplink_secret: str = "sandbox-uplink-secret"
     # Chance that one marketing SMS draws an opt-out reply ("TD", "退订" ...) 1-30 minutes later.
     opt_out_reply_rate: float = 0.05
+    # Kuaidi100 subscription pushes (kuaidi100_push.py): how long to wait for the callback's
+    # answer (the real service waits 20 s), the pauses before each retry (real seconds), and
+    # how many pushes may be under way at once.
+    kuaidi100_push_timeout: float = 5.0
+    kuaidi100_push_backoff: tuple[float, ...] = (0.2, 0.5, 1.0)
+    kuaidi100_push_workers: int = 4
 
     def __post_init__(self) -> None:
         if self.anchor is not None and self.anchor.utcoffset() is None:
@@ -147,6 +159,13 @@ class SandboxConfig:
             raise ValueError("sms_uplink_secret must not be empty")
         if self.robot_per_minute is not None and self.robot_per_minute < 1:
             raise ValueError("robot_per_minute must be positive (or None for no limit)")
+        if self.kuaidi100_push_timeout <= 0:
+            raise ValueError("kuaidi100_push_timeout must be positive")
+        self.kuaidi100_push_backoff = tuple(float(s) for s in self.kuaidi100_push_backoff)
+        if any(s < 0 for s in self.kuaidi100_push_backoff):
+            raise ValueError("kuaidi100_push_backoff must not hold negative pauses")
+        if self.kuaidi100_push_workers < 1:
+            raise ValueError("kuaidi100_push_workers must be at least 1")
         # Normalise "*" and raw dicts so callers may pass either.
         self.faults = faults_from_dict(dict(self.faults))
 

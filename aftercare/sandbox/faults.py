@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .config import ALL_PROVIDERS, PROVIDERS, FaultConfig
+from .config import ALL_PROVIDERS, FAULT_PROVIDERS, PROVIDERS, FaultConfig
 
 
 class Fault(StrEnum):
@@ -78,11 +78,15 @@ class FaultInjector:
             self.set(provider, config)
 
     def set(self, provider: str, config: FaultConfig) -> None:
-        """Apply `config` to one provider, or to all with "*"; restarts burst counting."""
+        """Apply `config` to one provider, or to all with "*"; restarts burst counting.
+
+        "*" means the four providers answering requests; faults on Kuaidi100's outgoing
+        pushes are set by naming "kuaidi100_push".
+        """
         targets = PROVIDERS if provider == ALL_PROVIDERS else (provider,)
         for target in targets:
-            if target not in PROVIDERS:
-                raise ValueError(f"unknown provider {target!r}; expected one of {PROVIDERS}")
+            if target not in FAULT_PROVIDERS:
+                raise ValueError(f"unknown provider {target!r}; expected one of {FAULT_PROVIDERS}")
         with self._lock:
             for target in targets:
                 self._configs[target] = config
@@ -98,9 +102,9 @@ class FaultInjector:
             return self._configs.get(provider, FaultConfig())
 
     def clear(self, provider: str | None = None) -> None:
-        """Switch faults off for one provider, or for all."""
+        """Switch faults off for one provider, or for all (pushes included)."""
         with self._lock:
-            targets = PROVIDERS if provider in (None, ALL_PROVIDERS) else (provider,)
+            targets = FAULT_PROVIDERS if provider in (None, ALL_PROVIDERS) else (provider,)
             for target in targets:
                 self._configs.pop(target, None)
                 self._counters.pop(target, None)
@@ -109,7 +113,7 @@ class FaultInjector:
     def snapshot(self) -> dict[str, dict[str, object]]:
         """Return the settings of every provider as plain dicts."""
         with self._lock:
-            return {p: self._configs.get(p, FaultConfig()).to_dict() for p in PROVIDERS}
+            return {p: self._configs.get(p, FaultConfig()).to_dict() for p in FAULT_PROVIDERS}
 
     def draw(self, provider: str) -> Decision:
         """Decide the fault for the next request to `provider`."""

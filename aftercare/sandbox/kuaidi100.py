@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from .catalog import KUAIDI100_COMS
 from .clock import SimClock
@@ -30,7 +31,7 @@ PHONE_REQUIRED = frozenset({"shunfeng", "zhongtong"})
 
 @dataclass(frozen=True)
 class Subscription:
-    """One accepted `poll` subscription; pushing to `callbackurl` is left for later."""
+    """One accepted `poll` subscription; kuaidi100_push.py pushes its updates to `callbackurl`."""
 
     company: str
     number: str
@@ -65,8 +66,10 @@ class Kuaidi100:
         self._guard = threading.Lock()
         self._last_query: dict[str, datetime] = {}
         self._malformed_calls: Counter[str] = Counter()
+        # The latest subscription of each (company, number); aborted ones may be renewed.
         self.subscriptions: dict[tuple[str, str], Subscription] = {}
-        # Extension point: a future pusher can hook here to start POSTing to callbackurl.
+        self._aborted: set[tuple[str, str]] = set()
+        # Called with every accepted subscription (the Sandbox starts pushes from here).
         self.on_subscribe: Callable[[Subscription], None] | None = None
 
     def reset(self) -> None:
@@ -75,6 +78,18 @@ class Kuaidi100:
             self._last_query.clear()
             self._malformed_calls.clear()
             self.subscriptions.clear()
+            self._aborted.clear()
+
+    def mark_aborted(self, company: str, number: str) -> None:
+        """Note that monitoring of a waybill stopped (`abort`): it may be subscribed again."""
+        with self._guard:
+            if (company, number) in self.subscriptions:
+                self._aborted.add((company, number))
+
+    def is_aborted(self, company: str, number: str) -> bool:
+        """Tell whether the waybill's latest subscription ended with an `abort` push."""
+        with self._guard:
+            return (company, number) in self._aborted
 
     def handle(self, request: Request) -> Reply:
         """Route one provider request."""
@@ -129,10 +144,10 @@ class Kuaidi100:
             return _fail("500", "查询无结果，请隔段时间再查")
         resultv2 = str(query.get("resultv2") or "0")
         order = str(query.get("order") or "desc").lower()
-        return json_reply(_success(com, num, events, resultv2=resultv2, order=order))
+        return json_reply(query_body(com, num, events, resultv2=resultv2, order=order))
 
     def subscribe(self, request: Request) -> Reply:
-        """Record a push subscription (no pushes are sent yet)."""
+        """Record a push subscription; `on_subscribe` then starts its pushes."""
         raw = request.params.get("param", "")
         try:
             param = json.loads(raw) if raw else None
@@ -150,6 +165,9 @@ class Kuaidi100:
         callback = str(parameters.get("callbackurl") or "").strip()
         if not number or not callback:
             return _fail("700", "POLL:提交的数据不完整，缺少单号或回调地址")
+        target = urlsplit(callback)
+        if target.scheme not in ("http", "https") or not target.hostname:
+            return _fail("700", "POLL:回调地址格式错误")
         if company not in KUAIDI100_COMS:
             return _fail("702", "POLL:识别不到该单号对应的快递公司")
         subscription = Subscription(
@@ -163,10 +181,15 @@ class Kuaidi100:
             to_city=str(param.get("to") or ""),
             subscribed_at=self.clock.now(),
         )
+        key = (company, number)
         with self._guard:
-            if (company, number) in self.subscriptions:
+            # Duplicates are refused while monitored (or once signed); after an abort
+            # Kuaidi100 expects the waybill to be subscribed again.
+            if key in self.subscriptions and key not in self._aborted:
                 return _fail("501", "POLL:重复订阅")
-            self.subscriptions[(company, number)] = subscription
+            self._aborted.discard(key)
+            self.subscriptions.pop(key, None)  # the newest subscription comes last
+            self.subscriptions[key] = subscription
         log.debug("kuaidi100 subscription %s %s", company, number)
         if self.on_subscribe is not None:
             self.on_subscribe(subscription)
@@ -214,7 +237,7 @@ class Kuaidi100:
             variant = self._malformed_calls[shipment.waybill] % 4
             self._malformed_calls[shipment.waybill] += 1
         events = shipment.visible(now) or shipment.events
-        body = _success(shipment.com, shipment.waybill, events, resultv2="1", order="desc")
+        body = query_body(shipment.com, shipment.waybill, events, resultv2="1", order="desc")
         if variant == 0:
             text = json.dumps(body, ensure_ascii=False)
             return Reply(body=text[: len(text) * 3 // 5].encode())
@@ -239,9 +262,10 @@ def _phone_matches(phone: str, shipment: ShipmentScenario | None) -> bool:
     return any(phone in (full, full[-4:]) for full in candidates)
 
 
-def _success(
+def query_body(
     com: str, num: str, events: tuple[TrackEvent, ...], *, resultv2: str, order: str
 ) -> dict[str, Any]:
+    """Return the real-time query's success body for `events` (also a push's lastResult)."""
     detailed = resultv2 not in ("", "0")
     data = []
     for event in events if order == "asc" else reversed(events):

@@ -26,6 +26,14 @@ class SandboxStats:
             self.rate_limited: Counter[str] = Counter()
             self.sms_accepted = 0
             self.robot_messages = 0
+            # Kuaidi100 subscription pushes: made per status (polling/shutdown/abort), HTTP
+            # attempts, outcomes, broken bodies sent, and pushes posted by push_burst.
+            self.kuaidi100_pushes: Counter[str] = Counter()
+            self.kuaidi100_push_attempts = 0
+            self.kuaidi100_pushes_delivered = 0
+            self.kuaidi100_pushes_given_up = 0
+            self.kuaidi100_pushes_malformed = 0
+            self.kuaidi100_burst_pushes = 0
 
     def count_request(self, provider: str) -> None:
         """Count one request to a provider endpoint."""
@@ -68,6 +76,30 @@ class SandboxStats:
         with self._lock:
             self.robot_messages += 1
 
+    def count_push(self, status: str, *, malformed: bool = False) -> None:
+        """Count one Kuaidi100 push made (its retries are attempts, not pushes)."""
+        with self._lock:
+            self.kuaidi100_pushes[status] += 1
+            self.kuaidi100_pushes_malformed += malformed
+
+    def count_push_attempt(self) -> None:
+        """Count one attempt at posting a Kuaidi100 push (sent or not)."""
+        with self._lock:
+            self.kuaidi100_push_attempts += 1
+
+    def count_push_outcome(self, *, delivered: bool) -> None:
+        """Count one Kuaidi100 push acknowledged, or given up after its last retry."""
+        with self._lock:
+            if delivered:
+                self.kuaidi100_pushes_delivered += 1
+            else:
+                self.kuaidi100_pushes_given_up += 1
+
+    def count_burst_pushes(self, n: int) -> None:
+        """Count pushes posted by a benchmark burst."""
+        with self._lock:
+            self.kuaidi100_burst_pushes += n
+
     def snapshot(self) -> dict[str, Any]:
         """Return a JSON-ready copy of every counter."""
         with self._lock:
@@ -81,4 +113,10 @@ class SandboxStats:
                 "rate_limited": dict(self.rate_limited),
                 "sms_accepted": self.sms_accepted,
                 "robot_messages": self.robot_messages,
+                "kuaidi100_pushes": dict(self.kuaidi100_pushes),
+                "kuaidi100_push_attempts": self.kuaidi100_push_attempts,
+                "kuaidi100_pushes_delivered": self.kuaidi100_pushes_delivered,
+                "kuaidi100_pushes_given_up": self.kuaidi100_pushes_given_up,
+                "kuaidi100_pushes_malformed": self.kuaidi100_pushes_malformed,
+                "kuaidi100_burst_pushes": self.kuaidi100_burst_pushes,
             }

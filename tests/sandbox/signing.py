@@ -152,3 +152,8 @@ UPLINK_SECRET = "sandbox-uplink-secret"
 def uplink_signature(timestamp: str, body: bytes, *, secret: str = UPLINK_SECRET) -> str:
     """Sign an SMS uplink push: lowercase hex HMAC-SHA256(secret, timestamp + "\\n" + body)."""
     return hmac.new(secret.encode(), timestamp.encode() + b"\n" + body, hashlib.sha256).hexdigest()
+
+
+def kd100_push_sign(param: str, salt: str) -> str:
+    """Sign a Kuaidi100 push: MD5(param + salt) as 32 upper-case hex, over the param text."""
+    return hashlib.md5(param.encode("utf-8") + salt.encode("utf-8")).hexdigest().upper()
