@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
 from aftercare.clock import parse_china_time
 from aftercare.rules.notices import MOBILE
 
+# Member-centre grades are small numbers (普通会员 ... 至尊VIP); a larger one is a broken cell.
+MAX_GRADE = 100
+_COUNTRY = re.compile(r"\A(?:\+|00)?86(?=1[3-9][0-9]{9}\Z)")
 COLUMNS = (
     "buyer_nick",
     "name",
@@ -28,21 +34,22 @@ def parse_members_csv(text: str) -> tuple[list[dict[str, Any]], list[tuple[str, 
     Returns the members and (row key, reason) pairs for what was dropped or refused.
     """
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = [
-        c
-        for c in ("buyer_nick", "mobile", "marketing_consent")
-        if c not in (reader.fieldnames or [])
-    ]
+    try:
+        columns = reader.fieldnames or []
+    except csv.Error as error:
+        return [], [("file", f"unreadable header: {error}")]
+    missing = [c for c in ("buyer_nick", "mobile", "marketing_consent") if c not in columns]
     if missing:
         return [], [("file", f"missing columns: {', '.join(missing)}")]
-    members, problems = [], []
-    for number, row in enumerate(reader, start=2):
+    members: list[dict[str, Any]] = []
+    problems: list[tuple[str, str]] = []
+    for number, row in _rows(reader, problems):
         nick = (row.get("buyer_nick") or "").strip()
         if not nick:
             problems.append((f"line {number}", "no buyer_nick: row skipped"))
             continue
-        key = f"line {number} ({nick})"
-        mobile = (row.get("mobile") or "").strip() or None
+        key = f"line {number} ({nick[:40]})"
+        mobile = _mobile(row.get("mobile"))
         if mobile and not MOBILE.match(mobile):
             problems.append((key, "invalid mobile: kept without a phone"))
             mobile = None
@@ -64,16 +71,41 @@ def parse_members_csv(text: str) -> tuple[list[dict[str, Any]], list[tuple[str, 
     return members, problems
 
 
+def _rows(
+    reader: csv.DictReader[str], problems: list[tuple[str, str]]
+) -> Iterator[tuple[int, dict[str | Any, Any]]]:
+    """Yield (line number, row); a row the csv module cannot read is recorded and skipped."""
+    rows = iter(reader)
+    number = 1
+    while True:
+        number += 1
+        before = reader.reader.line_num  # the underlying reader's: DictReader's lags on errors
+        try:
+            yield number, next(rows)
+        except StopIteration:
+            return
+        except csv.Error as error:  # e.g. a field beyond the csv module's size limit
+            problems.append((f"line {number}", f"unreadable row: {error}: skipped"))
+            if reader.reader.line_num == before:  # nothing consumed: the rest is unreadable too
+                return
+
+
+def _mobile(value: str | None) -> str | None:
+    """The number as ASCII digits: full-width digits, spaces, dashes and +86/0086 taken away."""
+    text = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", value or ""))
+    return _COUNTRY.sub("", text) or None
+
+
 def _day(value: str | None, key: str, problems: list[tuple[str, str]]) -> date | None:
     if not value or not value.strip():
         return None
     try:
         day = datetime.strptime(value.strip(), "%Y-%m-%d").date()
     except ValueError:
-        problems.append((key, f"unreadable birthday {value!r}: ignored"))
+        problems.append((key, f"unreadable birthday {value!r:.40}: ignored"))
         return None
-    if not 1900 <= day.year <= date.today().year:
-        problems.append((key, f"implausible birthday {value!r}: ignored"))
+    if not date(1900, 1, 1) <= day <= date.today():
+        problems.append((key, f"implausible birthday {value!r:.40}: ignored"))
         return None
     return day
 
@@ -82,10 +114,14 @@ def _grade(value: str | None, key: str, problems: list[tuple[str, str]]) -> int 
     if not value or not value.strip():
         return None
     try:
-        return int(value)
+        grade = int(value)
     except ValueError:
-        problems.append((key, f"unreadable grade {value!r}: ignored"))
+        problems.append((key, f"unreadable grade {value!r:.40}: ignored"))
         return None
+    if not 0 <= grade <= MAX_GRADE:
+        problems.append((key, f"implausible grade {grade}: ignored"))
+        return None
+    return grade
 
 
 def _moment(value: str | None, key: str, problems: list[tuple[str, str]]) -> datetime | None:
@@ -93,6 +129,6 @@ def _moment(value: str | None, key: str, problems: list[tuple[str, str]]) -> dat
         return None
     try:
         return parse_china_time(value)
-    except ValueError:
-        problems.append((key, f"unreadable consent_at {value!r}: ignored"))
+    except (ValueError, OverflowError):  # OverflowError: a year-1 time shifted to UTC
+        problems.append((key, f"unreadable consent_at {value!r:.40}: ignored"))
         return None

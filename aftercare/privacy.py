@@ -6,8 +6,13 @@ import logging
 import re
 import threading
 
-# Chinese mobile numbers, also inside longer text (courier scans carry them).
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# Chinese mobile numbers, also inside longer text (courier scans carry them): with or without the
+# country code (+86, 0086, 86), written in groups (138 1234 5678, 138-1234-5678), in ASCII or
+# full-width digits. Digits next to other digits are not a phone (order numbers, waybills).
+_MOBILE = re.compile(
+    r"(?<!\d)(?P<country>(?:[+＋]|[0０]{2})?[8８][6６][\s-]?)?"
+    r"(?P<head>[1１][3-9３-９]\d)[\s-]?\d{4}[\s-]?(?P<tail>\d{4})(?!\d)"
+)
 _secrets: set[str] = set()
 _lock = threading.Lock()
 
@@ -37,7 +42,7 @@ def register_secrets(values: list[str]) -> None:
 
 def redact(text: str) -> str:
     """Hide phone numbers and registered secrets in free text."""
-    text = _MOBILE.sub(r"\1****\3", text)
+    text = _MOBILE.sub(lambda m: f"{m['country'] or ''}{m['head']}****{m['tail']}", text)
     for secret in _secrets:
         if secret in text:
             text = text.replace(secret, "***")

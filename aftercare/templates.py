@@ -9,8 +9,12 @@ from functools import cache
 from importlib import resources
 from string import Template
 
-# The SMS provider limits each variable's length; longer values are cut, never rejected.
+# The SMS provider limits each variable's length; longer values are cut, never rejected. Counted
+# in UTF-16 units, as the provider's platform may count them, so an emoji never tips it over.
 MAX_PARAM_CHARS = 35
+# Not for a customer's eyes: control, format, surrogate, private-use and unassigned characters,
+# and the line/paragraph separators that would break a message's lines.
+_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +43,43 @@ def load_templates() -> dict[str, MessageTemplate]:
     return {name: MessageTemplate(name, t["code"], t["kind"], t["text"]) for name, t in raw.items()}
 
 
+def visible(text: str) -> str:
+    """Return text with every hidden character (see _HIDDEN) replaced by a space."""
+    return "".join(" " if unicodedata.category(ch) in _HIDDEN else ch for ch in text)
+
+
+def cut(text: str, limit: int) -> str:
+    """Return the longest start of text at most limit UTF-16 units long (emoji count two)."""
+    units = 0
+    for index, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            return text[:index]
+    return text
+
+
+def clean_text(value: object, limit: int) -> str:
+    """Make a value safe to place in a customer's text: visible characters, at most limit long.
+
+    The same as cut(visible(str(value)).strip(), limit).rstrip(), reading only what it keeps.
+    """
+    kept: list[str] = []
+    units = 0
+    for ch in str(value):
+        if unicodedata.category(ch) in _HIDDEN:
+            ch = " "
+        if not kept and ch.isspace():
+            continue
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            break
+        kept.append(ch)
+    return "".join(kept).rstrip()
+
+
 def clean_param(value: object) -> str:
     """Make a value safe to place in a message: no control characters, bounded length."""
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in str(value)).strip()
-    return text[:MAX_PARAM_CHARS]
+    return clean_text(value, MAX_PARAM_CHARS)
 
 
 def render(name: str, params: dict[str, object]) -> tuple[MessageTemplate, dict[str, str], str]:

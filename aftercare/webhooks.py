@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -32,9 +33,12 @@ def check(
         sent = float(timestamp)
     except ValueError:
         return "bad timestamp"
+    if not math.isfinite(sent):  # "nan" compares as never stale: refuse it outright
+        return "bad timestamp"
     if abs(now - sent) > tolerance_seconds:
         return "stale or future timestamp"
     expected = sign(secret, timestamp, body)
-    if not hmac.compare_digest(expected.encode(), signature.strip().lower().encode()):
+    given = signature.strip().lower()
+    if not given.isascii() or not hmac.compare_digest(expected.encode(), given.encode()):
         return "bad signature"
     return None

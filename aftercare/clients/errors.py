@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from aftercare.clients.fields import storable
 from aftercare.privacy import redact
 
 _EXCERPT_CHARS = 300
+# Messages quote what could not be read; a huge payload must not become a huge log line or row.
+_MESSAGE_CHARS = 1000
+_CODE_CHARS = 200
 
 
 class ProviderError(Exception):
@@ -20,12 +24,12 @@ class ProviderError(Exception):
         body: str | None = None,
         request_id: str | None = None,
     ) -> None:
-        self.message = redact(message)
+        self.message = storable(redact(message[:_MESSAGE_CHARS]))
         self.provider = provider
         self.status = status
-        self.code = code
-        self.body_excerpt = redact(body[:_EXCERPT_CHARS]) if body else ""
-        self.request_id = request_id
+        self.code = storable(code[:_CODE_CHARS]) if code else code
+        self.body_excerpt = storable(redact(body[:_EXCERPT_CHARS])) if body else ""
+        self.request_id = storable(request_id[:_CODE_CHARS]) if request_id else request_id
         super().__init__(self.message)
 
     def __str__(self) -> str:

@@ -156,7 +156,7 @@ def json_body(response: requests.Response, provider: str, what: str) -> Any:
     """Decode a JSON answer, or raise MalformedResponse with a (masked) excerpt of the body."""
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json can follow
         raise MalformedResponse(
             f"{what}: answer is not JSON",
             provider=provider,

@@ -11,6 +11,7 @@ from typing import Any
 
 import requests
 
+from aftercare.clients import fields
 from aftercare.clients.errors import (
     AuthenticationError,
     MalformedResponse,
@@ -20,7 +21,6 @@ from aftercare.clients.errors import (
     RequestRejected,
 )
 from aftercare.clients.http import HttpCore, Limiter, json_body
-from aftercare.clock import parse_china_time
 from aftercare.settings import Settings
 
 PROVIDER = "kuaidi100"
@@ -80,8 +80,12 @@ def sign_query(param: str, key: str, customer: str) -> str:
 
 def verify_push(param: str, sign: str, salt: str) -> bool:
     """Check a push's sign = MD5(param + salt) in constant time, ignoring hex case."""
-    expected = hashlib.md5((param + salt).encode("utf-8")).hexdigest().upper()
-    return hmac.compare_digest(expected.encode(), sign.strip().upper().encode())
+    try:
+        expected = hashlib.md5((param + salt).encode("utf-8")).hexdigest().upper()
+    except UnicodeEncodeError:  # a lone surrogate: no sender could have signed that text
+        return False
+    given = sign.strip().upper()
+    return given.isascii() and hmac.compare_digest(expected.encode(), given.encode())
 
 
 # returnCode -> (error class, is the code a per-waybill problem). Codes from the provider's docs.
@@ -120,13 +124,13 @@ def _parse_result(body: dict[str, Any], courier: str, waybill: str) -> TrackingR
             raise TypeError("data is not a list")
         events = [_parse_event(item) for item in raw_events]
         state_text = body.get("state")
-        state = int(state_text) if state_text not in (None, "") else None
+        state = fields.integer(state_text) if state_text not in (None, "") else None
         if state is not None and state not in KNOWN_STATES:
             raise ValueError(f"unknown state {state}")
         signed = str(body.get("ischeck", "0")) == "1"
     except (KeyError, TypeError, ValueError) as error:
         raise MalformedResponse(
-            f"unreadable tracking answer: {error}", provider=PROVIDER, body=json.dumps(body)[:300]
+            f"unreadable tracking answer: {error}", provider=PROVIDER, body=_excerpt(body)
         ) from None
     events.sort(key=lambda e: e.occurred_at)
     return TrackingResult(courier, waybill, state, signed, tuple(events))
@@ -139,35 +143,71 @@ def _parse_event(item: Any) -> TrackingEventRecord:
     if not isinstance(context, str):
         raise TypeError("context is not text")
     return TrackingEventRecord(
-        occurred_at=parse_china_time(str(item.get("ftime") or item["time"])),
-        context=context,
-        status_text=str(item.get("status") or ""),
-        area_code=item.get("areaCode") or None,
-        area_name=item.get("areaName") or None,
-        status_code=str(item["statusCode"]) if item.get("statusCode") else None,
+        occurred_at=fields.china_time(item.get("ftime") or item["time"]),
+        context=fields.text(context),
+        status_text=fields.optional_text(item.get("status")) or "",
+        area_code=fields.optional_text(item.get("areaCode")),
+        area_name=fields.optional_text(item.get("areaName")),
+        status_code=fields.optional_text(item.get("statusCode") or None),
     )
+
+
+def _excerpt(body: Any) -> str:
+    try:
+        return json.dumps(body)[:300]
+    except (TypeError, ValueError, RecursionError):
+        return ""
 
 
 def parse_push(param: str) -> PushNotice:
     """Parse a verified push's param JSON."""
     try:
         body = json.loads(param)
+        if not isinstance(body, dict):
+            raise TypeError("push is not an object")
         last = body.get("lastResult")
         result = (
-            _parse_result(last, str(last.get("com", "")), str(last.get("nu", "")))
+            _parse_result(
+                last,
+                fields.optional_text(last.get("com")) or "",
+                fields.optional_text(last.get("nu")) or "",
+            )
             if isinstance(last, dict) and "data" in last
             else None
         )
+        status = fields.optional_text(body["status"])
+        if status is None:
+            raise ValueError("no status")
         return PushNotice(
-            status=str(body["status"]),
-            message=str(body.get("message", "")),
+            status=status,
+            message=fields.optional_text(body.get("message")) or "",
             auto_check=str(body.get("autoCheck", "0")) == "1",
-            courier_old=body.get("comOld") or None,
-            courier_new=body.get("comNew") or None,
+            courier_old=fields.optional_text(body.get("comOld")),
+            courier_new=fields.optional_text(body.get("comNew")),
             result=result,
         )
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise MalformedResponse(f"unreadable push: {error}", provider=PROVIDER) from None
+    except (ValueError, KeyError, TypeError, RecursionError) as error:
+        # RecursionError: JSON nested deeper than the decoder can follow.
+        raise MalformedResponse(
+            f"unreadable push: {type(error).__name__} {error}", provider=PROVIDER
+        ) from None
+
+
+def parse_subscribe_answer(body: Any) -> bool:
+    """Read a subscription answer: True subscribed, False already subscribed (501), or raise."""
+    if not isinstance(body, dict):
+        raise MalformedResponse("subscription answer is not an object", provider=PROVIDER)
+    code = str(body.get("returnCode", ""))
+    if code == "200":
+        return True
+    if code == "501":
+        return False
+    message = str(body.get("message", ""))
+    if code in ("600", "601"):
+        raise AuthenticationError(message, provider=PROVIDER, code=code)
+    if code == "500":
+        raise ProviderUnavailable(message, provider=PROVIDER, code=code)
+    raise RequestRejected(f"subscription refused: {message}", provider=PROVIDER, code=code)
 
 
 class Kuaidi100Client:
@@ -264,18 +304,7 @@ class Kuaidi100Client:
         )
 
         def decode(response: requests.Response) -> bool:
-            body = json_body(response, PROVIDER, "subscribe")
-            code = str(body.get("returnCode", "")) if isinstance(body, dict) else ""
-            if code == "200":
-                return True
-            if code == "501":
-                return False
-            message = str(body.get("message", "")) if isinstance(body, dict) else ""
-            if code in ("600", "601"):
-                raise AuthenticationError(message, provider=PROVIDER, code=code)
-            if code == "500":
-                raise ProviderUnavailable(message, provider=PROVIDER, code=code)
-            raise RequestRejected(f"subscription refused: {message}", provider=PROVIDER, code=code)
+            return parse_subscribe_answer(json_body(response, PROVIDER, "subscribe"))
 
         return self.core.call(
             f"{self.base_url}/poll",

@@ -13,6 +13,7 @@ from urllib.parse import quote_plus
 
 import requests
 
+from aftercare.clients import fields
 from aftercare.clients.errors import (
     AuthenticationError,
     MalformedResponse,
@@ -39,8 +40,11 @@ def sign_robot(timestamp_ms: int, secret: str) -> str:
 
 def error_from_answer(body: dict[str, Any]) -> ProviderError:
     """Map a robot errcode to the typed error it stands for."""
-    code = int(body.get("errcode", -1))
     message = str(body.get("errmsg") or "robot error")
+    try:
+        code = fields.integer(body.get("errcode", -1))
+    except ValueError:
+        return MalformedResponse(f"unreadable errcode: {message}", provider=PROVIDER)
     if code in _AUTH:
         return AuthenticationError(message, provider=PROVIDER, code=str(code))
     if code in _THROTTLED:
@@ -48,6 +52,18 @@ def error_from_answer(body: dict[str, Any]) -> ProviderError:
     if code == -1:
         return ProviderUnavailable(message, provider=PROVIDER, code=str(code))
     return RequestRejected(message, provider=PROVIDER, code=str(code))
+
+
+def check_answer(answer: Any) -> None:
+    """Return if the robot took the message (errcode 0), else raise the typed error."""
+    if not isinstance(answer, dict):
+        raise MalformedResponse("robot answer is not an object", provider=PROVIDER)
+    try:
+        accepted = fields.integer(answer.get("errcode", -1)) == 0
+    except ValueError:
+        accepted = False
+    if not accepted:
+        raise error_from_answer(answer)
 
 
 class RobotClient:
@@ -93,11 +109,7 @@ class RobotClient:
             )
 
         def decode(response: requests.Response) -> None:
-            answer = json_body(response, PROVIDER, "robot")
-            if not isinstance(answer, dict):
-                raise MalformedResponse("robot answer is not an object", provider=PROVIDER)
-            if int(answer.get("errcode", -1)) != 0:
-                raise error_from_answer(answer)
+            check_answer(json_body(response, PROVIDER, "robot"))
 
         # A repeated alert only bothers the staff group twice; losing one is worse.
         self.core.call(

@@ -13,8 +13,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
-import requests
-
+from aftercare.clients import fields
 from aftercare.clients.errors import (
     AuthenticationError,
     MalformedResponse,
@@ -74,7 +73,7 @@ def error_from_answer(body: dict[str, Any], status: int) -> ProviderError:
         "provider": PROVIDER,
         "status": status,
         "code": code,
-        "request_id": body.get("RequestId"),
+        "request_id": fields.lenient_text(body.get("RequestId")),
     }
     message = str(body.get("Message") or code or "unknown error")
     if code.startswith(_THROTTLED):
@@ -164,7 +163,7 @@ class SmsClient:
                     "OutId": out_id,
                 },
             ),
-            decode=lambda r: str(_ok_answer(r).get("BizId") or ""),
+            decode=lambda r: parse_send_answer(json_body(r, PROVIDER, "sms"), r.status_code),
             idempotent=False,
             what=f"sms send {template_code}",
         )
@@ -173,7 +172,7 @@ class SmsClient:
         """Look up whether a message with this out_id went to the phone on that (China) day."""
         page = 1
         while True:
-            body = self.core.call(
+            found, total = self.core.call(
                 self.endpoint,
                 form=self._form(
                     "QuerySendDetails",
@@ -184,28 +183,67 @@ class SmsClient:
                         "CurrentPage": str(page),
                     },
                 ),
-                decode=_ok_answer,
+                decode=lambda r: parse_send_details(
+                    json_body(r, PROVIDER, "sms"), r.status_code, out_id
+                ),
                 idempotent=True,
                 what="sms query send details",
             )
-            details = (body.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
-            for item in details:
-                if isinstance(item, dict) and item.get("OutId") == out_id:
-                    return SentSms(
-                        out_id=out_id,
-                        biz_id=item.get("BizId"),
-                        template_code=str(item.get("TemplateCode") or ""),
-                        status=int(item.get("SendStatus") or 1),
-                    )
-            if page * 50 >= int(body.get("TotalCount") or 0):
+            if found is not None:
+                return found
+            if page * 50 >= total:
                 return None
             page += 1
 
 
-def _ok_answer(response: requests.Response) -> dict[str, Any]:
-    body = json_body(response, PROVIDER, "sms")
+def ok_answer(body: Any, status: int) -> dict[str, Any]:
+    """Return a decoded answer whose Code is OK, or raise the typed error it stands for."""
     if not isinstance(body, dict):
-        raise MalformedResponse("answer is not an object", provider=PROVIDER)
+        raise MalformedResponse("answer is not an object", provider=PROVIDER, status=status)
     if body.get("Code") != "OK":
-        raise error_from_answer(body, response.status_code)
+        raise error_from_answer(body, status)
     return body
+
+
+def parse_send_answer(body: Any, status: int) -> str:
+    """Return a SendSms answer's BizId ("" if unreadable: the provider took the message)."""
+    return fields.lenient_text(ok_answer(body, status).get("BizId")) or ""
+
+
+def parse_send_details(body: Any, status: int, out_id: str) -> tuple[SentSms | None, int]:
+    """Read one QuerySendDetails page: the message sent with out_id if listed, and the total."""
+    answer = ok_answer(body, status)
+    try:
+        total = fields.count(answer.get("TotalCount") or 0)
+        listing = answer.get("SmsSendDetailDTOs") or {}
+        if not isinstance(listing, dict):
+            raise TypeError("SmsSendDetailDTOs is not an object")
+        details = listing.get("SmsSendDetailDTO") or []
+        if not isinstance(details, list):
+            raise TypeError("SmsSendDetailDTO is not a list")
+    except (TypeError, ValueError) as error:
+        # Unreadable: never take it for "not sent", which would send the message again.
+        raise MalformedResponse(
+            f"unreadable send details: {error}", provider=PROVIDER, status=status
+        ) from None
+    for item in details:
+        if isinstance(item, dict) and item.get("OutId") == out_id:
+            return (
+                SentSms(
+                    out_id=out_id,
+                    biz_id=fields.lenient_text(item.get("BizId")),
+                    template_code=fields.lenient_text(item.get("TemplateCode")) or "",
+                    status=_send_status(item.get("SendStatus")),
+                ),
+                total,
+            )
+    return None, total
+
+
+def _send_status(value: Any) -> int:
+    """1 waiting for receipt, 2 failed, 3 delivered; anything unreadable counts as waiting."""
+    try:
+        status = fields.integer(value)
+    except ValueError:
+        return 1
+    return status if status in (1, 2, 3) else 1

@@ -9,11 +9,12 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
 import requests
 
+from aftercare.clients import fields
 from aftercare.clients.errors import (
     AuthenticationError,
     MalformedResponse,
@@ -24,7 +25,7 @@ from aftercare.clients.errors import (
 )
 from aftercare.clients.http import HttpCore, Limiter, json_body
 from aftercare.clients.taobao_ratings import RATE_FIELDS, RatingPage, parse_rating_page
-from aftercare.clock import format_china_time, parse_china_time, utcnow
+from aftercare.clock import format_china_time, utcnow
 from aftercare.settings import Settings
 
 PROVIDER = "taobao"
@@ -34,7 +35,11 @@ TRADE_FIELDS = (
 )
 # Platform codes that mean "your credentials or signature", never worth repeating.
 _AUTH_CODES = frozenset({10, 11, 24, 25, 26, 27, 28, 29, 30, 31})
-_BAN_SECONDS = re.compile(r"(\d+)\s*more seconds")
+_BAN_SECONDS = re.compile(r"([0-9]+)\s*more seconds")
+# A ban is never longer than a day; a larger figure is a misreading, not a reason to sleep forever.
+_MAX_BAN_SECONDS = 86_400.0
+# Characters the platform (or a shop's own export) uses to hide the digits of a phone number.
+PHONE_MASKS = ("*", "＊")
 
 
 class TradeNotFound(RequestRejected):
@@ -97,18 +102,22 @@ def sign_request(params: dict[str, str], secret: str, method: str) -> str:
 
 
 def error_from_response(body: dict[str, Any]) -> ProviderError:
-    """Map a TOP error_response to the typed error it stands for."""
-    code = int(body.get("code", 0) or 0)
-    sub_code = str(body.get("sub_code") or "")
+    """Map a TOP error_response to the typed error it stands for (an unreadable code is 0)."""
+    try:
+        code = fields.integer(body.get("code") or 0)
+    except ValueError:
+        code = 0
+    sub_code = fields.lenient_text(body.get("sub_code")) or ""
     message = " / ".join(str(p) for p in (body.get("msg"), body.get("sub_msg")) if p)
     details: dict[str, Any] = {
         "provider": PROVIDER,
         "code": f"{code}:{sub_code}" if sub_code else str(code),
-        "request_id": body.get("request_id"),
+        "request_id": fields.lenient_text(body.get("request_id")),
     }
     if code == 7:  # App Call Limited: the ban's length is only given in words
         match = _BAN_SECONDS.search(str(body.get("sub_msg") or ""))
-        return RateLimited(message, retry_after=float(match[1]) if match else None, **details)
+        retry_after = min(float(match[1]), _MAX_BAN_SECONDS) if match else None
+        return RateLimited(message, retry_after=retry_after, **details)
     if code == 9 or (code == 15 and sub_code.startswith("isp.")):
         return ProviderUnavailable(message, **details)
     if code in _AUTH_CODES:
@@ -121,48 +130,109 @@ def error_from_response(body: dict[str, Any]) -> ProviderError:
 def parse_trade(raw: Any) -> TradeRecord:
     """Turn one trade object into a TradeRecord, or raise MalformedResponse."""
     try:
+        if not isinstance(raw, dict):
+            raise TypeError("trade is not an object")
         orders = raw.get("orders") or {}
-        items = tuple(_parse_item(o) for o in (orders.get("order") or []))
-        mobile = str(raw.get("receiver_mobile") or "").strip() or None
+        if not isinstance(orders, dict):
+            raise TypeError("orders is not an object")
+        order_list = orders.get("order") or []
+        if not isinstance(order_list, list):
+            raise TypeError("orders.order is not a list")
+        items = tuple(_parse_item(o) for o in order_list)
+        mobile = fields.optional_text(raw.get("receiver_mobile"))
+        status = fields.optional_text(raw["status"])
+        if status is None:
+            raise ValueError("no status")
         return TradeRecord(
-            tid=str(int(raw["tid"])),
-            status=str(raw["status"]),
-            trade_type=str(raw.get("type") or "fixed"),
-            buyer_nick=str(raw["buyer_nick"]),
-            created=parse_china_time(raw["created"]),
-            modified=parse_china_time(raw["modified"]),
-            pay_time=_optional_time(raw.get("pay_time")),
-            consign_time=_optional_time(raw.get("consign_time")),
-            end_time=_optional_time(raw.get("end_time")),
-            payment=Decimal(str(raw.get("payment") or "0")),
-            receiver_name=str(raw.get("receiver_name") or ""),
+            tid=fields.identifier(raw["tid"]),
+            status=status,
+            trade_type=fields.optional_text(raw.get("type")) or "fixed",
+            buyer_nick=fields.text(raw["buyer_nick"]),
+            created=fields.china_time(raw["created"]),
+            modified=fields.china_time(raw["modified"]),
+            pay_time=fields.optional_china_time(raw.get("pay_time")),
+            consign_time=fields.optional_china_time(raw.get("consign_time")),
+            end_time=fields.optional_china_time(raw.get("end_time")),
+            payment=fields.amount(raw.get("payment")),
+            receiver_name=fields.optional_text(raw.get("receiver_name")) or "",
             receiver_mobile=mobile,
-            phone_masked=mobile is None or "*" in mobile,
-            province=raw.get("receiver_state") or None,
-            city=raw.get("receiver_city") or None,
+            phone_masked=mobile is None or any(mask in mobile for mask in PHONE_MASKS),
+            province=fields.optional_text(raw.get("receiver_state")),
+            city=fields.optional_text(raw.get("receiver_city")),
             items=items,
         )
-    except (KeyError, TypeError, ValueError, AttributeError, InvalidOperation) as error:
-        tid = raw.get("tid") if isinstance(raw, dict) else None
+    except (KeyError, TypeError, ValueError) as error:
+        tid = _key(raw, "tid")
         raise MalformedResponse(
             f"unreadable trade {tid}: {type(error).__name__} {error}", provider=PROVIDER
         ) from None
 
 
-def _parse_item(raw: dict[str, Any]) -> TradeItemRecord:
+def _parse_item(raw: Any) -> TradeItemRecord:
+    if not isinstance(raw, dict):
+        raise TypeError("order is not an object")
+    num = raw.get("num")
+    quantity = 1 if num is None or num == "" else fields.count(num)
+    if quantity < 1:
+        raise ValueError(f"quantity {quantity}")
     return TradeItemRecord(
-        oid=str(int(raw["oid"])),
-        title=str(raw.get("title") or ""),
-        quantity=int(raw.get("num") or 1),
-        price=Decimal(str(raw.get("price") or "0")),
-        category_id=str(raw["cid"]) if raw.get("cid") is not None else None,
-        logistics_company=raw.get("logistics_company") or None,
-        waybill=str(raw["invoice_no"]).strip() if raw.get("invoice_no") else None,
+        oid=fields.identifier(raw["oid"]),
+        title=fields.optional_text(raw.get("title")) or "",
+        quantity=quantity,
+        price=fields.amount(raw.get("price")),
+        category_id=fields.optional_text(raw.get("cid")),
+        logistics_company=fields.optional_text(raw.get("logistics_company")),
+        waybill=fields.optional_text(raw.get("invoice_no")),
     )
 
 
-def _optional_time(value: Any) -> datetime | None:
-    return parse_china_time(value) if value else None
+def _key(raw: Any, name: str) -> str:
+    """A record's key for error messages and rejects: short text, '?' when unreadable."""
+    value = raw.get(name) if isinstance(raw, dict) else None
+    return (fields.lenient_text(value) or "?")[:64]
+
+
+def parse_trade_page(inner: Any) -> TradePage:
+    """Parse a trades.sold.increment.get answer; one unreadable trade does not cost the page."""
+    if not isinstance(inner, dict):
+        raise MalformedResponse("trades answer is not an object", provider=PROVIDER)
+    listing = inner.get("trades") or {}
+    if not isinstance(listing, dict):
+        raise MalformedResponse("trades is not an object", provider=PROVIDER)
+    raw_trades = listing.get("trade") or []
+    if not isinstance(raw_trades, list):
+        raise MalformedResponse("trades.trade is not a list", provider=PROVIDER)
+    try:
+        total = inner.get("total_results")
+        total_results = fields.count(total) if total is not None else None
+        has_next = fields.flag(inner.get("has_next"))
+    except (TypeError, ValueError) as error:
+        raise MalformedResponse(f"unreadable trades page: {error}", provider=PROVIDER) from None
+    trades, rejected = [], []
+    for raw in raw_trades:
+        try:
+            trades.append(parse_trade(raw))
+        except MalformedResponse as error:  # one bad trade must not cost the whole page
+            rejected.append((_key(raw, "tid"), error.message))
+    return TradePage(
+        trades=tuple(trades),
+        total_results=total_results,
+        has_next=has_next,
+        rejected=tuple(rejected),
+    )
+
+
+def unwrap_answer(body: Any, method: str) -> dict[str, Any]:
+    """Return the body inside a gateway answer's `<method>_response`, or raise its typed error."""
+    wrapper = method.removeprefix("taobao.").replace(".", "_") + "_response"
+    if not isinstance(body, dict):
+        raise MalformedResponse(f"{method}: answer is not an object", provider=PROVIDER)
+    if isinstance(body.get("error_response"), dict):
+        raise error_from_response(body["error_response"])
+    inner = body.get(wrapper)
+    if not isinstance(inner, dict):
+        raise MalformedResponse(f"{method}: no {wrapper}", provider=PROVIDER)
+    return inner
 
 
 class TaobaoClient:
@@ -198,7 +268,6 @@ class TaobaoClient:
 
     def call(self, method: str, session: str, params: dict[str, str]) -> dict[str, Any]:
         """Call one API method and return the body inside its `<method>_response` wrapper."""
-        wrapper = method.removeprefix("taobao.").replace(".", "_") + "_response"
 
         def form() -> dict[str, str]:
             signed = {
@@ -215,15 +284,7 @@ class TaobaoClient:
             return signed
 
         def decode(response: requests.Response) -> dict[str, Any]:
-            body = json_body(response, PROVIDER, method)
-            if not isinstance(body, dict):
-                raise MalformedResponse(f"{method}: answer is not an object", provider=PROVIDER)
-            if isinstance(body.get("error_response"), dict):
-                raise error_from_response(body["error_response"])
-            inner = body.get(wrapper)
-            if not isinstance(inner, dict):
-                raise MalformedResponse(f"{method}: no {wrapper}", provider=PROVIDER)
-            return inner
+            return unwrap_answer(json_body(response, PROVIDER, method), method)
 
         return self.core.call(
             self.gateway_url, form=form, decode=decode, idempotent=True, what=f"taobao {method}"
@@ -252,23 +313,7 @@ class TaobaoClient:
                 "fields": TRADE_FIELDS,
             },
         )
-        raw_trades = (inner.get("trades") or {}).get("trade") or []
-        if not isinstance(raw_trades, list):
-            raise MalformedResponse("trades.trade is not a list", provider=PROVIDER)
-        trades, rejected = [], []
-        for raw in raw_trades:
-            try:
-                trades.append(parse_trade(raw))
-            except MalformedResponse as error:  # one bad trade must not cost the whole page
-                tid = str(raw.get("tid", "?")) if isinstance(raw, dict) else "?"
-                rejected.append((tid, error.message))
-        total = inner.get("total_results")
-        return TradePage(
-            trades=tuple(trades),
-            total_results=int(total) if total is not None else None,
-            has_next=inner.get("has_next"),
-            rejected=tuple(rejected),
-        )
+        return parse_trade_page(inner)
 
     def iter_modified_trades(
         self, session: str, start: datetime, end: datetime, *, page_size: int

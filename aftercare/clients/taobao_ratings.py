@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from aftercare.clients import fields
 from aftercare.clients.errors import MalformedResponse
-from aftercare.clock import parse_china_time
 
 PROVIDER = "taobao"
 RATE_FIELDS = (
@@ -50,40 +50,53 @@ class RatingPage:
 def parse_rating(raw: Any) -> RatingRecord:
     """Turn one trade_rate object into a RatingRecord, or raise MalformedResponse."""
     try:
-        result = str(raw["result"])
+        if not isinstance(raw, dict):
+            raise TypeError("rating is not an object")
+        result = fields.text(raw["result"])
         if result not in RESULTS:
-            raise ValueError(f"unknown result {result!r}")
-        appended = raw.get(APPEND_CREATED)
+            raise ValueError(f"unknown result {result!r:.40}")
         return RatingRecord(
-            tid=str(int(raw["tid"])),
-            oid=str(int(raw["oid"])),
-            buyer_nick=str(raw.get("nick") or ""),
+            tid=fields.identifier(raw["tid"]),
+            oid=fields.identifier(raw["oid"]),
+            buyer_nick=fields.optional_text(raw.get("nick")) or "",
             result=result,
-            created=parse_china_time(raw["created"]),
-            item_title=str(raw.get("item_title") or ""),
-            content=str(raw.get("content") or ""),
-            reply=raw.get("reply") or None,
-            append_content=raw.get(APPEND_CONTENT) or None,
-            append_created=parse_china_time(appended) if appended else None,
+            created=fields.china_time(raw["created"]),
+            item_title=fields.optional_text(raw.get("item_title")) or "",
+            content=fields.optional_text(raw.get("content")) or "",
+            reply=fields.optional_text(raw.get("reply")),
+            append_content=fields.optional_text(raw.get(APPEND_CONTENT)),
+            append_created=fields.optional_china_time(raw.get(APPEND_CREATED)),
         )
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
-        oid = raw.get("oid") if isinstance(raw, dict) else None
+    except (KeyError, TypeError, ValueError) as error:
         raise MalformedResponse(
-            f"unreadable rating {oid}: {type(error).__name__} {error}", provider=PROVIDER
+            f"unreadable rating {_oid(raw)}: {type(error).__name__} {error}", provider=PROVIDER
         ) from None
 
 
-def parse_rating_page(inner: dict[str, Any]) -> RatingPage:
+def _oid(raw: Any) -> str:
+    value = raw.get("oid") if isinstance(raw, dict) else None
+    return (fields.lenient_text(value) or "?")[:64]
+
+
+def parse_rating_page(inner: Any) -> RatingPage:
     """Parse a traderates.get answer; one unreadable rating does not cost the page."""
-    raw = (inner.get("trade_rates") or {}).get("trade_rate") or []
+    if not isinstance(inner, dict):
+        raise MalformedResponse("ratings answer is not an object", provider=PROVIDER)
+    listing = inner.get("trade_rates") or {}
+    if not isinstance(listing, dict):
+        raise MalformedResponse("trade_rates is not an object", provider=PROVIDER)
+    raw = listing.get("trade_rate") or []
     if not isinstance(raw, list):
         raise MalformedResponse("trade_rates.trade_rate is not a list", provider=PROVIDER)
+    try:
+        total = inner.get("total_results")
+        total_results = fields.count(total) if total is not None else None
+    except (TypeError, ValueError) as error:
+        raise MalformedResponse(f"unreadable ratings page: {error}", provider=PROVIDER) from None
     ratings, rejected = [], []
     for item in raw:
         try:
             ratings.append(parse_rating(item))
         except MalformedResponse as error:
-            oid = str(item.get("oid", "?")) if isinstance(item, dict) else "?"
-            rejected.append((oid, error.message))
-    total = inner.get("total_results")
-    return RatingPage(tuple(ratings), int(total) if total is not None else None, tuple(rejected))
+            rejected.append((_oid(item), error.message))
+    return RatingPage(tuple(ratings), total_results, tuple(rejected))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# ASCII digits only (\d would take full-width and other scripts' digits, which no SMS gateway
+# accepts) and nothing after them (not even the newline "$" lets through).
+MOBILE = re.compile(r"\A1[3-9][0-9]{9}\Z")
 
 
 def sms_blocker(phone: str | None, phone_masked: bool, sms_enabled: bool) -> str | None:

@@ -13,7 +13,10 @@ from pathlib import Path
 from string import Template
 from zoneinfo import ZoneInfo
 
+from aftercare.templates import clean_text, cut, visible
+
 EXPLANATION_LIMIT = 500  # characters taobao.traderate.explain.add accepts
+FACT_CHARS = 60  # an order fact (courier, a date) is short; a longer one is cut
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +134,13 @@ def explanation_due_at(deadline: datetime, hours: WorkingHours, days_before: int
 
 
 def render_explanation(cause: Cause, facts: dict[str, str]) -> str:
-    """Render a cause's public explanation with the order's facts, within the platform's limit."""
-    text = Template(cause.explanation).safe_substitute(facts)
-    return text[:EXPLANATION_LIMIT]
+    """Render a cause's public explanation with the order's facts, within the platform's limit.
+
+    Facts are cleaned (no control characters, bounded) and substituted once, so a fact reading
+    '${x}' stays literal; the whole text is cut to the limit in UTF-16 units.
+    """
+    clean = {key: clean_text(value, FACT_CHARS) for key, value in facts.items()}
+    return cut(visible(Template(cause.explanation).safe_substitute(clean)), EXPLANATION_LIMIT)
 
 
 class Outcome(StrEnum):
