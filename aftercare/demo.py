@@ -24,8 +24,10 @@ def sandbox_environment(base_urls: dict[str, str], database_url: str) -> dict[st
         "AFTERCARE_TAOBAO_URL": base_urls["taobao"],
         "AFTERCARE_SMS_URL": base_urls["sms"],
         "AFTERCARE_ROBOT_URL": base_urls["dingtalk"],
-        # The sandbox allows far more than a real account's one query per second.
+        # The sandbox allows far more than real accounts (one courier query per second).
         "AFTERCARE_KUAIDI100_QUERIES_PER_SECOND": "200",
+        "AFTERCARE_TAOBAO_CALLS_PER_SECOND": "500",
+        "AFTERCARE_SMS_SENDS_PER_SECOND": "500",
     }
 
 

@@ -82,6 +82,14 @@ class LogisticsSettings(BaseModel):
     initial_sync_days: int = Field(45, ge=1)
     chunk_size: int = Field(200, ge=1, le=5000)
     max_concurrent_chunks: int = Field(4, ge=1, le=64)
+    queries_in_flight_per_chunk: int = Field(4, ge=1, le=32)
+    # Track by subscription (pushes), poll as the fallback (DOMAIN.md §3).
+    subscribe: bool = True
+    # A subscribed parcel is polled only when its pushes have been quiet this long.
+    push_quiet_hours: int = Field(12, ge=1)
+    resubscribe_after_minutes: int = Field(30, ge=30)
+    subscriptions_per_run: int = Field(20_000, ge=0)
+    drain_batch_size: int = Field(500, ge=1, le=5000)
     max_shipments_per_run: int = Field(100_000, ge=1)
 
 
@@ -294,6 +302,9 @@ class Settings(BaseSettings):
     prefect_rate_limits: bool = False
     taobao_calls_per_second: float = Field(20.0, gt=0)
     sms_sends_per_second: float = Field(50.0, gt=0)
+
+    # An outbound proxy for provider calls, if the network needs one (read once, not per call).
+    http_proxy: str | None = None
 
     retry: RetrySettings = Field(default_factory=RetrySettings)
     logistics: LogisticsSettings = Field(default_factory=LogisticsSettings)

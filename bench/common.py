@@ -65,3 +65,27 @@ def prefect_task_seconds(flow_run_id: UUID | None) -> dict[str, float]:
         name = next((t for t in TASKS if run.name.startswith(t)), run.name)
         totals[name] = totals.get(name, 0.0) + run.total_run_time.total_seconds()
     return totals
+
+
+def prefect_task_window(flow_run_id: UUID | None, prefix: str) -> tuple[float, float]:
+    """Return when the first task run named `prefix...` started and the last one ended."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    runs: list[Any] = []
+    with get_client(sync_client=True) as client:
+        while True:
+            page = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])),
+                limit=200,
+                offset=len(runs),
+            )
+            runs.extend(page)
+            if len(page) < 200:
+                break
+    spans = [
+        (r.start_time.timestamp(), r.end_time.timestamp())
+        for r in runs
+        if r.name.startswith(prefix) and r.start_time and r.end_time
+    ]
+    return min(s for s, _ in spans), max(e for _, e in spans)

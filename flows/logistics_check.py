@@ -15,7 +15,22 @@ from flows.common import add_counts, chunked, run_bounded, run_name, start_run
 from models.db import session_scope
 from tasks.shipments import claim_shipments, review_shipments, track_shipments
 from tasks.shops import list_shops
+from tasks.tracking_push import drain_pushes, subscribe_shipments
 from tasks.trades import sync_trades
+
+MAX_DRAIN_BATCHES = 1000
+
+
+def drain_inbox(now: datetime) -> list[dict[str, int]]:
+    """Drain the push inbox batch by batch, reviewing each batch's parcels as it goes."""
+    reviewed = []
+    for number in range(1, MAX_DRAIN_BATCHES + 1):
+        chunk = drain_pushes(now, f"batch-{number}")
+        if chunk.claimed == 0:
+            break
+        counts = review_shipments(chunk, now, f"pushes-{number}")
+        reviewed.append({**counts, "pushes": chunk.claimed})
+    return reviewed
 
 
 class ChunksFailed(RuntimeError):
@@ -36,6 +51,10 @@ def logistics_check(
     shop_list = list_shops(shops)
     syncs = [sync_trades.submit(shop, now) for shop in shop_list]
     sync_totals = add_counts(future.result() for future in syncs)
+
+    pushed = add_counts(drain_inbox(now))
+    if settings.subscribe:
+        pushed.update(subscribe_shipments(now))
 
     owner = f"logistics-{uuid.uuid4().hex[:12]}"
     ids = claim_shipments(now, owner, max_shipments or settings.max_shipments_per_run)
@@ -62,6 +81,7 @@ def logistics_check(
         "shipments_due": len(ids),
         "chunks_failed": len(failures),
         **{k: v for k, v in sorted(totals.items())},
+        **{f"push:{k}": v for k, v in sorted(pushed.items())},
         **{f"messages:{k}": v for k, v in sorted(messages.items())},
     }
     create_table_artifact(

@@ -2,6 +2,7 @@
 
 from models.case import AfterSalesCase, CaseEvent
 from models.contacts import BlacklistEntry, ContactGap, ContactSlot, OptOut, WebhookReceipt
+from models.inbox import TrackingPush
 from models.order import Order, OrderItem
 from models.outbox import OutboxMessage, OutboxStatus
 from models.rejected import RejectedRecord
@@ -30,5 +31,6 @@ __all__ = [
     "Shop",
     "SyncCursor",
     "TrackingEvent",
+    "TrackingPush",
     "WebhookReceipt",
 ]

@@ -72,15 +72,13 @@ def insert_ignore(
     inserted: list[Any] = []
     table = model.__table__  # type: ignore[attr-defined]
     primary = next(iter(table.primary_key.columns))
+    # One statement for all rows: SQLAlchemy batches the VALUES itself ("insertmanyvalues") and
+    # compiles once; RETURNING tells what was inserted (psycopg reports rowcount -1 here).
+    statement = (
+        _insert(session, model).on_conflict_do_nothing(index_elements=list(keys)).returning(primary)
+    )
     for chunk in _chunks(_in_key_order(rows, keys)):
-        # RETURNING tells what was inserted on both engines (psycopg reports rowcount -1 here).
-        statement = (
-            _insert(session, model)
-            .values(chunk)
-            .on_conflict_do_nothing(index_elements=list(keys))
-            .returning(primary)
-        )
-        inserted.extend(row[0] for row in session.execute(statement))
+        inserted.extend(row[0] for row in session.execute(statement, chunk))
     return inserted
 
 
@@ -93,14 +91,14 @@ def upsert(
     only_if: Any = None,
 ) -> None:
     """Insert rows or update the given columns of existing ones (where only_if(excluded) holds)."""
+    insert = _insert(session, model)
+    statement = insert.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={c: insert.excluded[c] for c in update},
+        where=only_if(insert.excluded) if only_if is not None else None,
+    )
     for chunk in _chunks(_in_key_order(rows, keys)):
-        insert = _insert(session, model).values(chunk)
-        statement = insert.on_conflict_do_update(
-            index_elements=list(keys),
-            set_={c: insert.excluded[c] for c in update},
-            where=only_if(insert.excluded) if only_if is not None else None,
-        )
-        session.execute(statement)
+        session.execute(statement, chunk)
 
 
 def claim(
@@ -137,8 +135,8 @@ def _in_key_order(rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> list[d
     return sorted(rows, key=lambda row: tuple(str(row[k]) for k in keys))
 
 
-def _chunks(rows: Sequence[dict[str, Any]], size: int = 500) -> Iterator[list[dict[str, Any]]]:
-    # SQLite caps the bound parameters of one statement; 500 rows of ~25 columns stay below.
+def _chunks(rows: Sequence[dict[str, Any]], size: int = 2000) -> Iterator[list[dict[str, Any]]]:
+    # Bounded batches keep memory flat on huge writes (the driver batches further itself).
     for start in range(0, len(rows), size):
         yield list(rows[start : start + size])
 

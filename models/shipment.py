@@ -35,6 +35,11 @@ class Shipment(SQLModel, table=True):
     last_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     next_check_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     claimed_by: str | None = Field(default=None, max_length=40)
+    # Push tracking: subscribed once when shipped; an aborted subscription is renewed later.
+    subscribed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    subscription: str | None = Field(default=None, max_length=20)  # active | aborted | refused
+    subscribe_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    last_push_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     check_error: str | None = Field(default=None, max_length=500)
     check_error_count: int = 0
     created_at: datetime = Field(sa_type=UTCDateTime)

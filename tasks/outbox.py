@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from sqlmodel import Session
 
 from aftercare.clients.errors import AuthenticationError, ProviderError
 from aftercare.clock import CHINA
@@ -62,38 +64,86 @@ def reconcile_unknown_sends(as_of: datetime) -> dict[str, int]:
     return dict(counts)
 
 
+class _Recorder:
+    """Buffer outcome writes and commit them together, a few dozen at a time.
+
+    A crash before a flush leaves those messages "sending": the reconciler then asks the
+    provider about each one before anything is sent again, so batching never causes a resend.
+    """
+
+    def __init__(self, database_url: str, every: int = 25) -> None:
+        self.database_url = database_url
+        self.every = every
+        self.ops: list[Callable[[Session], object]] = []
+
+    def add(self, op: Callable[[Session], object]) -> None:
+        """Queue one write; commit the queue when it is full."""
+        self.ops.append(op)
+        if len(self.ops) >= self.every:
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit every queued write."""
+        if self.ops:
+            with session_scope(self.database_url) as session:
+                for op in self.ops:
+                    op(session)
+            self.ops.clear()
+
+
 @task(name="send-messages", task_run_name="send-messages-batch-{batch_no}", cache_policy=NO_CACHE)
 def send_messages(as_of: datetime, batch_no: int, limit: int) -> dict[str, int]:
-    """Claim one batch of due messages and send each; every outcome is recorded at once."""
+    """Claim one batch of due messages and send each; every outcome is recorded."""
     settings = get_settings()
     owner = f"send-{uuid.uuid4().hex[:12]}"
     lease = timedelta(minutes=settings.dispatch.lease_minutes)
+    gap = timedelta(minutes=settings.care.min_gap_minutes)
+    counts: Counter[str] = Counter()
     with session_scope(settings.database_url) as session:
         batch = outbox.claim_batch(
             session=session, now=as_of, owner=owner, lease=lease, limit=limit
         )
+        counts["claimed"] = len(batch)
         shops = outbox.senders(session=session, shop_ids={m.shop_id for m in batch})
         tids = outbox.order_tids(
             session=session, order_ids={m.order_id for m in batch if m.precheck and m.order_id}
         )
-    counts: Counter[str] = Counter(claimed=len(batch))
-    for position, message in enumerate(batch):
+        # One message at a time per phone: each non-urgent one reserves its phone for the
+        # minimum gap, or waits until the gap after the last message has passed.
+        gaps: dict[int, outbox.GapTaken] = {}
+        for message in batch:
+            if message.urgent or not gap or not message.phone:
+                continue
+            reserved = outbox.take_gap(session=session, phone=message.phone, now=as_of, gap=gap)
+            if isinstance(reserved, datetime):
+                outbox.defer(
+                    session=session, message_id=message.id or 0, owner=owner, until=reserved
+                )
+                counts["deferred_min_gap"] += 1
+            else:
+                gaps[message.id or 0] = reserved
+    recorder = _Recorder(settings.database_url)
+    sendable = [m for m in batch if m.urgent or not gap or not m.phone or (m.id or 0) in gaps]
+    for position, message in enumerate(sendable):
         sender = shops[message.shop_id]
+        taken = gaps.get(message.id or 0)
         try:
             held = _hold(settings, message, sender, tids, owner, as_of)
-            if isinstance(held, str):
-                outcome = held
-            else:
-                outcome = _send_one(settings, message, sender.sign_name, owner, as_of)
-                if held is not None and outcome in ("failed", "failed_retrying"):
-                    # Nothing went out: the phone's gap is given back for the next try.
-                    with session_scope(settings.database_url) as session:
-                        outbox.give_back_gap(session=session, taken=held)
+            outcome = held or _send_one(settings, message, sender.sign_name, owner, as_of, recorder)
         except AuthenticationError:
-            _give_back(settings, batch[position + 1 :], owner, as_of)
+            recorder.flush()
+            _give_back(settings, sendable[position + 1 :], owner, as_of)
             raise
+        if taken is not None and outcome not in ("sent", "unknown"):
+            # Nothing went out: the phone's gap is given back for the next message.
+            recorder.add(_gap_back(taken))
         counts[outcome] += 1
+    recorder.flush()
     return dict(counts)
+
+
+def _gap_back(taken: outbox.GapTaken) -> Callable[[Session], object]:
+    return lambda session: outbox.give_back_gap(session=session, taken=taken)
 
 
 def _hold(
@@ -103,77 +153,71 @@ def _hold(
     tids: dict[int, str],
     owner: str,
     now: datetime,
-) -> str | outbox.GapTaken | None:
-    """Return why a message is not sent now (recording it), or what it reserved to be sent."""
+) -> str | None:
+    """Return why a message is not sent now (recording it), or None to send it."""
     message_id: int = message.id  # type: ignore[assignment]
     window = SendWindow(
         settings.quiet_hours.start,
         settings.quiet_hours.end,
         ZoneInfo(sender.timezone or settings.timezone),
     )
-    with session_scope(settings.database_url) as session:
-        if message.expires_at is not None and now >= message.expires_at:
-            expired = (
-                f"missed its send window (it expired at {message.expires_at:%Y-%m-%d %H:%M} UTC)"
-            )
+    if message.expires_at is not None and now >= message.expires_at:
+        expired = f"missed its send window (it expired at {message.expires_at:%Y-%m-%d %H:%M} UTC)"
+        with session_scope(settings.database_url) as session:
             outbox.mark_suppressed(
                 session=session, message_id=message_id, owner=owner, reason=expired
             )
-            return "expired"
-        if not window.contains(now):
-            # Nobody is texted at night: the message waits for the window to open.
+        return "expired"
+    if not window.contains(now):
+        # Nobody is texted at night: the message waits for the window to open.
+        with session_scope(settings.database_url) as session:
             outbox.defer(
                 session=session, message_id=message_id, owner=owner, until=window.next_open(now)
             )
-            return "deferred_quiet_hours"
-        if message.category == "marketing" and outbox.opted_out_phone(
-            session=session, phone=message.phone
-        ):
-            # The buyer opted out after this was queued: nothing marketing reaches them again.
-            outbox.mark_suppressed(
-                session=session,
-                message_id=message_id,
-                owner=owner,
-                reason="the buyer opted out before it was sent",
-            )
-            return "suppressed_opted_out"
-    if message.precheck is not None:
-        try:
-            reason = PRECHECKS[message.precheck](
-                settings, sender.shop_code, tids.get(message.order_id or 0)
-            )
-        except ProviderError as error:
-            if isinstance(error, AuthenticationError):
-                raise
-            with session_scope(settings.database_url) as session:
-                outbox.mark_failed(
+        return "deferred_quiet_hours"
+    if message.category == "marketing":
+        with session_scope(settings.database_url) as session:
+            if outbox.opted_out_phone(session=session, phone=message.phone):
+                # The buyer opted out after this was queued: nothing marketing reaches them.
+                outbox.mark_suppressed(
                     session=session,
                     message_id=message_id,
                     owner=owner,
-                    error=f"could not re-check before sending: {error.reason}",
-                    retry_at=now + timedelta(minutes=settings.dispatch.retry_backoff_minutes),
+                    reason="the buyer opted out before it was sent",
                 )
-            return "precheck_failed"
-        if reason is not None:
-            with session_scope(settings.database_url) as session:
-                outbox.mark_suppressed(
-                    session=session, message_id=message_id, owner=owner, reason=reason
-                )
-            return "suppressed_by_live_check"
-    gap = timedelta(minutes=settings.care.min_gap_minutes)
-    if message.urgent or not gap or not message.phone:
+                return "suppressed_opted_out"
+    if message.precheck is None:
+        return None
+    try:
+        reason = PRECHECKS[message.precheck](
+            settings, sender.shop_code, tids.get(message.order_id or 0)
+        )
+    except ProviderError as error:
+        if isinstance(error, AuthenticationError):
+            raise
+        with session_scope(settings.database_url) as session:
+            outbox.mark_failed(
+                session=session,
+                message_id=message_id,
+                owner=owner,
+                error=f"could not re-check before sending: {error.reason}",
+                retry_at=now + timedelta(minutes=settings.dispatch.retry_backoff_minutes),
+            )
+        return "precheck_failed"
+    if reason is None:
         return None
     with session_scope(settings.database_url) as session:
-        # One message at a time per phone: the next one waits out the minimum gap.
-        taken = outbox.take_gap(session=session, phone=message.phone, now=now, gap=gap)
-        if isinstance(taken, datetime):
-            outbox.defer(session=session, message_id=message_id, owner=owner, until=taken)
-            return "deferred_min_gap"
-    return taken
+        outbox.mark_suppressed(session=session, message_id=message_id, owner=owner, reason=reason)
+    return "suppressed_by_live_check"
 
 
 def _send_one(
-    settings: Settings, message: OutboxMessage, sign_name: str, owner: str, now: datetime
+    settings: Settings,
+    message: OutboxMessage,
+    sign_name: str,
+    owner: str,
+    now: datetime,
+    recorder: _Recorder,
 ) -> str:
     message_id: int = message.id  # type: ignore[assignment]
     try:
@@ -186,23 +230,23 @@ def _send_one(
         )
     except ProviderError as error:
         failure = after_send_failure(error, message.attempts, settings.dispatch, now)
-        with session_scope(settings.database_url) as session:
-            if failure.outcome == "unknown":
-                outbox.mark_unknown(
-                    session=session,
-                    message_id=message_id,
-                    owner=owner,
-                    error=error.reason,
-                    check_at=now,
+        reason = error.reason  # the name `error` is gone once the except block ends
+        if failure.outcome == "unknown":
+            recorder.add(
+                lambda session: outbox.mark_unknown(
+                    session=session, message_id=message_id, owner=owner, error=reason, check_at=now
                 )
-            else:
-                outbox.mark_failed(
+            )
+        else:
+            recorder.add(
+                lambda session: outbox.mark_failed(
                     session=session,
                     message_id=message_id,
                     owner=owner,
-                    error=error.reason,
+                    error=reason,
                     retry_at=failure.retry_at,
                 )
+            )
         get_run_logger().warning(
             "message %s to %s: %s (%s)",
             message.idempotency_key,
@@ -213,10 +257,11 @@ def _send_one(
         if isinstance(error, AuthenticationError):
             raise
         return failure.outcome
-    with session_scope(settings.database_url) as session:
-        outbox.mark_sent(
+    recorder.add(
+        lambda session: outbox.mark_sent(
             session=session, message_id=message_id, owner=owner, provider_id=biz_id, now=now
         )
+    )
     return "sent"
 
 

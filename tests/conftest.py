@@ -81,7 +81,10 @@ def settings(monkeypatch: pytest.MonkeyPatch, sandbox, database_url: str) -> Ite
     urls = {name: sandbox.url(name) for name in ("kuaidi100", "taobao", "sms", "dingtalk")}
     for key, value in sandbox_environment(urls, database_url).items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setenv("AFTERCARE_KUAIDI100_QUERIES_PER_SECOND", "1000")
+    for rate in ("KUAIDI100_QUERIES", "TAOBAO_CALLS", "SMS_SENDS"):
+        monkeypatch.setenv(f"AFTERCARE_{rate}_PER_SECOND", "2000")
+    # Push tracking is off unless a test starts a receiver for it (tests/flows/test_push*).
+    monkeypatch.setenv("AFTERCARE_LOGISTICS__SUBSCRIBE", "false")
     monkeypatch.setenv("AFTERCARE_RETRY__BACKOFF_BASE_SECONDS", "0.01")
     monkeypatch.setenv("AFTERCARE_RETRY__BACKOFF_CAP_SECONDS", "0.05")
     monkeypatch.setenv("AFTERCARE_RETRY__READ_TIMEOUT_SECONDS", "2")

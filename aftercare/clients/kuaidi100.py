@@ -225,6 +225,7 @@ class Kuaidi100Client:
         core = HttpCore(
             PROVIDER,
             retry=settings.retry,
+            proxy=settings.http_proxy,
             per_second=settings.kuaidi100_queries_per_second,
             limiter=limiter,
         )

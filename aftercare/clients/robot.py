@@ -91,7 +91,7 @@ class RobotClient:
             url=settings.robot_url,
             access_token=settings.robot_access_token.get_secret_value(),
             secret=settings.robot_secret.get_secret_value(),
-            core=HttpCore(PROVIDER, retry=settings.retry),
+            core=HttpCore(PROVIDER, retry=settings.retry, proxy=settings.http_proxy),
         )
 
     def post(self, title: str, markdown: str) -> None:

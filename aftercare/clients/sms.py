@@ -115,7 +115,13 @@ class SmsClient:
             access_key_id=settings.sms_access_key_id,
             access_key_secret=settings.sms_access_key_secret.get_secret_value(),
             region=settings.sms_region,
-            core=HttpCore(PROVIDER, retry=settings.retry, limiter=limiter),
+            core=HttpCore(
+                PROVIDER,
+                retry=settings.retry,
+                proxy=settings.http_proxy,
+                per_second=settings.sms_sends_per_second,
+                limiter=limiter,
+            ),
         )
 
     def _form(self, action: str, params: dict[str, str]) -> Callable[[], dict[str, str]]:

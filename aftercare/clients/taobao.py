@@ -263,7 +263,13 @@ class TaobaoClient:
             app_key=settings.taobao_app_key,
             app_secret=settings.taobao_app_secret.get_secret_value(),
             sign_method=settings.taobao_sign_method,
-            core=HttpCore(PROVIDER, retry=settings.retry, limiter=limiter),
+            core=HttpCore(
+                PROVIDER,
+                retry=settings.retry,
+                proxy=settings.http_proxy,
+                per_second=settings.taobao_calls_per_second,
+                limiter=limiter,
+            ),
         )
 
     def call(self, method: str, session: str, params: dict[str, str]) -> dict[str, Any]:

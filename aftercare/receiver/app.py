@@ -1,4 +1,4 @@
-"""ASGI app receiving buyers' SMS replies (上行短信): opt-outs take effect at once."""
+"""ASGI app receiving pushes: courier tracking updates, and buyers' SMS replies (opt-outs)."""
 
 from __future__ import annotations
 
@@ -7,21 +7,27 @@ import logging
 import time
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from aftercare.clients.kuaidi100 import verify_push
 from aftercare.clock import parse_china_time, utcnow
 from aftercare.privacy import mask_phone
 from aftercare.rules.care import is_opt_out
 from aftercare.settings import get_settings
 from aftercare.store.contacts import opt_out, remember_webhook
+from aftercare.store.inbox import store_push
 from aftercare.webhooks import MAX_BODY_BYTES, check
 from models.db import session_scope
 
 log = logging.getLogger("aftercare.receiver")
 OK = {"code": 0, "msg": "成功"}
+# What Kuaidi100 expects back (DOMAIN.md §3); anything else makes it push again later.
+PUSH_OK = {"result": True, "returnCode": "200", "message": "成功"}
+PUSH_REFUSED = {"result": False, "returnCode": "500"}
 
 
 def create_app() -> FastAPI:
@@ -34,6 +40,14 @@ def create_app() -> FastAPI:
             return JSONResponse({"code": 1, "msg": "body too large"}, status_code=413)
         body = await request.body()
         payload, status = await run_in_threadpool(_uplink, dict(request.headers), body)
+        return JSONResponse(payload, status_code=status)
+
+    @app.post("/kuaidi100/push")
+    async def kuaidi100_push(request: Request) -> JSONResponse:
+        if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
+            return JSONResponse(PUSH_REFUSED | {"message": "body too large"}, status_code=413)
+        body = await request.body()
+        payload, status = await run_in_threadpool(_push, body)
         return JSONResponse(payload, status_code=status)
 
     @app.get("/health")
@@ -81,5 +95,23 @@ def _uplink(headers: dict[str, str], body: bytes) -> tuple[dict[str, Any], int]:
 def _sent_at(value: object) -> datetime | None:
     try:
         return parse_china_time(str(value)) if value else None
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
+
+
+def _push(body: bytes) -> tuple[dict[str, Any], int]:
+    """Verify a Kuaidi100 push and store it as received; the logistics flow drains the inbox."""
+    settings = get_settings()
+    if len(body) > MAX_BODY_BYTES:
+        return PUSH_REFUSED | {"message": "body too large"}, 413
+    form = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+    param = (form.get("param") or [""])[0]
+    sign = (form.get("sign") or [""])[0]
+    if not param:
+        return PUSH_REFUSED | {"message": "no param"}, 400
+    if not verify_push(param, sign, settings.kuaidi100_salt.get_secret_value()):
+        log.warning("kuaidi100 push refused: bad signature")
+        return PUSH_REFUSED | {"message": "bad signature"}, 401
+    with session_scope(settings.database_url) as session:
+        store_push(session=session, param=param, now=utcnow())
+    return PUSH_OK, 200

@@ -96,10 +96,14 @@ def load_parcels(*, session: Session, ids: list[int]) -> list[ParcelForReview]:
 
 
 def apply_changes(
-    *, session: Session, parcel: ParcelForReview, changes: list[CaseChange], now: datetime
-) -> dict[AnomalyKind, int]:
-    """Write case changes and their history; return the case id of every kind touched."""
-    if not changes:
+    *,
+    session: Session,
+    plans: list[tuple[ParcelForReview, list[CaseChange]]],
+    now: datetime,
+) -> dict[str, int]:
+    """Write the case changes of many parcels in a few statements; return case ids by key."""
+    plans = [(parcel, changes) for parcel, changes in plans if changes]
+    if not plans:
         return {}
     opened = [
         {
@@ -116,56 +120,68 @@ def apply_changes(
             "opened_at": now,
             "updated_at": now,
         }
+        for parcel, changes in plans
         for c in changes
         if c.action == "opened"
     ]
     insert_ignore(session, AfterSalesCase, opened, keys=["case_key"])
+    keys = [parcel.case_key(c.kind) for parcel, changes in plans for c in changes]
     ids = {
         key: case_id
         for key, case_id in session.exec(
             select(AfterSalesCase.case_key, AfterSalesCase.id).where(
-                col(AfterSalesCase.case_key).in_([parcel.case_key(c.kind) for c in changes])
+                col(AfterSalesCase.case_key).in_(keys)
             )
         ).all()
         if case_id is not None
     }
-    history = []
-    for change in changes:
-        case_id = ids[parcel.case_key(change.kind)]
-        if change.action in ("escalated", "reopened"):
-            play = play_for(change.kind, change.severity)
-            session.execute(
-                update(AfterSalesCase)
-                .where(col(AfterSalesCase.id) == case_id)
-                .values(
-                    state="open",
-                    severity=change.severity.value,
-                    next_action=play.next_action,
-                    next_action_at=now + play.due_in,
-                    summary=f"{change.note}。{play.instruction}",
-                    updated_at=now,
-                    closed_at=None,
-                    close_reason=None,
-                )
+    updates, history = [], []
+    for parcel, changes in plans:
+        for change in changes:
+            case_id = ids[parcel.case_key(change.kind)]
+            history.append(
+                {"case_id": case_id, "at": now, "action": change.action, "note": change.note}
             )
-        elif change.action == "closed":
-            session.execute(
-                update(AfterSalesCase)
-                .where(col(AfterSalesCase.id) == case_id)
-                .values(
-                    state="closed",
-                    closed_at=now,
-                    close_reason=change.note,
-                    next_action=None,
-                    next_action_at=None,
-                    updated_at=now,
+            if change.action in ("escalated", "reopened"):
+                play = play_for(change.kind, change.severity)
+                updates.append(
+                    {
+                        "id": case_id,
+                        "state": "open",
+                        "severity": change.severity.value,
+                        "next_action": play.next_action,
+                        "next_action_at": now + play.due_in,
+                        "summary": f"{change.note}。{play.instruction}",
+                        "closed_at": None,
+                        "close_reason": None,
+                        "updated_at": now,
+                    }
                 )
-            )
-        history.append(
-            {"case_id": case_id, "at": now, "action": change.action, "note": change.note}
+            elif change.action == "closed":
+                updates.append(
+                    {
+                        "id": case_id,
+                        "state": "closed",
+                        "severity": change.severity.value,
+                        "next_action": None,
+                        "next_action_at": None,
+                        "summary": "",
+                        "closed_at": now,
+                        "close_reason": change.note,
+                        "updated_at": now,
+                    }
+                )
+    closing = [u for u in updates if u["state"] == "closed"]
+    reopening = [u for u in updates if u["state"] == "open"]
+    if closing:  # a closed case keeps its summary
+        session.execute(
+            update(AfterSalesCase),
+            [{k: v for k, v in u.items() if k != "summary"} for u in closing],
         )
+    if reopening:
+        session.execute(update(AfterSalesCase), reopening)
     session.execute(CaseEvent.__table__.insert(), history)  # type: ignore[attr-defined]
-    return {c.kind: ids[parcel.case_key(c.kind)] for c in changes}
+    return ids
 
 
 def add_history(*, session: Session, case_id: int, action: str, note: str, now: datetime) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, update
+from sqlalchemy import select as sa_select  # more than four columns
 from sqlmodel import Session, col, select
 
 from aftercare.clients.kuaidi100 import PHONE_REQUIRED, TrackingResult
@@ -45,6 +46,7 @@ class CheckOutcome:
     error: str | None = None
     queried: bool = True  # False when no request reached the courier (unknown courier)
     retry_after: timedelta | None = None
+    pushed: bool = False  # the answer came as a subscription push, not from a query
 
 
 def due_shipments_query(now: datetime, limit: int) -> Select[Any]:
@@ -114,10 +116,15 @@ def record_checks(
     """Store scans and the new status of each parcel; failed checks are due again later."""
     known = {
         row[0]: row
-        for row in session.exec(
-            select(Shipment.id, Shipment.shipped_at, Shipment.check_error_count).where(
-                col(Shipment.id).in_([o.shipment_id for o in outcomes])
-            )
+        for row in session.execute(
+            sa_select(
+                col(Shipment.id),
+                col(Shipment.shipped_at),
+                col(Shipment.check_error_count),
+                col(Shipment.subscription),
+                col(Shipment.event_count),
+                col(Shipment.last_event_at),
+            ).where(col(Shipment.id).in_([o.shipment_id for o in outcomes]))
         ).all()
     }
     events: dict[tuple[int, str], dict[str, Any]] = {}
@@ -125,13 +132,18 @@ def record_checks(
     counts = {"checked": 0, "failed": 0}
     for outcome in outcomes:
         change: dict[str, Any] = {"id": outcome.shipment_id, "claimed_by": None, "updated_at": now}
-        if outcome.queried:
+        if outcome.pushed:
+            change["last_push_at"] = now
+        elif outcome.queried:
             change["last_checked_at"] = now
         try:
             if outcome.result is None:
                 raise _CheckFailed(outcome.error or "no answer")
             shipped_at = known[outcome.shipment_id][1]
             change.update(_status_change(outcome.result, shipped_at, now, thresholds))
+            if change["next_check_at"] is not None and known[outcome.shipment_id][3] == "active":
+                # Pushes keep a subscribed parcel current: poll only when they go quiet.
+                change["next_check_at"] = now + timedelta(hours=thresholds.push_quiet_hours)
         except (_CheckFailed, UnknownCourierState) as failure:
             counts["failed"] += 1
             change.update(_failure_change(outcome, str(failure), now, thresholds))
@@ -140,6 +152,9 @@ def record_checks(
             continue
         counts["checked"] += 1
         updates.append(change)
+        _, _, _, _, stored_count, stored_last = known[outcome.shipment_id]
+        if stored_count == change["event_count"] and stored_last == change["last_event_at"]:
+            continue  # the same history as last time: nothing new to store
         for event in outcome.result.events:
             key = (outcome.shipment_id, fingerprint(event.occurred_at, event.context))
             events[key] = {
@@ -208,3 +223,42 @@ def _update_by_id(session: Session, changes: list[dict[str, Any]]) -> None:
         groups.setdefault(tuple(sorted(change)), []).append(change)
     for group in groups.values():
         session.execute(update(Shipment), group)
+
+
+def subscriptions_due_query(now: datetime, limit: int) -> Select[Any]:
+    """Select the ids of parcels to subscribe (or re-subscribe) for pushes."""
+    return (
+        select(Shipment.id)
+        .where(col(Shipment.subscribe_due_at) <= now)
+        .order_by(col(Shipment.subscribe_due_at))
+        .limit(limit)
+    )
+
+
+def claim_subscriptions(
+    *, session: Session, now: datetime, lease: timedelta, limit: int
+) -> list[ShipmentToCheck]:
+    """Take the parcels due a subscription; a run that dies leaves them due after the lease."""
+    ids = claim(
+        session,
+        Shipment,
+        candidates=subscriptions_due_query(now, limit),
+        due=col(Shipment.subscribe_due_at) <= now,
+        values={"subscribe_due_at": now + lease},
+    )
+    return load_for_check(session=session, ids=ids) if ids else []
+
+
+def record_subscriptions(
+    *, session: Session, outcomes: dict[int, str], now: datetime, retry_at: datetime
+) -> None:
+    """Store how each subscription went: active, refused (poll only), or retry later."""
+    for shipment_id, outcome in outcomes.items():
+        values: dict[str, Any] = {"subscribe_due_at": None}
+        if outcome == "active":
+            values.update(subscription="active", subscribed_at=now)
+        elif outcome == "refused":
+            values.update(subscription="refused")
+        else:
+            values.update(subscribe_due_at=retry_at)
+        session.execute(update(Shipment).where(col(Shipment.id) == shipment_id).values(**values))

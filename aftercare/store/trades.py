@@ -160,8 +160,8 @@ def _order_row(shop_id: int, customer_id: int, t: TradeRecord, now: datetime) ->
         "receiver_name": t.receiver_name[:60] or None,
         "receiver_phone": None if t.phone_masked else t.receiver_mobile,
         "phone_masked": t.phone_masked,
-        "province": t.province,
-        "city": t.city,
+        "province": (t.province or None) and t.province[:40],
+        "city": (t.city or None) and t.city[:40],
         "synced_at": now,
     }
 
@@ -188,10 +188,12 @@ def _open_shipments(
                 "courier": courier_code(name),
                 "waybill": item.waybill[:64],
                 "shipped_at": trade.consign_time or now,
-                "province": trade.province,
-                "city": trade.city,
+                "province": (trade.province or None) and trade.province[:40],
+                "city": (trade.city or None) and trade.city[:40],
                 "status": "pending",
                 "next_check_at": now,  # due at once: the first check sees whether it moves
+                # ...and pushes take over from there (couriers Kuaidi100 knows only).
+                "subscribe_due_at": now if courier_code(name) else None,
                 "created_at": now,
                 "updated_at": now,
             }

@@ -1,0 +1,140 @@
+"""Tracking by subscription: subscribe parcels, drain the push inbox into scans and cases."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from aftercare.clients.errors import (
+    AuthenticationError,
+    MalformedResponse,
+    ProviderError,
+    RequestRejected,
+)
+from aftercare.clients.kuaidi100 import TrackingResult, parse_push
+from aftercare.settings import get_settings
+from aftercare.store import inbox
+from aftercare.store.shipments import (
+    CheckOutcome,
+    claim_subscriptions,
+    record_checks,
+    record_subscriptions,
+)
+from models.db import session_scope
+from tasks import limits
+from tasks.shipments import TrackedChunk
+
+
+@task(name="subscribe-shipments", cache_policy=NO_CACHE)
+def subscribe_shipments(as_of: datetime) -> dict[str, int]:
+    """Subscribe every new (or aborted) parcel for pushes; 501 duplicates count as subscribed."""
+    settings = get_settings()
+    logger = get_run_logger()
+    courier = limits.kuaidi100(settings)
+    lease = timedelta(minutes=settings.logistics.claim_lease_minutes)
+    with session_scope(settings.database_url) as session:
+        parcels = claim_subscriptions(
+            session=session, now=as_of, lease=lease, limit=settings.logistics.subscriptions_per_run
+        )
+    outcomes: dict[int, str] = {}
+    for parcel in parcels:
+        assert parcel.courier is not None
+        try:
+            courier.subscribe(
+                parcel.courier,
+                parcel.waybill,
+                callback_url=settings.kuaidi100_callback_url,
+                salt=settings.kuaidi100_salt.get_secret_value(),
+                phone=parcel.phone,
+                destination=parcel.destination,
+            )
+            outcomes[parcel.id] = "active"
+        except AuthenticationError:
+            raise
+        except RequestRejected as error:  # the courier will not push this one: poll it
+            logger.warning("waybill %s not subscribed: %s", parcel.waybill, error.reason)
+            outcomes[parcel.id] = "refused"
+        except ProviderError as error:
+            logger.warning("waybill %s: subscribe later: %s", parcel.waybill, error.reason)
+            outcomes[parcel.id] = "retry"
+    retry_at = as_of + timedelta(minutes=settings.logistics.resubscribe_after_minutes)
+    with session_scope(settings.database_url) as session:
+        record_subscriptions(session=session, outcomes=outcomes, now=as_of, retry_at=retry_at)
+    return dict(Counter(f"subscriptions:{o}" for o in outcomes.values()))
+
+
+@dataclass(slots=True)
+class _Latest:
+    """The newest push of one waybill in a batch (each push carries the whole history)."""
+
+    push_id: int
+    status: str
+    result: TrackingResult | None
+
+
+@task(name="drain-pushes", task_run_name="drain-pushes-{label}", cache_policy=NO_CACHE)
+def drain_pushes(as_of: datetime, label: str) -> TrackedChunk:
+    """Turn one batch of stored pushes into scans and statuses; bad pushes keep their reason."""
+    settings = get_settings()
+    logger = get_run_logger()
+    owner = f"drain-{uuid.uuid4().hex[:12]}"
+    lease = timedelta(minutes=settings.logistics.claim_lease_minutes)
+    with session_scope(settings.database_url) as session:
+        pushes = inbox.claim_pushes(
+            session=session,
+            now=as_of,
+            owner=owner,
+            lease=lease,
+            limit=settings.logistics.drain_batch_size,
+        )
+    errors: dict[int, str | None] = {}
+    latest: dict[tuple[str, str], _Latest] = {}
+    for push in pushes:
+        push_id = push.id or 0
+        try:
+            notice = parse_push(push.param)
+        except MalformedResponse as error:
+            errors[push_id] = error.message
+            logger.warning(
+                "push %s (waybill %s) unreadable: %s", push_id, push.waybill, error.message
+            )
+            continue
+        errors[push_id] = None
+        result = notice.result
+        key = (result.courier, result.waybill) if result else (push.courier, push.waybill)
+        if key not in latest or latest[key].push_id < push_id:
+            latest[key] = _Latest(push_id, notice.status, result)
+    with session_scope(settings.database_url) as session:
+        ids = inbox.shipments_by_waybill(session=session, keys=set(latest))
+        known = {key: item for key, item in latest.items() if key in ids}
+        outcomes = [
+            CheckOutcome(ids[key], result=item.result, pushed=True)
+            for key, item in known.items()
+            if item.result is not None
+        ]
+        counts = {"checked": 0, "failed": 0}
+        if outcomes:
+            counts = record_checks(
+                session=session, outcomes=outcomes, now=as_of, thresholds=settings.logistics
+            )
+        # "3天查询无记录" / "60天无变化": Kuaidi100 stopped; subscribe again 30 minutes later.
+        inbox.mark_aborted(
+            session=session,
+            shipment_ids=[ids[key] for key, item in known.items() if item.status == "abort"],
+            resubscribe_at=as_of + timedelta(minutes=settings.logistics.resubscribe_after_minutes),
+        )
+        for key, item in latest.items():
+            if key not in ids:
+                errors[item.push_id] = f"no shipment {key[0]} {key[1]} on file"
+        inbox.finish_pushes(session=session, errors=errors, owner=owner, now=as_of)
+    return TrackedChunk(
+        [o.shipment_id for o in outcomes],
+        counts["checked"],
+        sum(1 for e in errors.values() if e),
+        claimed=len(pushes),
+    )

@@ -1,0 +1,94 @@
+"""Tracking by subscription: the sandbox pushes, the receiver stores, the flow drains."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from flows.logistics_check import logistics_check
+from models import Shipment, TrackingPush
+from models.db import session_scope
+from tests.conftest import ANCHOR
+
+pytestmark = [
+    pytest.mark.usefixtures("prefect_server"),
+    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+]
+
+
+@pytest.fixture
+def pushes_on(monkeypatch, settings, receiver):
+    """Subscriptions on, with the receiver as the callback."""
+    from aftercare.settings import get_settings
+
+    monkeypatch.setenv("AFTERCARE_LOGISTICS__SUBSCRIBE", "true")
+    monkeypatch.setenv("AFTERCARE_KUAIDI100_CALLBACK_URL", f"{receiver}/kuaidi100/push")
+    get_settings.cache_clear()
+    return get_settings()
+
+
+def shipments(url):
+    with session_scope(url) as session:
+        return {s.waybill: s for s in session.exec(select(Shipment))}
+
+
+def test_pushes_keep_parcels_current_without_polling(pushes_on, sandbox):
+    first = logistics_check(as_of=ANCHOR)
+    assert first["push:subscriptions:active"] > 0
+    rows = shipments(pushes_on.database_url)
+    active = [s for s in rows.values() if s.subscription == "active" and not s.check_error]
+    quiet = ANCHOR + timedelta(hours=12)
+    early = [
+        (s.waybill, s.status, s.next_check_at)
+        for s in active
+        if s.next_check_at and s.next_check_at < quiet
+    ]
+    assert active and not early, early[:3]
+    healthy = {w for w, s in rows.items() if s.subscription == "active" and not s.check_error}
+    queries = {w: sandbox.stats.kuaidi100_queries[w] for w in healthy}
+
+    # A day passes: the courier scans, Kuaidi100 pushes, the receiver stores, the flow drains.
+    later = ANCHOR + timedelta(hours=6)
+    sandbox.clock.set(later)
+    assert sandbox.deliver_pushes(timeout=60)
+    delivered = [p for p in sandbox.pushes if p.delivered]
+    assert delivered, "the sandbox pushed to the receiver"
+    with session_scope(pushes_on.database_url) as session:
+        stored = session.exec(select(TrackingPush)).all()
+    assert len(stored) >= len(delivered) and all(p.processed_at is None for p in stored)
+
+    drained = logistics_check(as_of=later)
+    assert drained["push:pushes"] == len(stored)
+    assert {w: sandbox.stats.kuaidi100_queries[w] for w in healthy} == queries, "no polling"
+    after = shipments(pushes_on.database_url)
+    for push in delivered:
+        if push.malformed:
+            continue
+        row = after[push.waybill]
+        assert row.last_push_at == later
+        if push.status == "shutdown":
+            assert row.status in ("delivered", "returned") and row.next_check_at is None
+    with session_scope(pushes_on.database_url) as session:
+        left = session.exec(select(TrackingPush).where(TrackingPush.processed_at.is_(None))).all()  # type: ignore[union-attr]
+        bad = session.exec(select(TrackingPush).where(TrackingPush.error.is_not(None))).all()  # type: ignore[union-attr]
+    assert not left
+    malformed = [p for p in delivered if p.malformed]
+    assert len(bad) >= len(malformed), "unreadable pushes keep their reason"
+
+
+def test_the_receiver_refuses_forged_pushes(pushes_on, receiver):
+    import requests
+
+    answer = requests.post(
+        f"{receiver}/kuaidi100/push",
+        data={
+            "param": '{"status":"polling","lastResult":{"nu":"YT1","com":"yuantong","data":[]}}',
+            "sign": "0" * 32,
+        },
+        timeout=5,
+    )
+    assert answer.status_code == 401 and answer.json()["result"] is False
+    with session_scope(pushes_on.database_url) as session:
+        assert session.exec(select(TrackingPush)).all() == []
