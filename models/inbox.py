@@ -21,6 +21,9 @@ class TrackingPush(SQLModel, table=True):
     waybill: str = Field(default="", max_length=64, index=True)
     status: str = Field(default="", max_length=20)  # polling | shutdown | abort | updateall
     param: str = Field(sa_type=Text)  # the signed JSON, exactly as received
+    # SHA-256 of param: Kuaidi100 pushes carry no timestamp, so the same push again is a replay.
+    # NULL only on pushes stored before migration 0006 (and on purged duplicates of those).
+    digest: str | None = Field(default=None, max_length=64, unique=True, index=True)
     processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     claimed_by: str | None = Field(default=None, max_length=40)
     claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)

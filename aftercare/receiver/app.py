@@ -36,17 +36,17 @@ def create_app() -> FastAPI:
 
     @app.post("/sms/uplink")
     async def sms_uplink(request: Request) -> JSONResponse:
-        if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
+        body = await _capped_body(request)
+        if body is None:
             return JSONResponse({"code": 1, "msg": "body too large"}, status_code=413)
-        body = await request.body()
         payload, status = await run_in_threadpool(_uplink, dict(request.headers), body)
         return JSONResponse(payload, status_code=status)
 
     @app.post("/kuaidi100/push")
     async def kuaidi100_push(request: Request) -> JSONResponse:
-        if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
+        body = await _capped_body(request)
+        if body is None:
             return JSONResponse(PUSH_REFUSED | {"message": "body too large"}, status_code=413)
-        body = await request.body()
         payload, status = await run_in_threadpool(_push, body)
         return JSONResponse(payload, status_code=status)
 
@@ -55,6 +55,19 @@ def create_app() -> FastAPI:
         return {"status": "ok"}
 
     return app
+
+
+async def _capped_body(request: Request) -> bytes | None:
+    """Read the body, or None once it exceeds the limit (chunked bodies declare no length)."""
+    declared = request.headers.get("content-length") or "0"
+    if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return None
+    return bytes(body)
 
 
 def _uplink(headers: dict[str, str], body: bytes) -> tuple[dict[str, Any], int]:
@@ -113,5 +126,8 @@ def _push(body: bytes) -> tuple[dict[str, Any], int]:
         log.warning("kuaidi100 push refused: bad signature")
         return PUSH_REFUSED | {"message": "bad signature"}, 401
     with session_scope(settings.database_url) as session:
-        store_push(session=session, param=param, now=utcnow())
+        stored = store_push(session=session, param=param, now=utcnow())
+    if stored is None:  # a replay, or Kuaidi100 retrying after our answer was lost
+        log.info("kuaidi100 push received before: kept once")
+    # Success either way, so Kuaidi100 stops retrying what is already stored.
     return PUSH_OK, 200

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, insert, or_, update
+from sqlalchemy import Select, and_, or_, update
 from sqlmodel import Session, col, select
 
 from models import Shipment, TrackingPush
-from models.db import claim
+from models.db import claim, insert_ignore
 
 
-def store_push(*, session: Session, param: str, now: datetime) -> int:
-    """Store one verified push as received; return its id."""
+def push_digest(param: str) -> str:
+    """Return the SHA-256 of a push's signed param, which identifies the push."""
+    return hashlib.sha256(param.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def store_push(*, session: Session, param: str, now: datetime) -> int | None:
+    """Store one verified push as received; return its id, or None when it came before."""
     head: dict[str, Any] = {}
     try:
         body = json.loads(param)
@@ -26,12 +32,11 @@ def store_push(*, session: Session, param: str, now: datetime) -> int:
         }
     except (ValueError, AttributeError):  # kept all the same: the drain records the reason
         head = {}
-    result = session.execute(
-        insert(TrackingPush)
-        .values(received_at=now, param=param, **head)
-        .returning(col(TrackingPush.id))
-    )
-    return int(result.scalar_one())
+    row = {"courier": "", "waybill": "", "status": "", **head}
+    row |= {"received_at": now, "param": param, "digest": push_digest(param)}
+    # Kuaidi100 pushes again when our answer was lost: the same signed param is kept once.
+    inserted = insert_ignore(session, TrackingPush, [row], keys=["digest"])
+    return int(inserted[0]) if inserted else None
 
 
 def _waiting(now: datetime) -> Any:
