@@ -34,6 +34,7 @@ def reconcile_unknown_sends(as_of: datetime) -> dict[str, int]:
     sms = limits.sms(settings)
     owner = f"reconcile-{uuid.uuid4().hex[:12]}"
     lease = timedelta(minutes=settings.dispatch.lease_minutes)
+    gap = timedelta(minutes=settings.care.min_gap_minutes)
     with session_scope(settings.database_url) as session:
         doubtful = outbox.in_doubt(session=session, now=as_of, owner=owner, lease=lease, limit=1000)
     counts: Counter[str] = Counter()
@@ -57,7 +58,17 @@ def reconcile_unknown_sends(as_of: datetime) -> dict[str, int]:
                 )
                 counts["confirmed_sent"] += 1
             else:
-                outbox.requeue(session=session, message_id=message.id, owner=owner, now=as_of)  # type: ignore[arg-type]
+                requeued = outbox.requeue(
+                    session=session,
+                    message_id=message.id,  # type: ignore[arg-type]
+                    owner=owner,
+                    now=as_of,
+                )
+                if requeued and message.phone and message.last_attempt_at and not message.urgent:
+                    # Never sent: the phone it reserved must not hold its own resend back.
+                    outbox.release_gap(
+                        session=session, phone=message.phone, at=message.last_attempt_at, gap=gap
+                    )
                 counts["requeued"] += 1
     if doubtful:
         logger.info("reconciled %d messages of unknown outcome: %s", len(doubtful), dict(counts))

@@ -310,6 +310,20 @@ def give_back_gap(*, session: Session, taken: GapTaken) -> None:
         )
 
 
+def release_gap(*, session: Session, phone: str, at: datetime, gap: timedelta) -> None:
+    """Free a phone reserved at `at` by a message the provider confirmed it never sent.
+
+    The reservation is set back to "last messaged a gap before `at`": whatever came before it
+    was at least that long ago, and a later reservation (another message) is left alone.
+    """
+    key = hashlib.sha256(f"phone:{phone}".encode()).hexdigest()
+    session.execute(
+        update(ContactGap)
+        .where(col(ContactGap.subject) == key, col(ContactGap.last_at) == at)
+        .values(last_at=at - gap)
+    )
+
+
 def opted_out_phone(*, session: Session, phone: str | None) -> bool:
     """Tell whether a phone asked for no more marketing."""
     if not phone:

@@ -107,6 +107,20 @@ def test_lost_answers_are_checked_with_the_provider_before_any_resend(settings, 
     assert set(sent_per_key(sandbox).values()) == {1}, "nothing was sent twice"
 
 
+def test_a_message_never_sent_is_not_held_back_by_its_own_gap(settings, sandbox):
+    queue_messages(settings.database_url, 3)
+    # The connection drops before the provider sends anything: the outcome is unknown.
+    sandbox.faults.set("sms", FaultConfig(drop_rate=1.0))
+    first = dispatch_messages(as_of=ANCHOR)
+    assert first.get("unknown") == 3 and not sandbox.sms_sent
+
+    sandbox.faults.clear()
+    second = dispatch_messages(as_of=ANCHOR + timedelta(minutes=5))
+    assert second.get("requeued") == 3
+    assert second.get("sent") == 3, "the phone's gap was reserved by a send that never happened"
+    assert set(sent_per_key(sandbox).values()) == {1}
+
+
 def test_refused_messages_fail_with_the_reason_and_are_not_retried(settings, sandbox):
     queue_messages(settings.database_url, 3, template_code="SMS_000000000")
     result = dispatch_messages(as_of=ANCHOR)
