@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from aftercare.clients.kuaidi100 import verify_push
 from aftercare.clock import parse_china_time, utcnow
-from aftercare.privacy import mask_phone
+from aftercare.privacy import install_log_redaction, mask_phone
 from aftercare.rules.care import is_opt_out
 from aftercare.settings import get_settings
 from aftercare.store.contacts import opt_out, remember_webhook
@@ -32,6 +32,8 @@ PUSH_REFUSED = {"result": False, "returnCode": "500"}
 
 def create_app() -> FastAPI:
     """Build the receiver."""
+    # The receiver runs outside any flow: its process redacts its own logs.
+    install_log_redaction(get_settings().secret_values())
     app = FastAPI(title="aftercare receiver", docs_url=None, redoc_url=None)
 
     @app.post("/sms/uplink")
