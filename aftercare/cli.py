@@ -342,7 +342,14 @@ def receiver(port: int = 0, host: str = "127.0.0.1") -> None:
     from aftercare.receiver.app import create_app
     from aftercare.settings import get_settings
 
-    uvicorn.run(create_app(), host=host, port=port or get_settings().receiver_port)
+    # No access log: a line per push costs more than storing it, and paths carry no news.
+    uvicorn.run(
+        create_app(),
+        host=host,
+        port=port or get_settings().receiver_port,
+        access_log=False,
+        log_level="warning",
+    )
 
 
 @run_app.command("care-messages")

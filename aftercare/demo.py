@@ -77,7 +77,14 @@ def run_demo(*, orders_per_shop: int, seed: int) -> None:
         urls = {name: sandbox.url(name) for name in ("kuaidi100", "taobao", "sms", "dingtalk")}
         os.environ.update(sandbox_environment(urls, database_url))
         get_settings.cache_clear()
+        from aftercare.receiver.background import start_receiver
+
+        receiver = start_receiver()
+        os.environ["AFTERCARE_KUAIDI100_CALLBACK_URL"] = f"{receiver.url}/kuaidi100/push"
+        sandbox.set_uplink_url(f"{receiver.url}/sms/uplink")
+        get_settings.cache_clear()
         console.print(f"[bold]sandbox[/] courier, shop and SMS APIs at {sandbox.url('taobao')}")
+        console.print(f"[bold]receiver[/] of tracking pushes and SMS replies at {receiver.url}")
         upgrade(database_url)
         register_sandbox_shops(database_url)
         import_sandbox_members(sandbox, database_url)
@@ -93,11 +100,17 @@ def run_demo(*, orders_per_shop: int, seed: int) -> None:
             "care-messages and dispatch-messages through Prefect ..."
         )
         checked = logistics_check()
+        # Kuaidi100 pushes the parcels just subscribed; the next logistics-check drains them.
+        sandbox.deliver_pushes(timeout=60)
         reminded = unpaid_order_reminders()
         reviewed = bad_review_followups()
         cared = care_messages()
         dispatched = dispatch_messages()
-        figures = Figures(checked, reminded, reviewed, cared, dispatched, len(sandbox.sms_sent))
+        drained = logistics_check()
+        receiver.stop()
+        figures = Figures(
+            checked, reminded, reviewed, cared, dispatched, len(sandbox.sms_sent), drained
+        )
         console.print(summary_table(database_url, figures))
     prefect_home = os.environ.get("PREFECT_HOME", "~/.prefect")
     console.print(
@@ -118,6 +131,7 @@ class Figures:
     cared: dict[str, int]
     dispatched: dict[str, int]
     sms_accepted: int
+    drained: dict[str, int]
 
 
 def summary_table(database_url: str, figures: Figures) -> Table:
@@ -157,6 +171,12 @@ def summary_table(database_url: str, figures: Figures) -> Table:
     for kind, count in sorted(cases.items()):
         table.add_row(f"anomaly cases: {kind}", str(count))
     table.add_row("cases opened this run", str(checked.get("case:opened", 0)))
+    table.add_row(
+        "parcels subscribed to Kuaidi100 pushes", str(checked.get("push:subscriptions:active", 0))
+    )
+    table.add_row(
+        "tracking pushes received and drained", str(figures.drained.get("push:pushes", 0))
+    )
     table.add_row("unpaid orders due a reminder", str(reminded.get("orders_due", 0)))
     table.add_row("reminders queued", str(reminded.get("queued", 0)))
     suppressed = reminded.get("suppressed_by_reason") or {}

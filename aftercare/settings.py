@@ -309,6 +309,8 @@ class Settings(BaseSettings):
     retry: RetrySettings = Field(default_factory=RetrySettings)
     logistics: LogisticsSettings = Field(default_factory=LogisticsSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
+    # Where the receiver listens; behind a proxy that terminates TLS in production.
+    receiver_host: str = "127.0.0.1"
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
 
     @classmethod

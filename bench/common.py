@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from typing import Any
 from uuid import UUID
 
 import requests
+
+# Prefect's telemetry writes race on its temporary server's SQLite database: noise in figures.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 TASKS = (
     "sync-trades",

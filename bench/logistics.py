@@ -111,7 +111,11 @@ def run(base: str, database_url: str, args: argparse.Namespace) -> None:
     make_all_due(database_url, evenlater, base)
     naive = naive_baseline(evenlater, NAIVE_SAMPLE)
     print(f"\n2. no ceiling, courier latency {args.latency_ms} ms")
-    print(f"   ours (chunks of 200, 4 at a time, 8 queries in flight each): {ours:,.1f} parcels/s")
+    cfg = get_settings().logistics
+    print(
+        f"   ours (chunks of {cfg.chunk_size}, {cfg.max_concurrent_chunks} at a time, "
+        f"{cfg.queries_in_flight_per_chunk} queries in flight each): {ours:,.1f} parcels/s"
+    )
     print(
         f"   naive (one task per parcel, in sequence): {naive:,.1f} parcels/s over {NAIVE_SAMPLE}"
     )

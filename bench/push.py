@@ -94,6 +94,14 @@ def run(sandbox: object, url: str, args: argparse.Namespace) -> None:
         f"{burst.pushes_per_second:,.0f}/s with {args.concurrency} senders; "
         f"p50 {burst.p50 * 1000:.0f} ms, p99 {burst.p99 * 1000:.0f} ms"
     )
+    from sqlmodel import func, select
+
+    from models import TrackingPush
+    from models.db import session_scope
+
+    with session_scope(get_settings().database_url) as session:
+        stored = session.exec(select(func.count()).select_from(TrackingPush)).one()
+    print(f"inbox: {stored:,} distinct pushes stored (a repeated identical push is kept once)")
     started = time.perf_counter()
     summary = logistics_check(as_of=ANCHOR)
     drained = summary.get("push:pushes", 0)

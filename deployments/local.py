@@ -1,7 +1,8 @@
 """`make serve`: a local Prefect server with its UI, the deployments served on schedule.
 
-On the embedded default (AFTERCARE_ENVIRONMENT=sandbox) it also starts the sandbox APIs and the
-receiver of buyers' SMS replies, so everything runs for real on one machine.
+Beside the deployments it serves the receiver (Kuaidi100 tracking pushes, buyers' SMS replies);
+on the embedded default (AFTERCARE_ENVIRONMENT=sandbox) it also starts the sandbox APIs, so
+everything runs for real on one machine.
 """
 
 from __future__ import annotations
@@ -55,8 +56,13 @@ def _serve(port: int) -> None:
     from deployments.setup import ensure_automations, ensure_rate_limits
     from models.migrate import upgrade
 
-    if get_settings().environment == "sandbox":
-        _start_sandbox()
+    from aftercare.receiver.background import start_receiver
+
+    sandbox = _start_sandbox() if get_settings().environment == "sandbox" else None
+    receiver = start_receiver(get_settings().receiver_port, get_settings().receiver_host)
+    if sandbox is not None:
+        sandbox.set_uplink_url(f"{receiver.url}/sms/uplink")  # type: ignore[attr-defined]
+    print(f"receiver of tracking pushes and SMS replies at {receiver.url}")
     os.environ["AFTERCARE_PREFECT_RATE_LIMITS"] = "true"
     get_settings.cache_clear()
     settings = get_settings()
@@ -78,13 +84,8 @@ def _serve(port: int) -> None:
     serve(*deployments)
 
 
-def _start_sandbox() -> None:
-    import threading
-
-    import uvicorn
-
+def _start_sandbox() -> object:
     from aftercare.demo import sandbox_environment
-    from aftercare.receiver.app import create_app
     from aftercare.sandbox import Sandbox, SandboxConfig
     from aftercare.settings import get_settings
 
@@ -94,10 +95,5 @@ def _start_sandbox() -> None:
     for key, value in sandbox_environment(urls, get_settings().database_url).items():
         os.environ.setdefault(key, value)
     get_settings.cache_clear()
-    receiver_port = get_settings().receiver_port
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(), host="127.0.0.1", port=receiver_port, log_level="warning")
-    )
-    threading.Thread(target=server.run, daemon=True).start()
-    sandbox.set_uplink_url(f"http://127.0.0.1:{receiver_port}/sms/uplink")
-    print(f"sandbox APIs at {sandbox.base_url}, reply receiver on port {receiver_port}")
+    print(f"sandbox APIs at {sandbox.base_url}")
+    return sandbox

@@ -96,24 +96,9 @@ def settings(monkeypatch: pytest.MonkeyPatch, sandbox, database_url: str) -> Ite
 
 @pytest.fixture
 def receiver(settings: Settings) -> Iterator[str]:
-    """The receiver of buyers' SMS replies, served by uvicorn on a free port; yields its URL."""
-    import socket
-    import threading
+    """The receiver of pushes and buyers' SMS replies, on a free port; yields its URL."""
+    from aftercare.receiver.background import start_receiver
 
-    import uvicorn
-
-    from aftercare.receiver.app import create_app
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:  # the server's own start-up, not business time
-        thread.join(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    running = start_receiver()
+    yield running.url
+    running.stop()

@@ -1,1 +1,1 @@
-"""The HTTP receiver for what providers push to us (buyers' SMS replies)."""
+"""The HTTP receiver for what providers push to us: courier tracking pushes, buyers' SMS replies."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
@@ -16,10 +19,10 @@ from starlette.concurrency import run_in_threadpool
 from aftercare.clients.kuaidi100 import verify_push
 from aftercare.clock import parse_china_time, utcnow
 from aftercare.privacy import install_log_redaction, mask_phone
+from aftercare.receiver.push_inbox import PushInbox
 from aftercare.rules.care import is_opt_out
 from aftercare.settings import get_settings
 from aftercare.store.contacts import opt_out, remember_webhook
-from aftercare.store.inbox import store_push
 from aftercare.webhooks import MAX_BODY_BYTES, check
 from models.db import session_scope
 
@@ -34,7 +37,14 @@ def create_app() -> FastAPI:
     """Build the receiver."""
     # The receiver runs outside any flow: its process redacts its own logs.
     install_log_redaction(get_settings().secret_values())
-    app = FastAPI(title="aftercare receiver", docs_url=None, redoc_url=None)
+    inbox = PushInbox()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await run_in_threadpool(inbox.stop)  # what was acknowledged is stored already
+
+    app = FastAPI(title="aftercare receiver", docs_url=None, redoc_url=None, lifespan=lifespan)
 
     @app.post("/sms/uplink")
     async def sms_uplink(request: Request) -> JSONResponse:
@@ -49,7 +59,14 @@ def create_app() -> FastAPI:
         body = await _capped_body(request)
         if body is None:
             return JSONResponse(PUSH_REFUSED | {"message": "body too large"}, status_code=413)
-        payload, status = await run_in_threadpool(_push, body)
+        payload, status = _verify_push(body)
+        if status == 200:
+            try:
+                await asyncio.wrap_future(inbox.submit(payload["param"], utcnow()))
+            except Exception:  # logged by the inbox; Kuaidi100 pushes again later
+                return JSONResponse(PUSH_REFUSED | {"message": "not stored"}, status_code=500)
+            # Success for a repeat too, so Kuaidi100 stops retrying what is already stored.
+            return JSONResponse(PUSH_OK)
         return JSONResponse(payload, status_code=status)
 
     @app.get("/health")
@@ -114,22 +131,14 @@ def _sent_at(value: object) -> datetime | None:
         return None
 
 
-def _push(body: bytes) -> tuple[dict[str, Any], int]:
-    """Verify a Kuaidi100 push and store it as received; the logistics flow drains the inbox."""
-    settings = get_settings()
-    if len(body) > MAX_BODY_BYTES:
-        return PUSH_REFUSED | {"message": "body too large"}, 413
+def _verify_push(body: bytes) -> tuple[dict[str, Any], int]:
+    """Check a Kuaidi100 push; return its param (status 200) or the refusal to answer."""
     form = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
     param = (form.get("param") or [""])[0]
     sign = (form.get("sign") or [""])[0]
     if not param:
         return PUSH_REFUSED | {"message": "no param"}, 400
-    if not verify_push(param, sign, settings.kuaidi100_salt.get_secret_value()):
+    if not verify_push(param, sign, get_settings().kuaidi100_salt.get_secret_value()):
         log.warning("kuaidi100 push refused: bad signature")
         return PUSH_REFUSED | {"message": "bad signature"}, 401
-    with session_scope(settings.database_url) as session:
-        stored = store_push(session=session, param=param, now=utcnow())
-    if stored is None:  # a replay, or Kuaidi100 retrying after our answer was lost
-        log.info("kuaidi100 push received before: kept once")
-    # Success either way, so Kuaidi100 stops retrying what is already stored.
-    return PUSH_OK, 200
+    return {"param": param}, 200

@@ -21,6 +21,18 @@ def push_digest(param: str) -> str:
 
 def store_push(*, session: Session, param: str, now: datetime) -> int | None:
     """Store one verified push as received; return its id, or None when it came before."""
+    inserted = insert_ignore(session, TrackingPush, [_push_row(param, now)], keys=["digest"])
+    return int(inserted[0]) if inserted else None
+
+
+def store_pushes(*, session: Session, pushes: list[tuple[str, datetime]]) -> int:
+    """Store verified pushes (param, received at) in one go; return how many were new."""
+    # Kuaidi100 pushes again when our answer was lost: the same signed param is kept once.
+    rows = {row["digest"]: row for row in (_push_row(p, at) for p, at in pushes)}
+    return len(insert_ignore(session, TrackingPush, list(rows.values()), keys=["digest"]))
+
+
+def _push_row(param: str, now: datetime) -> dict[str, Any]:
     head: dict[str, Any] = {}
     try:
         body = json.loads(param)
@@ -33,10 +45,7 @@ def store_push(*, session: Session, param: str, now: datetime) -> int | None:
     except (ValueError, AttributeError):  # kept all the same: the drain records the reason
         head = {}
     row = {"courier": "", "waybill": "", "status": "", **head}
-    row |= {"received_at": now, "param": param, "digest": push_digest(param)}
-    # Kuaidi100 pushes again when our answer was lost: the same signed param is kept once.
-    inserted = insert_ignore(session, TrackingPush, [row], keys=["digest"])
-    return int(inserted[0]) if inserted else None
+    return row | {"received_at": now, "param": param, "digest": push_digest(param)}
 
 
 def _waiting(now: datetime) -> Any:
