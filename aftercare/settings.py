@@ -102,6 +102,8 @@ class SyncSettings(BaseModel):
     overlap_minutes: int = Field(5, ge=0, le=60)
     # The newest minutes are left for the next run: the platform indexes changes with a lag.
     lag_minutes: int = Field(1, ge=0, le=30)
+    # A record stamped further than this ahead of our clock is refused (TOP allows 10 min skew).
+    future_tolerance_minutes: int = Field(10, ge=0, le=1440)
 
 
 class DispatchSettings(BaseModel):

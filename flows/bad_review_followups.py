@@ -7,6 +7,7 @@ from datetime import datetime
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from aftercare.display import markdown_text
 from flows.common import add_counts, run_name, start_run
 from tasks.review_reports import call_list, weekly_summary
 from tasks.reviews import alert_staff, open_review_cases, settle_review_cases, sync_ratings
@@ -37,7 +38,10 @@ def bad_review_followups(
         description=f"中差评 call list for {now:%Y-%m-%d} (buyers masked)",
     )
     lines = [f"- {cause}: {count}" for cause, count in week["by_cause"].items()]
-    items = [f"- {item}: {count}" for item, count in week["quality_complaints_by_item"].items()]
+    items = [
+        f"- {markdown_text(item, 80)}: {count}"
+        for item, count in week["quality_complaints_by_item"].items()
+    ]
     create_markdown_artifact(
         key="review-weekly-summary",
         markdown=(

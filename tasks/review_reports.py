@@ -12,6 +12,7 @@ from prefect.cache_policies import NO_CACHE
 from sqlmodel import col, select
 
 from aftercare.clock import CHINA
+from aftercare.display import markdown_text
 from aftercare.privacy import mask_name, mask_phone
 from aftercare.rules.reviews import load_causes
 from aftercare.settings import get_settings
@@ -55,8 +56,11 @@ def call_list(as_of: datetime) -> list[dict[str, Any]]:
             {
                 "case": case.id,
                 "shop": item.shop_code,
-                "buyer": mask_name(review.buyer_nick),
-                "phone": mask_phone(phones.get(review.order_id or 0)) or "（号码不可见，旺旺联系）",
+                # Every string cell of a table artifact is rendered as markdown: buyers' text
+                # is made literal.
+                "buyer": markdown_text(mask_name(review.buyer_nick), 40),
+                "phone": markdown_text(mask_phone(phones.get(review.order_id or 0)), 40)
+                or "（号码不可见，旺旺联系）",
                 "rating": review.result,
                 "cause": cause.label,
                 "next": case.next_action,

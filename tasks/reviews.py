@@ -13,8 +13,9 @@ from prefect.cache_policies import NO_CACHE
 from aftercare import clients
 from aftercare.clients.errors import AuthenticationError, ProviderError, RequestRejected
 from aftercare.clients.taobao import TaobaoClient
-from aftercare.clients.taobao_ratings import EXPLAIN_CLOSED_CODES
+from aftercare.clients.taobao_ratings import EXPLAIN_CLOSED_CODES, RatingPage, RatingRecord
 from aftercare.clock import CHINA
+from aftercare.display import one_line, robot_text
 from aftercare.privacy import mask_name, redact
 from aftercare.rules.notices import sms_blocker
 from aftercare.rules.reviews import (
@@ -30,6 +31,7 @@ from aftercare.rules.reviews import (
     render_explanation,
     settle,
 )
+from aftercare.rules.sync import rating_problem
 from aftercare.settings import Settings, get_settings
 from aftercare.store import reviews as store
 from aftercare.store.outbox import Recipient, enqueue, message_row
@@ -53,6 +55,21 @@ def working_hours(settings: Settings, timezone: str | None) -> WorkingHours:
     )
 
 
+def usable_ratings(
+    page: RatingPage, now: datetime, tolerance: timedelta
+) -> tuple[tuple[RatingRecord, ...], list[tuple[str, str]]]:
+    """Split a page into the ratings to save and (oid, reason) of those refused."""
+    rejected = list(page.rejected)
+    ratings = []
+    for rating in page.ratings:
+        problem = rating_problem(rating, now, tolerance)
+        if problem:
+            rejected.append((rating.oid, problem))
+        else:
+            ratings.append(rating)
+    return tuple(ratings), rejected
+
+
 def pull_rating_window(
     settings: Settings, shop: ShopInfo, start: datetime, end: datetime, now: datetime
 ) -> Counter[str]:
@@ -60,22 +77,24 @@ def pull_rating_window(
     client = limits.taobao(settings)
     key = session_key(settings, shop)
     counts: Counter[str] = Counter()
+    tolerance = timedelta(minutes=settings.sync.future_tolerance_minutes)
     for result in ("neutral", "bad"):
         for page in client.iter_ratings(
             key, start, end, page_size=settings.reviews.page_size, result=result
         ):
+            ratings, rejected = usable_ratings(page, now, tolerance)
             with session_scope(settings.database_url) as session:
                 counts["new"] += store.save_ratings(
-                    session=session, shop_id=shop.id, ratings=page.ratings, now=now
+                    session=session, shop_id=shop.id, ratings=tuple(ratings), now=now
                 )
                 record_rejects(
                     session=session,
                     source="taobao.rating",
                     shop_id=shop.id,
-                    rejects=list(page.rejected),
+                    rejects=rejected,
                     now=now,
                 )
-            counts["rejected"] += len(page.rejected)
+            counts["rejected"] += len(rejected)
     return counts
 
 
@@ -109,6 +128,7 @@ def sync_ratings(shop: ShopInfo, as_of: datetime) -> dict[str, int]:
     with session_scope(settings.database_url) as session:
         open_cases = store.open_review_cases(session=session, shop_id=shop.id)
     key = session_key(settings, shop)
+    tolerance = timedelta(minutes=settings.sync.future_tolerance_minutes)
     for item in open_cases:
         rated = item.review.rated_at
         page = client.ratings_page(
@@ -119,8 +139,16 @@ def sync_ratings(shop: ShopInfo, as_of: datetime) -> dict[str, int]:
             page_size=20,
             tid=item.review.tid,
         )
+        ratings, rejected = usable_ratings(page, as_of, tolerance)
         with session_scope(settings.database_url) as session:
-            store.save_ratings(session=session, shop_id=shop.id, ratings=page.ratings, now=as_of)
+            store.save_ratings(session=session, shop_id=shop.id, ratings=ratings, now=as_of)
+            record_rejects(
+                session=session,
+                source="taobao.rating",
+                shop_id=shop.id,
+                rejects=rejected,
+                now=as_of,
+            )
         counts["refreshed"] += 1
     return dict(counts)
 
@@ -156,7 +184,9 @@ def open_review_cases(as_of: datetime) -> dict[str, int]:
                     "deadline_at": explanation_deadline(
                         review.rated_at, settings.reviews.explanation_window_days
                     ),
-                    "summary": f"{cause.label}：{redact(review.content)[:80]}。{cause.remedy}",
+                    "summary": (
+                        f"{cause.label}：{one_line(redact(review.content), 80)}。{cause.remedy}"
+                    ),
                     "opened_at": as_of,
                     "updated_at": as_of,
                 }
@@ -202,8 +232,10 @@ def alert_staff(as_of: datetime) -> int:
     for shop_code, items in by_shop.items():
         lines = [
             f"- 案例 #{i.case.id} {'差评' if i.review.first_result == 'bad' else '中评'}"
-            f"｜{causes[i.case.cause or 'mood'].label}｜买家 {mask_name(i.review.buyer_nick)}"
-            f"｜{redact(i.review.content)[:40]}｜截止 {i.case.deadline_at.astimezone(CHINA):%m-%d}"
+            f"｜{causes[i.case.cause or 'mood'].label}"
+            f"｜买家 {robot_text(mask_name(i.review.buyer_nick))}"
+            f"｜{robot_text(redact(i.review.content), 40)}"
+            f"｜截止 {i.case.deadline_at.astimezone(CHINA):%m-%d}"
             for i in items
             if i.case.deadline_at
         ]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from aftercare.rules.sync import sync_windows
+from aftercare.rules.sync import sync_windows, trade_problem
 from aftercare.settings import Settings, get_settings
 from aftercare.store.rejected import record_rejects
 from aftercare.store.shops import ShopInfo
@@ -39,25 +39,41 @@ def pull_trade_window(
     client = limits.taobao(settings)
     reminders = settings.reminders.for_shop(shop.code)
     counts: Counter[str] = Counter()
+    tolerance = timedelta(minutes=settings.sync.future_tolerance_minutes)
     for page in client.iter_modified_trades(
         session_key(settings, shop), start, end, page_size=settings.sync.page_size
     ):
+        rejected = list(page.rejected)
+        trades = []
+        for trade in page.trades:
+            problem = trade_problem(trade, now, tolerance)
+            if problem:
+                rejected.append((trade.tid, problem))
+            else:
+                trades.append(trade)
         with session_scope(settings.database_url) as session:
             report = save_trades(
-                session=session, shop_id=shop.id, trades=page.trades, now=now, reminders=reminders
+                session=session, shop_id=shop.id, trades=tuple(trades), now=now, reminders=reminders
             )
             record_rejects(
+                session=session, source="taobao.trade", shop_id=shop.id, rejects=rejected, now=now
+            )
+            # The trade is saved; only its parcel cannot be tracked under that number.
+            record_rejects(
                 session=session,
-                source="taobao.trade",
+                source="taobao.waybill",
                 shop_id=shop.id,
-                rejects=list(page.rejected),
+                rejects=report.unusable_waybills,
                 now=now,
             )
         counts["trades"] += report.trades
         counts["new_shipments"] += report.new_shipments
-        counts["rejected"] += len(page.rejected)
-        for tid, reason in page.rejected:
+        counts["rejected"] += len(rejected)
+        for tid, reason in rejected:
             logger.warning("shop %s: skipped trade %s: %s", shop.code, tid, reason)
+        for key, reason in report.unusable_waybills:
+            logger.warning("shop %s: parcel of %s not tracked: %s", shop.code, key, reason)
+        counts["unusable_waybills"] += len(report.unusable_waybills)
     return counts
 
 

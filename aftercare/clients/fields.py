@@ -15,8 +15,9 @@ from typing import Any
 
 from aftercare.clock import parse_china_time
 
-# A lone surrogate (JSON allows "\ud800") cannot be encoded, so neither stored nor logged.
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# A lone surrogate (JSON allows "\ud800") cannot be encoded, so neither stored nor logged; a NUL
+# ("\u0000") cannot be stored in a PostgreSQL text column.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _INTEGER = re.compile(r"-?[0-9]{1,18}")
 _IDENTIFIER = re.compile(r"[0-9]{1,32}")
 # At most ten digits before the point: what the order tables (NUMERIC(12, 2)) can hold.
@@ -29,8 +30,8 @@ def _shown(value: Any) -> str:
 
 
 def storable(value: str) -> str:
-    """Return value with any lone surrogate replaced by U+FFFD, so it can be encoded."""
-    return _SURROGATE.sub("\ufffd", value)
+    """Return value with any lone surrogate or NUL replaced by U+FFFD, so it can be stored."""
+    return _UNSTORABLE.sub("\ufffd", value)
 
 
 def text(value: Any) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 # Platform names (and common variants) -> Kuaidi100 `com` codes.
 KUAIDI100_CODES: dict[str, str] = {
     "圆通速递": "yuantong",
@@ -44,3 +46,17 @@ def courier_code(platform_name: str | None) -> str | None:
         return None
     name = platform_name.strip()
     return KUAIDI100_CODES.get(name) or KUAIDI100_CODES.get(name.upper())
+
+
+# What couriers print on a waybill: letters and digits (a few add dashes), never blanks or prose.
+_WAYBILL = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{4,38}[A-Za-z0-9]")
+
+
+def waybill_problem(waybill: str) -> str:
+    """Return why a number cannot be a courier's waybill ('' when it may be one)."""
+    if _WAYBILL.fullmatch(waybill):
+        return ""
+    return (
+        f"waybill {waybill[:40]!r} is not a tracking number (6-40 letters, digits, dashes): "
+        "parcel not tracked; correct the number in the shop backend"
+    )

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
+from aftercare.clients.taobao import TradeRecord
+from aftercare.clients.taobao_ratings import RatingRecord
 from aftercare.settings import SyncSettings
+
+# TOP trade statuses are upper-case words joined by underscores (WAIT_BUYER_PAY ...).
+# Taobao nicks are short; the customer table keys buyers by nick (100 characters).
+MAX_NICK = 100
+_STATUS = re.compile(r"[A-Z][A-Z_]{0,39}")
 
 
 def sync_windows(
@@ -26,3 +34,34 @@ def sync_windows(
         windows.append((start, stop))
         start = stop
     return windows
+
+
+def stamped_ahead(stamps: dict[str, datetime | None], now: datetime, tolerance: timedelta) -> str:
+    """Return why a record's time stamps cannot be trusted ('' when none is beyond the skew)."""
+    for name, stamp in stamps.items():
+        if stamp is not None and stamp > now + tolerance:
+            ahead = int((stamp - now).total_seconds() // 60)
+            return (
+                f"{name} {stamp:%Y-%m-%d %H:%M} UTC is {ahead} min in the future "
+                f"(more than {int(tolerance.total_seconds() // 60)} min of clock skew): skipped "
+                "so it cannot hide later changes; read again once the platform corrects it"
+            )
+    return ""
+
+
+def trade_problem(trade: TradeRecord, now: datetime, tolerance: timedelta) -> str:
+    """Return why a readable trade must still not be saved ('' when it may)."""
+    if not _STATUS.fullmatch(trade.status):
+        return f"unknown trade status {trade.status[:40]!r}"
+    if not 0 < len(trade.buyer_nick) <= MAX_NICK:
+        return f"buyer nick of {len(trade.buyer_nick)} characters (1-{MAX_NICK} expected)"
+    if not trade.items:
+        return "no items (orders.order is empty): nothing to ship or to name in a message"
+    return stamped_ahead({"created": trade.created, "modified": trade.modified}, now, tolerance)
+
+
+def rating_problem(rating: RatingRecord, now: datetime, tolerance: timedelta) -> str:
+    """Return why a readable rating must still not be saved ('' when it may)."""
+    return stamped_ahead(
+        {"created": rating.created, "append_created": rating.append_created}, now, tolerance
+    )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import faults_from_dict
 from .members import members_csv
+from .planted import KINDS, plant
 from .shops import SHOPS
 from .wire import Reply, Request, json_reply
 
@@ -44,6 +45,7 @@ class Admin:
             "pushes": self._pushes,
             "deliver_pushes": self._deliver_pushes,
             "push_burst": self._push_burst,
+            "plant": self._plant,
         }
         route = routes.get(name)
         if route is None:
@@ -205,6 +207,15 @@ class Admin:
             timeout=float(timeout) if timeout is not None else None,
         )
         return result.to_dict()
+
+    def _plant(self, request: Request) -> dict[str, Any]:
+        if request.method != "POST":
+            raise AdminError(f"POST a JSON object: kind (one of {KINDS}), shop, options")
+        body = _json_body(request)
+        options = {k: v for k, v in body.items() if k not in ("kind", "shop")}
+        return plant(
+            self.sandbox.world, str(body.get("kind")), shop=str(body.get("shop")), **options
+        )
 
 
 def _json_body(request: Request) -> dict[str, Any]:

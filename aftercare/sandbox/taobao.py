@@ -151,7 +151,7 @@ class Taobao:
         else:
             payload["total_results"] = len(trades)
         if page:
-            payload["trades"] = {"trade": [render_trade(t, shop, fields) for t in page]}
+            payload["trades"] = {"trade": [self._render(t, shop, fields) for t in page]}
         return payload
 
     def _fullinfo(self, shop: Shop, params: dict[str, str]) -> dict[str, Any]:
@@ -160,7 +160,13 @@ class Taobao:
         trade = self.world.trade_at(tid, now)
         if trade is None or trade.shop != shop.code or trade.created > now:
             raise TopError(15, "Remote service error", "isv.trade-not-exist", "交易不存在")
-        return {"trade": render_trade(trade, shop, fields_param(params))}
+        return {"trade": self._render(trade, shop, fields_param(params))}
+
+    def _render(self, trade: Trade, shop: Shop, fields: frozenset[str] | None) -> dict[str, Any]:
+        """Render a trade; a planted one's wire fields replace what it would say (planted.py)."""
+        rendered = render_trade(trade, shop, fields)
+        rendered.update(self.world.wire_overrides.get(("trade", trade.tid), {}))
+        return rendered
 
     def busy(self, request: Request) -> Reply:
         """Answer TOP's flow control: code 7 App Call Limited."""

@@ -165,6 +165,7 @@ class TradeRates:
             assert rating.append_at is not None
             full[RateWire.APPEND_CONTENT] = rating.append_content
             full[RateWire.APPEND_CREATED] = china_time(rating.append_at)
+        full.update(self.world.wire_overrides.get(("rating", rating.oid), {}))
         return {k: v for k, v in full.items() if k in fields}
 
 

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .confirmations import Confirmation, plan_confirmation
 from .ratings import Rating
@@ -196,6 +196,8 @@ class World:
         self._members: dict[str, list[Member]] = {code: [] for code in SHOPS}
         for code, shop_members in (members or {}).items():
             self._members[code] = list(shop_members)
+        # Fields of planted bad records rendered as given, by ("trade", tid) / ("rating", oid).
+        self.wire_overrides: dict[tuple[str, int], dict[str, Any]] = {}
 
     # -- the clock --------------------------------------------------------------------------
 
@@ -362,6 +364,36 @@ class World:
         lo = bisect.bisect_left(times, start)
         hi = bisect.bisect_right(times, end)
         return self._ratings_by_shop[shop][lo:hi]
+
+    # -- planted bad records (planted.py) -------------------------------------------------------
+
+    def plant_trade(self, trade: Trade, wire: dict[str, Any] | None = None) -> None:
+        """Add a hand-made trade, listed at its `modified`; `wire` fields replace the rendered ones.
+
+        A planted trade never changes on its own (no fate, no confirmation) and Kuaidi100 knows
+        no parcel of it.
+        """
+        with self._lock:
+            if trade.tid in self._trades:
+                raise ValueError(f"trade {trade.tid} exists")
+            self._trades[trade.tid] = trade
+            bisect.insort(self._index[trade.shop], (trade.modified, trade.tid, _CREATED))
+            if wire:
+                self.wire_overrides[("trade", trade.tid)] = dict(wire)
+
+    def plant_rating(self, rating: Rating, wire: dict[str, Any] | None = None) -> None:
+        """Add a hand-made rating, listed at its `created`; `wire` fields replace rendered ones."""
+        with self._lock:
+            if rating.oid in self.ratings:
+                raise ValueError(f"rating {rating.oid} exists")
+            self.ratings[rating.oid] = rating
+            times = self._rating_times[rating.shop]
+            at = bisect.bisect_right(times, rating.created)
+            times.insert(at, rating.created)
+            self._ratings_by_shop[rating.shop].insert(at, rating)
+            self._ratings_by_tid.setdefault(rating.tid, []).append(rating)
+            if wire:
+                self.wire_overrides[("rating", rating.oid)] = dict(wire)
 
     # -- internals ---------------------------------------------------------------------------
 

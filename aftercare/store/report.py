@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from aftercare.display import markdown_text
 from models import (
     AfterSalesCase,
     OutboxMessage,
@@ -106,7 +107,9 @@ def render_markdown(day: str, figures: dict[str, Any]) -> str:
         "| kind | courier | cases |",
         "|---|---|---|",
     ]
-    lines += [f"| {k} | {c} | {n} |" for k, c, n in figures["anomalies"]] or ["| none | | |"]
+    lines += [f"| {k} | {markdown_text(c, 60)} | {n} |" for k, c, n in figures["anomalies"]] or [
+        "| none | | |"
+    ]
     lines += ["", f"buyer notices sent: {figures['notices_sent']}", ""]
     lines += [
         "## 催付 unpaid-order reminders",
@@ -125,8 +128,9 @@ def render_markdown(day: str, figures: dict[str, Any]) -> str:
         "",
         "## 未发送与失败 held back and failures",
         "",
-        *[f"- held back: {k} ({v})" for k, v in figures["held_back"].items()],
-        *[f"- **failed**: {k} ({v})" for k, v in figures["failed"].items()],
+        # Reasons may quote a provider's own words: shown literally.
+        *[f"- held back: {markdown_text(k)} ({v})" for k, v in figures["held_back"].items()],
+        *[f"- **failed**: {markdown_text(k)} ({v})" for k, v in figures["failed"].items()],
         f"- parcels whose last courier check failed: {figures['parcels_with_check_errors']}",
         *[f"- bad input skipped from {k}: {v}" for k, v in figures["rejected_records"].items()],
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from aftercare.clients.taobao import TradeRecord
-from aftercare.rules.couriers import courier_code
+from aftercare.rules.couriers import courier_code, waybill_problem
 from aftercare.rules.reminders import UNPAID, next_stage
 from aftercare.settings import ReminderSettings
 from models import Customer, Order, OrderItem, Shipment, SyncCursor
@@ -25,6 +25,8 @@ class SaveReport:
 
     trades: int = 0
     new_shipments: int = 0
+    # (tid/waybill, reason) of parcels no shipment was opened for: the number is no waybill.
+    unusable_waybills: list[tuple[str, str]] = field(default_factory=list)
 
 
 def save_trades(
@@ -74,9 +76,10 @@ def save_trades(
             "title": item.title[:200],
             "quantity": item.quantity,
             "price": item.price,
-            "category_id": item.category_id,
-            "logistics_company": item.logistics_company,
-            "waybill": item.waybill,
+            # Columns are bounded; a longer value is cut here rather than failing the page.
+            "category_id": _cut(item.category_id, 20),
+            "logistics_company": _cut(item.logistics_company, 60),
+            "waybill": _cut(item.waybill, 64),
         }
         for t in trades
         for item in t.items
@@ -89,7 +92,7 @@ def save_trades(
             keys=["order_id", "oid"],
             update=["title", "quantity", "price", "logistics_company", "waybill"],
         )
-    report.new_shipments = _open_shipments(session, shop_id, order_ids, trades, now)
+    report.new_shipments = _open_shipments(session, shop_id, order_ids, trades, now, report)
     settled = [order_ids[t.tid] for t in trades if t.status != UNPAID]
     if settled:
         # Paid or closed: no more reminders, whatever stage the order was at.
@@ -119,7 +122,8 @@ def _save_customers(
             "shop_id": shop_id,
             "buyer_nick": nick,
             "name": t.receiver_name[:60] or None,
-            "phone": None if t.phone_masked else t.receiver_mobile,
+            # Cut to the column: a mobile number is 11 digits, so the cut one stays invalid.
+            "phone": None if t.phone_masked else _cut(t.receiver_mobile, 20),
             "phone_masked": t.phone_masked,
             "first_seen_at": now,
             "updated_at": now,
@@ -150,7 +154,7 @@ def _order_row(shop_id: int, customer_id: int, t: TradeRecord, now: datetime) ->
         "customer_id": customer_id,
         "tid": t.tid,
         "status": t.status,
-        "trade_type": t.trade_type,
+        "trade_type": t.trade_type[:30],
         "created_at": t.created,
         "modified_at": t.modified,
         "paid_at": t.pay_time,
@@ -158,7 +162,7 @@ def _order_row(shop_id: int, customer_id: int, t: TradeRecord, now: datetime) ->
         "ended_at": t.end_time,
         "payment": t.payment,
         "receiver_name": t.receiver_name[:60] or None,
-        "receiver_phone": None if t.phone_masked else t.receiver_mobile,
+        "receiver_phone": None if t.phone_masked else _cut(t.receiver_mobile, 20),
         "phone_masked": t.phone_masked,
         "province": (t.province or None) and t.province[:40],
         "city": (t.city or None) and t.city[:40],
@@ -172,6 +176,7 @@ def _open_shipments(
     order_ids: dict[str, int],
     trades: tuple[TradeRecord, ...],
     now: datetime,
+    report: SaveReport,
 ) -> int:
     rows = {}
     for trade in trades:
@@ -180,13 +185,17 @@ def _open_shipments(
         for item in trade.items:
             if not item.waybill:
                 continue
+            problem = waybill_problem(item.waybill)
+            if problem:
+                report.unusable_waybills.append((f"{trade.tid}/{item.waybill[:40]}", problem))
+                continue
             name = (item.logistics_company or "未知快递").strip()[:60]
             rows[(name, item.waybill)] = {
                 "shop_id": shop_id,
                 "order_id": order_ids[trade.tid],
                 "courier_name": name,
                 "courier": courier_code(name),
-                "waybill": item.waybill[:64],
+                "waybill": item.waybill,
                 "shipped_at": trade.consign_time or now,
                 "province": (trade.province or None) and trade.province[:40],
                 "city": (trade.city or None) and trade.city[:40],
@@ -223,3 +232,7 @@ def advance_cursor(
         update=["synced_until", "updated_at"],
         only_if=lambda new: SyncCursor.synced_until < new.synced_until,
     )
+
+
+def _cut(value: str | None, length: int) -> str | None:
+    return None if value is None else value[:length]

@@ -1,0 +1,185 @@
+"""Bad records planted in the sandbox: each gets a clear, recorded reason; its batch goes on."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from aftercare.sandbox.planted import plant
+from aftercare.sandbox.shops import SHOPS
+from aftercare.settings import Settings
+from flows.logistics_check import logistics_check
+from flows.unpaid_reminders import unpaid_order_reminders
+from models import (
+    AfterSalesCase,
+    Order,
+    OutboxMessage,
+    RejectedRecord,
+    Shipment,
+    SyncCursor,
+)
+from models.db import session_scope
+from tests.conftest import ANCHOR
+
+pytestmark = [
+    pytest.mark.usefixtures("prefect_server"),
+    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+]
+SHOP = "sishi"  # a shop with the platform's permission to see phone numbers
+
+
+def listed_tids(sandbox, settings: Settings, until=ANCHOR) -> set[str]:
+    """Every trade the platform lists for the first sync up to `until`, as text."""
+    start = until - timedelta(days=settings.logistics.initial_sync_days)
+    end = until - timedelta(minutes=settings.sync.lag_minutes)
+    return {
+        str(t.tid)
+        for shop in SHOPS
+        for t in sandbox.world.modified_between(shop, start, end, not_after=until)
+    }
+
+
+def stored_tids(url: str) -> set[str]:
+    with session_scope(url) as session:
+        return set(session.exec(select(Order.tid)).all())
+
+
+def rejects(url: str, source: str) -> dict[str, str]:
+    with session_scope(url) as session:
+        rows = session.exec(select(RejectedRecord).where(RejectedRecord.source == source)).all()
+    return {r.record_key: r.reason for r in rows}
+
+
+def shipment_and_cases(url: str, waybill: str) -> tuple[Shipment, dict[str, list[str]]]:
+    with session_scope(url) as session:
+        shipment = session.exec(select(Shipment).where(Shipment.waybill == waybill)).one()
+        cases = session.exec(
+            select(AfterSalesCase.kind, AfterSalesCase.summary).where(
+                AfterSalesCase.shipment_id == shipment.id
+            )
+        ).all()
+    found: dict[str, list[str]] = {}
+    for kind, detail in cases:
+        found.setdefault(kind, []).append(detail or "")
+    return shipment, found
+
+
+# kind -> does the trade itself get saved (its problem is downstream of the order)?
+TRADE_KINDS = {
+    "invalid_phone": True,
+    "no_items": False,
+    "unknown_courier": True,
+    "unknown_waybill": True,
+    "bad_waybill": True,
+    "future_time": False,
+    "zoned_time": False,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(TRADE_KINDS))
+def test_a_bad_record_gets_its_reason_and_the_rest_of_the_batch_is_processed(
+    settings, sandbox, kind
+):
+    planted = plant(sandbox.world, kind, shop=SHOP)
+    tid = str(planted["tid"])
+    good = listed_tids(sandbox, settings) - {tid}
+
+    summary = logistics_check(as_of=ANCHOR)
+    url = settings.database_url
+
+    # Every good trade of every shop was saved, and every good parcel checked.
+    saved = stored_tids(url)
+    assert good <= saved
+    assert (tid in saved) is TRADE_KINDS[kind]
+    assert summary["chunks_failed"] == 0
+    good_parcels = {s.waybill for s in sandbox.world.shipments.values()}
+    with session_scope(url) as session:
+        checked = set(
+            session.exec(
+                select(Shipment.waybill).where(Shipment.last_checked_at == ANCHOR)  # type: ignore[arg-type]
+            ).all()
+        )
+    unknown = {s.waybill for s in sandbox.world.shipments_in("unknown_courier")}
+    assert good_parcels - unknown <= checked, "every good parcel was asked about"
+
+    trade_rejects = rejects(url, "taobao.trade")
+    if kind == "no_items":
+        assert "no items" in trade_rejects[tid]
+    elif kind == "future_time":
+        assert "in the future" in trade_rejects[tid] and "clock skew" in trade_rejects[tid]
+    elif kind == "zoned_time":
+        assert "unreadable trade" in trade_rejects[tid] and "time" in trade_rejects[tid]
+    elif kind == "bad_waybill":
+        reason = rejects(url, "taobao.waybill")[f"{tid}/{planted['waybill']}"]
+        assert "not a tracking number" in reason
+        with session_scope(url) as session:
+            assert not session.exec(
+                select(Shipment).where(Shipment.waybill == planted["waybill"])
+            ).all(), "no parcel is tracked under a number that is none"
+    elif kind == "unknown_courier":
+        shipment, cases = shipment_and_cases(url, planted["waybill"])
+        assert shipment.courier is None
+        assert shipment.check_error == "unknown courier 火星快递"
+        assert shipment.next_check_at is None, "never asked about until the data is fixed"
+        assert any("courier unknown" in d for d in cases["untrackable"])
+    elif kind == "unknown_waybill":
+        shipment, cases = shipment_and_cases(url, planted["waybill"])
+        assert shipment.courier == "yuantong" and shipment.event_count == 0
+        assert any("no scan 48 h after shipping" in d for d in cases["no_tracking"])
+    elif kind == "invalid_phone":
+        reminders = unpaid_order_reminders(as_of=ANCHOR)
+        assert reminders["queued"] > 0
+        with session_scope(url) as session:
+            mine = session.exec(
+                select(OutboxMessage)
+                .join(Order, Order.id == OutboxMessage.order_id)  # type: ignore[arg-type]
+                .where(Order.tid == tid)
+            ).all()
+        assert [(m.status, m.reason) for m in mine] == [("suppressed", "invalid mobile number")]
+    if kind not in ("bad_waybill",):
+        assert tid in trade_rejects or TRADE_KINDS[kind]
+
+
+def test_a_trade_stamped_in_the_future_neither_moves_the_cursor_nor_hides_later_changes(
+    settings, sandbox
+):
+    url = settings.database_url
+    planted = plant(sandbox.world, "future_time", shop=SHOP, hours_ahead=48)
+    logistics_check(as_of=ANCHOR)
+    with session_scope(url) as session:
+        cursors = session.exec(select(SyncCursor.synced_until)).all()
+    assert cursors and max(cursors) <= ANCHOR, "the watermark never passes our own clock"
+    assert "in the future" in rejects(url, "taobao.trade")[str(planted["tid"])]
+
+    # An unpaid order is paid after that run: the next run sees the payment.
+    unpaid = next(
+        t
+        for t in sandbox.world.trades_of(SHOP)
+        if t.status == "WAIT_BUYER_PAY" and t.created < ANCHOR - timedelta(hours=1)
+    )
+    assert unpaid.tid and str(unpaid.tid) in stored_tids(url)
+    later = ANCHOR + timedelta(hours=1)
+    sandbox.world.pay(unpaid.tid, ANCHOR + timedelta(minutes=20))
+    sandbox.clock.set(later)
+    logistics_check(as_of=later)
+    with session_scope(url) as session:
+        order = session.exec(select(Order).where(Order.tid == str(unpaid.tid))).one()
+    assert order.status == "WAIT_SELLER_SEND_GOODS"
+    assert order.paid_at == ANCHOR + timedelta(minutes=20)
+
+
+def test_platform_times_are_read_as_shanghai_wall_clock(settings, sandbox):
+    # The platform's times carry no zone and are GMT+8 (see the zoned_time kind for a time
+    # that carries one).
+    logistics_check(as_of=ANCHOR)
+    with session_scope(settings.database_url) as session:
+        stored = {o.tid: o for o in session.exec(select(Order))}
+    trades = [t for t in sandbox.world.trades_of(SHOP) if str(t.tid) in stored][:50]
+    assert trades
+    for trade in trades:
+        order = stored[str(trade.tid)]
+        assert order.created_at == trade.created, "10:00 in Shanghai is 02:00 UTC"
+        assert order.modified_at == trade.modified
+        assert order.created_at.utcoffset() == timedelta(0)
