@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
+from aftercare.clients.fields import storable
 from aftercare.clock import parse_china_time
 from aftercare.rules.notices import MOBILE
 
@@ -33,7 +34,8 @@ def parse_members_csv(text: str) -> tuple[list[dict[str, Any]], list[tuple[str, 
 
     Returns the members and (row key, reason) pairs for what was dropped or refused.
     """
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    # A NUL cannot be stored in PostgreSQL text: one in a cell must not fail the whole import.
+    reader = csv.DictReader(io.StringIO(storable(text.lstrip("\ufeff"))))
     try:
         columns = reader.fieldnames or []
     except csv.Error as error:

@@ -14,7 +14,9 @@ trades.sold.increment.get half an hour before it, ratings by traderates.get at i
   instead of TOP's plain GMT+8 wall clock
 - hostile: an unpaid order whose buyer name, nick and item title are `name`, `nick`, `title`;
   with `courier`, shipped an hour ago by a courier of that name instead
-- rating: a bad rating of a new shipped order, with the given `nick`, `content`, `title` and,
+- member: a row at the end of the shop's member-centre export with the given `nick`, `name`
+  and `mobile` (default a malformed "1381234"), consenting to marketing
+- rating: a bad rating of a new paid order, with the given `nick`, `content`, `title` and,
   with `hours_ahead`, a created time that far in the future
 """
 
@@ -26,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import catalog
+from .members import Member
 from .ratings import BAD, Rating
 from .shops import SHOPS
 from .wire import china_time
@@ -48,7 +51,7 @@ TRADE_KINDS = (
     "zoned_time",
     "hostile",
 )
-KINDS = (*TRADE_KINDS, "rating")
+KINDS = (*TRADE_KINDS, "rating", "member")
 # Ids of planted records: far above the generated ones (at most 5 * 10**18), below 2**63.
 _FIRST_ID = 9 * 10**18
 _ids = itertools.count(_FIRST_ID)
@@ -60,6 +63,8 @@ def plant(world: World, kind: str, *, shop: str, **options: Any) -> dict[str, An
         raise ValueError(f"unknown shop {shop!r}; one of {sorted(SHOPS)}")
     if kind == "rating":
         return _plant_rating(world, shop, **options)
+    if kind == "member":
+        return _plant_member(world, shop, **options)
     if kind not in TRADE_KINDS:
         raise ValueError(f"unknown kind {kind!r}; one of {KINDS}")
     trade, wire = _bad_trade(world, kind, shop, **options)
@@ -165,6 +170,14 @@ def _plant_rating(
     wire = {"created": china_time(now + timedelta(hours=hours_ahead))} if hours_ahead else None
     world.plant_rating(rating, wire)
     return {"tid": trade.tid, "oid": rating.oid, **_parcel(trade)}
+
+
+def _plant_member(
+    world: World, shop: str, *, nick: str = "tb_member", name: str = "", mobile: str = "1381234"
+) -> dict[str, Any]:
+    member = Member(shop, nick, name, mobile, "", 1, "", "1", china_time(world.now()))
+    world.plant_member(member)
+    return {"buyer_nick": nick}
 
 
 def _unpaid(trade: Trade) -> Trade:

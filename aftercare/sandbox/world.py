@@ -395,6 +395,11 @@ class World:
             if wire:
                 self.wire_overrides[("rating", rating.oid)] = dict(wire)
 
+    def plant_member(self, member: Member) -> None:
+        """Add a hand-made row at the end of a shop's member-centre export."""
+        with self._lock:
+            self._members[member.shop].append(member)
+
     # -- internals ---------------------------------------------------------------------------
 
     def _at(self, tid: int, when: datetime) -> Trade:
