@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from aftercare.store.inbox import waiting_pushes_query
 from aftercare.store.outbox import due_messages_query
 from aftercare.store.reminders import due_orders_query
-from aftercare.store.shipments import due_shipments_query
+from aftercare.store.shipments import due_shipments_query, subscriptions_due_query
 from models.db import get_engine
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
@@ -17,6 +18,8 @@ QUERIES = {
     "unpaid orders due for a reminder": (due_orders_query, "ix_orders_reminder_due_at"),
     "parcels due for a courier check": (due_shipments_query, "ix_shipments_next_check_at"),
     "messages due to be sent": (due_messages_query, "ix_outbox_dispatch"),
+    "parcels due a push subscription": (subscriptions_due_query, "ix_shipments_subscribe_due_at"),
+    "pushes waiting for the drain": (waiting_pushes_query, "ix_tracking_pushes_processed_at"),
 }
 
 
@@ -29,7 +32,7 @@ def fill(url: str) -> None:
 
     from sqlalchemy import insert
 
-    from models import Customer, Order, OutboxMessage, Shipment, Shop
+    from models import Customer, Order, OutboxMessage, Shipment, Shop, TrackingPush
 
     engine = get_engine(url)
     hour = timedelta(hours=1)
@@ -99,6 +102,7 @@ def fill(url: str) -> None:
                     "created_at": NOW,
                     "updated_at": NOW,
                     "next_check_at": None if n % 3 == 0 else NOW + (n % 50 - 5) * hour,
+                    "subscribe_due_at": NOW - hour if n % 40 == 0 else None,
                 }
                 for n in range(1, ROWS + 1)
             ],
@@ -119,6 +123,21 @@ def fill(url: str) -> None:
                     "status": "pending" if n % 20 == 0 else "sent",
                     "created_at": NOW,
                     "next_attempt_at": NOW + (n % 10 - 5) * hour if n % 20 == 0 else None,
+                }
+                for n in range(1, ROWS + 1)
+            ],
+        )
+        connection.execute(
+            insert(TrackingPush.__table__),
+            [
+                {
+                    "received_at": NOW,
+                    "courier": "yuantong",
+                    "waybill": f"YT{n}",
+                    "status": "polling",
+                    "param": "{}",
+                    "digest": f"{n:064d}",
+                    "processed_at": None if n % 50 == 0 else NOW,
                 }
                 for n in range(1, ROWS + 1)
             ],
