@@ -93,3 +93,15 @@ def prefect_task_window(flow_run_id: UUID | None, prefix: str) -> tuple[float, f
         if r.name.startswith(prefix) and r.start_time and r.end_time
     ]
     return min(s for s, _ in spans), max(e for _, e in spans)
+
+
+def query_plan(database_url: str, query: Any) -> str:
+    """Return the database's plan for a due-selection query (EXPLAIN), one line per step."""
+    from models.db import get_engine
+
+    engine = get_engine(database_url)
+    compiled = query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})
+    prefix = "EXPLAIN" if engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN"
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(f"{prefix} {compiled}").all()
+    return "\n  ".join(" ".join(map(str, row)) for row in rows)

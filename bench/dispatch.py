@@ -17,7 +17,7 @@ from pathlib import Path
 
 import requests
 
-from bench.common import free_port, prefect_task_window, wait_for_sandbox
+from bench.common import free_port, prefect_task_window, query_plan, wait_for_sandbox
 
 ANCHOR = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
@@ -73,7 +73,7 @@ def run(base: str, database_url: str, args: argparse.Namespace) -> None:
 
     from aftercare.demo import register_sandbox_shops
     from aftercare.settings import get_settings
-    from aftercare.store.outbox import Recipient, enqueue, message_row
+    from aftercare.store.outbox import Recipient, due_messages_query, enqueue, message_row
     from flows.dispatch_messages import dispatch_messages
     from models import Shop
     from models.db import session_scope
@@ -111,6 +111,8 @@ def run(base: str, database_url: str, args: argparse.Namespace) -> None:
     print(f"other outcomes: { {k: v for k, v in summary.items() if k not in ('sent', 'claimed')} }")
     print(f"provider accepted (sandbox count): {accepted.get('sms_accepted')}")
     print(f"peak RSS of the pipeline process: {peak:,.0f} MB")
+    plan = query_plan(database_url, due_messages_query(ANCHOR, 200))
+    print(f"due-message query plan:\n  {plan}")
 
 
 if __name__ == "__main__":

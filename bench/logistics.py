@@ -23,7 +23,7 @@ from pathlib import Path
 
 import requests
 
-from bench.common import free_port, prefect_task_window, wait_for_sandbox
+from bench.common import free_port, prefect_task_window, query_plan, wait_for_sandbox
 
 ANCHOR = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 NAIVE_SAMPLE = 300
@@ -121,6 +121,11 @@ def run(base: str, database_url: str, args: argparse.Namespace) -> None:
     )
     print(f"   ratio: {ours / naive:.1f}x")
     print(f"\npeak RSS of the pipeline process: {peak_mb():,.0f} MB")
+    from aftercare.store.shipments import due_shipments_query, subscriptions_due_query
+
+    print(f"due-parcel query plan:\n  {query_plan(database_url, due_shipments_query(ANCHOR, 200))}")
+    plan = query_plan(database_url, subscriptions_due_query(ANCHOR, 200))
+    print(f"subscription-due query plan:\n  {plan}")
 
 
 def poll_once(as_of: datetime) -> tuple[float, int]:

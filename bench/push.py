@@ -21,7 +21,7 @@ from pathlib import Path
 
 import requests
 
-from bench.common import free_port
+from bench.common import free_port, query_plan
 
 ANCHOR = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
@@ -110,6 +110,10 @@ def run(sandbox: object, url: str, args: argparse.Namespace) -> None:
         f"drain: {drained:,} pushes into scans, statuses and cases in {elapsed:.1f} s "
         f"({drained / elapsed:,.0f}/s, flow run included)"
     )
+    from aftercare.store.inbox import waiting_pushes_query
+
+    plan = query_plan(get_settings().database_url, waiting_pushes_query(ANCHOR, 500))
+    print(f"waiting-push query plan:\n  {plan}")
 
 
 def _wait(url: str) -> None:

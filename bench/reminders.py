@@ -18,7 +18,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.common import free_port, prefect_task_seconds, wait_for_sandbox
+from bench.common import free_port, prefect_task_seconds, query_plan, wait_for_sandbox
 
 ANCHOR = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
@@ -95,12 +95,7 @@ def run(database_url: str, orders: int) -> None:
         unpaid = col(OutboxMessage.purpose).like("unpaid_%")
         decided = session.scalar(select(func.count()).select_from(OutboxMessage).where(unpaid)) or 0
     engine = get_engine(database_url)
-    with engine.connect() as connection:
-        query = due_orders_query(ANCHOR, 500).compile(
-            dialect=engine.dialect, compile_kwargs={"literal_binds": True}
-        )
-        prefix = "EXPLAIN" if engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN"
-        plan = [" ".join(map(str, row)) for row in connection.exec_driver_sql(f"{prefix} {query}")]
+    plan = query_plan(database_url, due_orders_query(ANCHOR, 500))
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     sync_s = tasks.get("sync-trades", 0.0)
@@ -116,7 +111,7 @@ def run(database_url: str, orders: int) -> None:
     )
     print(f"queued {summary['queued']:,}, suppressed {summary['suppressed']:,}")
     print(f"peak RSS of this process: {peak_mb:,.0f} MB")
-    print("due-order query plan:\n  " + "\n  ".join(plan))
+    print(f"due-order query plan:\n  {plan}")
 
 
 if __name__ == "__main__":
