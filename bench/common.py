@@ -12,6 +12,8 @@ import requests
 
 # Prefect's telemetry writes race on its temporary server's SQLite database: noise in figures.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Its temporary server migrates a fresh database on a busy machine: give it time to start.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 TASKS = (
     "sync-trades",
