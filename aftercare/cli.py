@@ -30,12 +30,18 @@ app.add_typer(run_app, name="run")
 
 
 def _console() -> Any:
-    """A console; piped output gets wide lines instead of cut columns."""
+    """A console; piped output gets wide lines instead of cut columns.
+
+    Cells hold buyers' text: rich markup ("[/b]" would raise, "[link=...]" make a link) and
+    emoji codes are shown as written.
+    """
     import sys
 
     from rich.console import Console
 
-    return Console(width=None if sys.stdout.isatty() else 200)
+    return Console(
+        width=None if sys.stdout.isatty() else 200, markup=False, emoji=False, highlight=False
+    )
 
 
 @app.command()

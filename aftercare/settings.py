@@ -47,6 +47,8 @@ class LogisticsSettings(BaseModel):
     error_recheck_minutes: int = Field(60, ge=30)
     # After this many failed checks in a row an agent is asked to track the parcel by hand.
     untrackable_after_failures: int = Field(3, ge=1)
+    # A courier scan stamped further ahead of our clock than this is left out of the history.
+    scan_clock_skew_minutes: int = Field(10, ge=0, le=1440)
     # How often a parcel is re-checked, by normalised status. The provider asks for
     # subscriptions rather than polling, so each status waits its turn.
     recheck_minutes: dict[str, int] = Field(

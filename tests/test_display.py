@@ -57,3 +57,27 @@ def test_escaping_never_raises_and_stays_on_one_bounded_line(text, limit):
     escaped = markdown_text(text, limit)
     assert not UNESCAPED.search(escaped) and not has_control(escaped)
     assert unescape(escaped) == one_line(text, limit)
+
+
+def test_the_daily_report_table_keeps_its_columns_whatever_the_courier_is_called():
+    from aftercare.store.report import render_markdown
+
+    figures = {
+        "anomalies": [("stalled", "火星|快递\n# 标题<script>x</script>", 2)],
+        "notices_sent": 1,
+        "reminders_sent": 0,
+        "paid_after_reminder": 0,
+        "recovered_amount": 0,
+        "reviews_opened": 0,
+        "reviews_closed": {},
+        "care_sent": {},
+        "held_back": {"invalid mobile number": 1},
+        "failed": {"provider said: <b>isv.MOBILE_NUMBER_ILLEGAL</b>\n- fake": 1},
+        "parcels_with_check_errors": 0,
+        "rejected_records": {"taobao.trade": 1},
+    }
+    text = render_markdown("2026-11-20", figures)
+    row = next(line for line in text.splitlines() if line.startswith("| stalled"))
+    assert len(re.findall(r"(?<!\\)\|", row)) == 4, "three cells, the courier's pipe escaped"
+    assert "<script>" not in text and "<b>" not in text and "\n# 标题" not in text
+    assert "\n- fake" not in text

@@ -43,8 +43,7 @@ def stamped_ahead(stamps: dict[str, datetime | None], now: datetime, tolerance: 
             ahead = int((stamp - now).total_seconds() // 60)
             return (
                 f"{name} {stamp:%Y-%m-%d %H:%M} UTC is {ahead} min in the future "
-                f"(more than {int(tolerance.total_seconds() // 60)} min of clock skew): skipped "
-                "so it cannot hide later changes; read again once the platform corrects it"
+                f"(more than {int(tolerance.total_seconds() // 60)} min of clock skew)"
             )
     return ""
 
@@ -57,11 +56,13 @@ def trade_problem(trade: TradeRecord, now: datetime, tolerance: timedelta) -> st
         return f"buyer nick of {len(trade.buyer_nick)} characters (1-{MAX_NICK} expected)"
     if not trade.items:
         return "no items (orders.order is empty): nothing to ship or to name in a message"
-    return stamped_ahead({"created": trade.created, "modified": trade.modified}, now, tolerance)
+    ahead = stamped_ahead({"created": trade.created, "modified": trade.modified}, now, tolerance)
+    return ahead and f"{ahead}: skipped so it cannot hide later changes; read again once fixed"
 
 
 def rating_problem(rating: RatingRecord, now: datetime, tolerance: timedelta) -> str:
     """Return why a readable rating must still not be saved ('' when it may)."""
-    return stamped_ahead(
+    ahead = stamped_ahead(
         {"created": rating.created, "append_created": rating.append_created}, now, tolerance
     )
+    return ahead and f"{ahead}: skipped; read again once fixed"

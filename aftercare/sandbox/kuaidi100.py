@@ -139,7 +139,10 @@ class Kuaidi100:
                 minutes = f"{self._lock_minutes:g}"
                 return _fail("400", f"该单号查询过于频繁，已被锁定，请{minutes}分钟后再查")
             self._last_query[num] = now
-        events = shipment.visible(now) if shipment is not None else ()
+        if shipment is not None:
+            events = shipment.visible(now)
+        else:  # a planted parcel (planted.py) has its scans as given, future ones too
+            events = self.world.planted_scans.get((com, num), ())
         if not events:
             return _fail("500", "查询无结果，请隔段时间再查")
         resultv2 = str(query.get("resultv2") or "0")

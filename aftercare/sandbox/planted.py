@@ -9,6 +9,8 @@ trades.sold.increment.get half an hour before it, ratings by traderates.get at i
 - unknown_courier: an order shipped two days ago with a courier Kuaidi100 has no code for
 - unknown_waybill: an order shipped two days ago with a known courier and a waybill it never saw
 - bad_waybill: an order shipped with a "waybill" that is no tracking number (`waybill`)
+- future_scan: an order shipped two days ago whose courier reports a pick-up, a scan a day
+  ago and a scan `hours_ahead` hours in the future (a courier clock gone wrong)
 - future_time: a paid order listed now whose created/modified say `hours_ahead` hours later
 - zoned_time: a paid order whose times carry an ISO offset (`2026-11-20T10:00:00+08:00`)
   instead of TOP's plain GMT+8 wall clock
@@ -31,6 +33,7 @@ from . import catalog
 from .members import Member
 from .ratings import BAD, Rating
 from .shops import SHOPS
+from .timeline import TrackEvent
 from .wire import china_time
 from .world import (
     WAIT_BUYER_CONFIRM_GOODS,
@@ -48,6 +51,7 @@ TRADE_KINDS = (
     "unknown_waybill",
     "bad_waybill",
     "future_time",
+    "future_scan",
     "zoned_time",
     "hostile",
 )
@@ -120,6 +124,14 @@ def _bad_trade(
         trade = _shipped(trade, now, catalog.COURIER_NAMES["yuantong"], f"YT9{tid % 10**12:012d}")
     elif kind == "bad_waybill":
         trade = _shipped(trade, now, catalog.COURIER_NAMES["yuantong"], waybill)
+    elif kind == "future_scan":
+        trade = _shipped(trade, now, catalog.COURIER_NAMES["yuantong"], f"YT8{tid % 10**12:012d}")
+        assert trade.waybill is not None and trade.consign_time is not None
+        world.planted_scans[("yuantong", trade.waybill)] = (
+            TrackEvent(trade.consign_time, "【广州市】快件已揽收", 1, "103", "", "广州市"),
+            TrackEvent(now - timedelta(days=1), "快件已到达【杭州转运中心】", 0, "1002", "", ""),
+            TrackEvent(now + timedelta(hours=hours_ahead), "快件离开【杭州】", 0, "1002", "", ""),
+        )
     elif kind == "future_time":
         ahead = now + timedelta(hours=hours_ahead)
         wire.update(created=china_time(ahead), modified=china_time(ahead))

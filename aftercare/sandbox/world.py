@@ -18,6 +18,7 @@ from .shops import SHOPS
 
 if TYPE_CHECKING:
     from .members import Member
+    from .timeline import TrackEvent
 
 WAIT_BUYER_PAY = "WAIT_BUYER_PAY"
 TRADE_CLOSED_BY_TAOBAO = "TRADE_CLOSED_BY_TAOBAO"
@@ -196,8 +197,10 @@ class World:
         self._members: dict[str, list[Member]] = {code: [] for code in SHOPS}
         for code, shop_members in (members or {}).items():
             self._members[code] = list(shop_members)
-        # Fields of planted bad records rendered as given, by ("trade", tid) / ("rating", oid).
+        # Fields of planted bad records rendered as given, by ("trade", tid) / ("rating", oid),
+        # and the scans Kuaidi100 reports for planted parcels, by (com, waybill).
         self.wire_overrides: dict[tuple[str, int], dict[str, Any]] = {}
+        self.planted_scans: dict[tuple[str, str], tuple[TrackEvent, ...]] = {}
 
     # -- the clock --------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from aftercare.clients.kuaidi100 import PHONE_REQUIRED, TrackingResult
 from aftercare.rules.schedule import next_check_after_error, next_check_at
+from aftercare.rules.sync import stamped_ahead
 from aftercare.rules.tracking import (
     ShipmentStatus,
     UnknownCourierState,
@@ -21,6 +22,7 @@ from aftercare.rules.tracking import (
     signed_by_proxy,
 )
 from aftercare.settings import LogisticsSettings
+from aftercare.store.rejected import record_rejects
 from models import Order, Shipment, Shop, TrackingEvent
 from models.db import claim, insert_ignore
 
@@ -129,7 +131,9 @@ def record_checks(
     }
     events: dict[tuple[int, str], dict[str, Any]] = {}
     updates: list[dict[str, Any]] = []
+    rejects: list[tuple[str, str]] = []
     counts = {"checked": 0, "failed": 0}
+    skew = timedelta(minutes=thresholds.scan_clock_skew_minutes)
     for outcome in outcomes:
         change: dict[str, Any] = {"id": outcome.shipment_id, "claimed_by": None, "updated_at": now}
         if outcome.pushed:
@@ -139,8 +143,9 @@ def record_checks(
         try:
             if outcome.result is None:
                 raise _CheckFailed(outcome.error or "no answer")
+            result = _without_scans_ahead(outcome.result, now, skew, rejects)
             shipped_at = known[outcome.shipment_id][1]
-            change.update(_status_change(outcome.result, shipped_at, now, thresholds))
+            change.update(_status_change(result, shipped_at, now, thresholds))
             if change["next_check_at"] is not None and known[outcome.shipment_id][3] == "active":
                 # Pushes keep a subscribed parcel current: poll only when they go quiet.
                 change["next_check_at"] = now + timedelta(hours=thresholds.push_quiet_hours)
@@ -155,7 +160,7 @@ def record_checks(
         _, _, _, _, stored_count, stored_last = known[outcome.shipment_id]
         if stored_count == change["event_count"] and stored_last == change["last_event_at"]:
             continue  # the same history as last time: nothing new to store
-        for event in outcome.result.events:
+        for event in result.events:
             key = (outcome.shipment_id, fingerprint(event.occurred_at, event.context))
             events[key] = {
                 "shipment_id": outcome.shipment_id,
@@ -170,7 +175,26 @@ def record_checks(
         session, TrackingEvent, list(events.values()), keys=["shipment_id", "fingerprint"]
     )
     _update_by_id(session, updates)
+    record_rejects(session=session, source="kuaidi100.scan", shop_id=None, rejects=rejects, now=now)
     return counts
+
+
+def _without_scans_ahead(
+    result: TrackingResult, now: datetime, skew: timedelta, rejects: list[tuple[str, str]]
+) -> TrackingResult:
+    """Leave out scans stamped beyond the clock skew (noted in rejects): they would make a
+    stuck parcel look freshly scanned until that time."""
+    kept = []
+    for event in result.events:
+        ahead = stamped_ahead({"scan": event.occurred_at}, now, skew)
+        if ahead:
+            key = f"{result.waybill}@{event.occurred_at:%Y-%m-%d %H:%M:%S}"
+            rejects.append((key, f"{ahead}: left out of the parcel's history"))
+        else:
+            kept.append(event)
+    if len(kept) == len(result.events):
+        return result
+    return replace(result, events=tuple(kept))
 
 
 class _CheckFailed(Exception):

@@ -19,6 +19,7 @@ from models import (
     RejectedRecord,
     Shipment,
     SyncCursor,
+    TrackingEvent,
 )
 from models.db import session_scope
 from tests.conftest import ANCHOR
@@ -74,6 +75,7 @@ TRADE_KINDS = {
     "unknown_waybill": True,
     "bad_waybill": True,
     "future_time": False,
+    "future_scan": True,
     "zoned_time": False,
 }
 
@@ -128,6 +130,20 @@ def test_a_bad_record_gets_its_reason_and_the_rest_of_the_batch_is_processed(
         shipment, cases = shipment_and_cases(url, planted["waybill"])
         assert shipment.courier == "yuantong" and shipment.event_count == 0
         assert any("no scan 48 h after shipping" in d for d in cases["no_tracking"])
+    elif kind == "future_scan":
+        shipment, _ = shipment_and_cases(url, planted["waybill"])
+        assert shipment.status == "in_transit" and shipment.event_count == 2
+        assert shipment.last_event_at == ANCHOR - timedelta(days=1), "the real last scan"
+        (key, reason), *more = rejects(url, "kuaidi100.scan").items()
+        assert not more and key.startswith(f"{planted['waybill']}@")
+        assert "scan 2026-11-20 04:00 UTC is 120 min in the future" in reason
+        with session_scope(url) as session:
+            kept = session.exec(
+                select(TrackingEvent.occurred_at)
+                .join(Shipment, Shipment.id == TrackingEvent.shipment_id)  # type: ignore[arg-type]
+                .where(Shipment.waybill == planted["waybill"])
+            ).all()
+        assert max(kept) < ANCHOR
     elif kind == "invalid_phone":
         reminders = unpaid_order_reminders(as_of=ANCHOR)
         assert reminders["queued"] > 0

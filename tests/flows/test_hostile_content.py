@@ -9,7 +9,9 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 from sqlmodel import select
+from typer.testing import CliRunner
 
+from aftercare.cli import app
 from aftercare.display import markdown_text, one_line, robot_text
 from aftercare.privacy import mask_name
 from aftercare.sandbox.planted import plant
@@ -49,7 +51,7 @@ def artifacts_of(run_id) -> dict[str, object]:
 def test_a_hostile_review_is_kept_whole_and_shown_escaped(settings, sandbox):
     nick = "|<img src=x>" + HOSTILE[:40]
     title = HOSTILE[:60]
-    content = "质量太差了" + HOSTILE + "长短" * 50_000
+    content = "质量太差了[/b][link=file:///x]:smile:" + HOSTILE + "长短" * 50_000
     planted = plant(sandbox.world, "rating", shop=SHOP, nick=nick, content=content, title=title)
 
     state = bad_review_followups(as_of=ANCHOR, return_state=True)
@@ -84,8 +86,13 @@ def test_a_hostile_review_is_kept_whole_and_shown_escaped(settings, sandbox):
     # The staff robot's alert: one line per case, markup made inert.
     alert = next(m.text for m in sandbox.robot_messages if robot_text(mask_name(nick)) in m.text)
     line = next(x for x in alert.splitlines() if f"#{case.id} " in x)
-    assert robot_text(one_line("质量太差了" + stored(HOSTILE), 40), 40) in line
+    assert robot_text(one_line(stored(content), 40), 40) in line
     assert "<" not in line and "\x00" not in alert
+
+    # The operator CLI shows the case summary as written (rich markup would raise on "[/b]").
+    listing = CliRunner().invoke(app, ["cases", "list", "--kind", "review"])
+    assert listing.exit_code == 0, listing.output
+    assert "质量太差了[/b][link=file:///x]:smile:" in listing.output
 
     # The buyer's message: the approved text, the item literal and clean.
     assert first_contact.status == "pending" and not has_control(first_contact.text)
