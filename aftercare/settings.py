@@ -120,6 +120,17 @@ class DispatchSettings(BaseModel):
     max_messages_per_run: int = Field(100_000, ge=1)
 
 
+class RetentionSettings(BaseModel):
+    """How long personal data of finished orders is kept (PIPL art. 19: no longer than needed)."""
+
+    # Counted from an order's last change; a year covers returns, disputes and the yearly review.
+    days: int = Field(365, ge=30)
+    # Raw provider records (processed push payloads, webhook receipts, rejected inputs) and the
+    # contact caps serve for days, not a year.
+    raw_days: int = Field(30, ge=7)
+    batch_size: int = Field(500, ge=1, le=5000)
+
+
 class QuietHoursSettings(BaseModel):
     """When customers may be messaged, in the shop's local time."""
 
@@ -316,6 +327,7 @@ class Settings(BaseSettings):
     # Where the receiver listens; behind a proxy that terminates TLS in production.
     receiver_host: str = "127.0.0.1"
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @classmethod
     def settings_customise_sources(

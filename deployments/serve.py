@@ -13,6 +13,7 @@ from flows.daily_report import daily_after_sales_report
 from flows.dispatch_messages import dispatch_messages
 from flows.logistics_check import logistics_check
 from flows.new_product_preview import new_product_preview
+from flows.purge_personal_data import purge_personal_data
 from flows.recheck_shipments import recheck_shipments
 from flows.record_followup import record_followup
 from flows.replay_pipeline import replay_pipeline
@@ -30,6 +31,7 @@ SCHEDULED: list[tuple[Flow[Any, Any], str, str]] = [
     (care_messages, "15 * * * *", "care"),
     (dispatch_messages, "*/5 * * * *", "outbox"),
     (daily_after_sales_report, "30 21 * * *", "report"),
+    (purge_personal_data, "40 3 * * *", "privacy"),
 ]
 # Triggered by people (UI, `prefect deployment run`, the aftercare CLI) or by automations.
 MANUAL: list[tuple[Flow[Any, Any], str]] = [

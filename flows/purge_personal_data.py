@@ -1,0 +1,55 @@
+"""Flow `purge-personal-data`: remove personal data past its retention period (PIPL art. 19)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_table_artifact
+
+from aftercare.rules.retention import retention_cutoff
+from aftercare.settings import get_settings
+from aftercare.store.retention import ORDER_TABLES
+from flows.common import run_name, start_run
+from tasks.retention import purge_buyers_and_raw_records, purge_order_page
+
+MAX_PAGES = 100_000
+
+
+@flow(name="purge-personal-data", flow_run_name=run_name("purge-personal-data"))
+def purge_personal_data(as_of: datetime | None = None, dry_run: bool = False) -> dict[str, int]:
+    """Purge buyers' personal data of old orders; counts, statuses and dates stay for reports."""
+    now = start_run(as_of)
+    settings = get_settings().retention
+    orders: Counter[str] = Counter()
+    purged: Counter[str] = Counter(dict.fromkeys(ORDER_TABLES, 0))
+    after_id = 0
+    for _ in range(MAX_PAGES):
+        page = purge_order_page(now, after_id, dry_run)
+        if page.scanned_to is None:
+            break
+        orders.update(expired=page.expired, kept_for_open_cases=page.kept_for_open_cases)
+        purged.update(page.purged)
+        after_id = page.scanned_to
+    purged.update(purge_buyers_and_raw_records(now, dry_run))
+    verb = "would purge" if dry_run else "purged"
+    summary = {
+        "orders_expired": orders["expired"],
+        "orders_kept_for_open_cases": orders["kept_for_open_cases"],
+        **{f"{verb}:{table}": count for table, count in sorted(purged.items())},
+    }
+    cutoff = retention_cutoff(now, settings.days)
+    get_run_logger().info(
+        "%s personal data of %d orders changed before %s", verb, orders["expired"], cutoff.date()
+    )
+    create_table_artifact(
+        key="purge-personal-data",
+        table=[{"figure": k, "value": v} for k, v in summary.items()],
+        description=(
+            f"personal data {verb} as of {now:%Y-%m-%d %H:%M} UTC: orders unchanged since "
+            f"{cutoff:%Y-%m-%d} ({settings.days} days), raw records older than "
+            f"{settings.raw_days} days"
+        ),
+    )
+    return summary
