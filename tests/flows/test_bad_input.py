@@ -10,6 +10,7 @@ from sqlmodel import select
 from aftercare.sandbox.planted import plant
 from aftercare.sandbox.shops import SHOPS
 from aftercare.settings import Settings
+from flows.bad_review_followups import bad_review_followups
 from flows.logistics_check import logistics_check
 from flows.unpaid_reminders import unpaid_order_reminders
 from models import (
@@ -17,6 +18,7 @@ from models import (
     Order,
     OutboxMessage,
     RejectedRecord,
+    Review,
     Shipment,
     SyncCursor,
     TrackingEvent,
@@ -199,3 +201,35 @@ def test_platform_times_are_read_as_shanghai_wall_clock(settings, sandbox):
         assert order.created_at == trade.created, "10:00 in Shanghai is 02:00 UTC"
         assert order.modified_at == trade.modified
         assert order.created_at.utcoffset() == timedelta(0)
+
+
+def test_a_rating_stamped_in_the_future_is_refused_and_later_ratings_still_come_in(
+    settings, sandbox
+):
+    url = settings.database_url
+    ahead = plant(sandbox.world, "rating", shop=SHOP, nick="tb_ahead", hours_ahead=48)
+    summary = bad_review_followups(as_of=ANCHOR)
+    assert summary["rejected_ratings"] == 1
+    assert "in the future" in rejects(url, "taobao.rating")[str(ahead["oid"])]
+    expected = {
+        str(r.oid)
+        for r in sandbox.world.ratings.values()
+        if ANCHOR - timedelta(days=settings.reviews.initial_sync_days) <= r.created <= ANCHOR
+        and r.result_at(ANCHOR) in ("neutral", "bad")
+        and r.oid != ahead["oid"]
+    }
+    with session_scope(url) as session:
+        assert set(session.exec(select(Review.oid)).all()) == expected, "the rest came in"
+        cursor = session.exec(
+            select(SyncCursor.synced_until).where(SyncCursor.stream == "ratings")
+        ).all()
+    assert cursor and max(cursor) <= ANCHOR
+
+    later = ANCHOR + timedelta(hours=2)
+    sandbox.clock.set(ANCHOR + timedelta(hours=1))
+    fresh = plant(sandbox.world, "rating", shop=SHOP, nick="tb_fresh")
+    sandbox.clock.set(later)
+    bad_review_followups(as_of=later)
+    with session_scope(url) as session:
+        oids = set(session.exec(select(Review.oid)).all())
+    assert str(fresh["oid"]) in oids and str(ahead["oid"]) not in oids
