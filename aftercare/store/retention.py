@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, and_, cast, delete, exists, func, literal, or_, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, SQLModel, col, select
 
 from aftercare.rules.retention import FINISHED_MESSAGES, OrderActivity
@@ -176,7 +177,7 @@ def purge_customers(*, session: Session, before: datetime, dry: bool) -> Counter
 
 
 def purge_unlinked(*, session: Session, before: datetime, dry: bool) -> Counter[str]:
-    """Blank finished messages and ratings of unknown orders from before `before`."""
+    """Blank finished messages, and ratings of unsynced orders with their cases, before then."""
     messages = and_(
         col(OutboxMessage.created_at) < before,
         col(OutboxMessage.status).in_(FINISHED_MESSAGES),
@@ -186,14 +187,17 @@ def purge_unlinked(*, session: Session, before: datetime, dry: bool) -> Counter[
             col(OutboxMessage.params) != "{}",
         ),
     )
-    open_review_case = exists().where(
-        col(AfterSalesCase.review_id) == col(Review.id), col(AfterSalesCase.state) == "open"
-    )
-    reviews = and_(
+    # Ratings of orders never synced: their own age counts, and their cases go with them.
+    other = aliased(AfterSalesCase)
+    unlinked = and_(
         col(Review.order_id).is_(None),
         col(Review.updated_at) < before,
-        ~open_review_case,
-        _review_personal(),
+        ~exists().where(col(other.review_id) == col(Review.id), col(other.state) == "open"),
+    )
+    reviews = and_(unlinked, _review_personal())
+    review_cases = select(AfterSalesCase.id).where(
+        col(AfterSalesCase.order_id).is_(None),
+        col(AfterSalesCase.review_id).in_(select(Review.id).where(unlinked)),
     )
     # A message still pending after the whole retention period will never be worth sending.
     stale = and_(
@@ -215,6 +219,20 @@ def purge_unlinked(*, session: Session, before: datetime, dry: bool) -> Counter[
                 Review,
                 reviews,
                 {"buyer_nick": PURGED, "content": "", "append_content": None},
+                dry,
+            ),
+            "cases": _purge(
+                session,
+                AfterSalesCase,
+                and_(col(AfterSalesCase.id).in_(review_cases), col(AfterSalesCase.summary) != ""),
+                {"summary": ""},
+                dry,
+            ),
+            "case_events": _purge(
+                session,
+                CaseEvent,
+                and_(col(CaseEvent.case_id).in_(review_cases), col(CaseEvent.note) != ""),
+                {"note": ""},
                 dry,
             ),
         }

@@ -114,6 +114,11 @@ def a_week_of_work(sandbox: Any, url: str) -> None:
             .where(AfterSalesCase.kind == "review")  # type: ignore[arg-type]
             .values(state="closed", closed_at=ANCHOR, close_reason="recovered")
         )
+        # One rating is of an order never synced (older than the first sync).
+        review = session.exec(select(Review).order_by(Review.id)).first()  # type: ignore[arg-type]
+        assert review is not None
+        for model, key in ((Review, Review.id), (AfterSalesCase, AfterSalesCase.review_id)):
+            session.execute(update(model).where(key == review.id).values(order_id=None))  # type: ignore[arg-type]
 
 
 def purged_counts(summary: dict[str, int]) -> dict[str, int]:
@@ -167,12 +172,20 @@ def test_old_orders_lose_personal_data_and_keep_their_facts(settings, sandbox):
         finished = [m for m in messages if m.status in ("sent", "suppressed")]
         buyers = session.exec(select(Customer)).all()
         pushes = session.exec(select(TrackingPush)).all()
+        reviews = session.exec(select(Review)).all()
+        review_cases = session.exec(
+            select(AfterSalesCase).where(AfterSalesCase.kind == "review")
+        ).all()
         receipts = session.exec(select(WebhookReceipt)).all()
     assert finished and all(m.phone is None and m.text == "" for m in finished)
     assert all(c > 0 for t, c in purged_counts(done).items() if t in ORDER_TABLES)
     assert not [m for m in messages if m.status == "pending"], "stale messages are suppressed"
     assert any(b.buyer_nick.startswith("purged-") and b.phone is None for b in buyers)
     assert [p.param for p in pushes] == [""] and pushes[0].digest and receipts == []
+    assert any(r.order_id is None for r in reviews), "a rating of an unsynced order was purged too"
+    for r in reviews:
+        assert (r.buyer_nick == "purged" and r.content == "") is (r.order_id not in kept)
+    assert review_cases and all(c.summary == "" for c in review_cases if c.order_id not in kept)
 
     # No phone of a purged order is left anywhere, unless its buyer still has a case open.
     gone = {p for i, (_, p, _) in personal_before.items() if p and i not in kept}
