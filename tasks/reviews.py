@@ -229,7 +229,15 @@ def alert_staff(as_of: datetime) -> int:
         by_shop[item.shop_code].append(item)
     robot = clients.robot(settings)
     alerted = 0
-    for shop_code, items in by_shop.items():
+    for shop_code, fresh_items in by_shop.items():
+        # Claimed first: an overlapping run must not post the same cases to staff again.
+        with session_scope(settings.database_url) as session:
+            claimed = store.claim_alerts(
+                session=session, case_ids=[i.case.id for i in fresh_items if i.case.id], now=as_of
+            )
+        items = [i for i in fresh_items if i.case.id in claimed]
+        if not items:
+            continue
         lines = [
             f"- 案例 #{i.case.id} {'差评' if i.review.first_result == 'bad' else '中评'}"
             f"｜{causes[i.case.cause or 'mood'].label}"
@@ -239,14 +247,16 @@ def alert_staff(as_of: datetime) -> int:
             for i in items
             if i.case.deadline_at
         ]
-        robot.post(
-            f"{shop_code}: {len(items)} 条新中差评",
-            f"### {shop_code} 新中差评 {len(items)} 条，请今天内电话跟进\n\n" + "\n".join(lines),
-        )
-        with session_scope(settings.database_url) as session:
-            store.mark_alerted(
-                session=session, case_ids=[i.case.id for i in items if i.case.id], now=as_of
+        try:
+            robot.post(
+                f"{shop_code}: {len(items)} 条新中差评",
+                f"### {shop_code} 新中差评 {len(items)} 条，请今天内电话跟进\n\n"
+                + "\n".join(lines),
             )
+        except Exception:
+            with session_scope(settings.database_url) as session:
+                store.release_alerts(session=session, case_ids=sorted(claimed), now=as_of)
+            raise
         alerted += len(items)
     return alerted
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from aftercare.clients.taobao_ratings import RatingRecord
 from aftercare.rules.anomalies import AnomalyKind
 from models import AfterSalesCase, CaseEvent, Customer, Order, Review, Shipment, Shop
-from models.db import insert_ignore, upsert
+from models.db import claim, insert_ignore, upsert
 
 KIND = "review"
 NEGATIVE = ("neutral", "bad")
@@ -233,8 +233,24 @@ def buyer_nicks(*, session: Session, customer_ids: set[int]) -> dict[int, str]:
     return {cid: nick for cid, nick in rows if cid is not None}
 
 
-def mark_alerted(*, session: Session, case_ids: list[int], now: datetime) -> None:
-    """Remember that staff were told about these cases."""
+def claim_alerts(*, session: Session, case_ids: list[int], now: datetime) -> set[int]:
+    """Take the cases no other run has told staff about yet, marking them alerted now."""
+    due = col(AfterSalesCase.alerted_at).is_(None)
+    return set(
+        claim(
+            session,
+            AfterSalesCase,
+            candidates=select(AfterSalesCase.id).where(col(AfterSalesCase.id).in_(case_ids), due),
+            due=due,
+            values={"alerted_at": now},
+        )
+    )
+
+
+def release_alerts(*, session: Session, case_ids: list[int], now: datetime) -> None:
+    """Give back cases whose alert could not be posted, for the next run to alert."""
     session.execute(
-        update(AfterSalesCase).where(col(AfterSalesCase.id).in_(case_ids)).values(alerted_at=now)
+        update(AfterSalesCase)
+        .where(col(AfterSalesCase.id).in_(case_ids), col(AfterSalesCase.alerted_at) == now)
+        .values(alerted_at=None)
     )
