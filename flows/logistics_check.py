@@ -13,7 +13,7 @@ from aftercare.settings import get_settings
 from aftercare.store.outbox import counts_by_status
 from flows.common import add_counts, chunked, run_bounded, run_name, start_run
 from models.db import session_scope
-from tasks.shipments import claim_shipments, review_shipments, track_shipments
+from tasks.shipments import claim_shipments, track_shipments
 from tasks.shops import list_shops
 from tasks.tracking_push import drain_pushes, subscribe_shipments
 from tasks.trades import sync_trades
@@ -22,14 +22,13 @@ MAX_DRAIN_BATCHES = 1000
 
 
 def drain_inbox(now: datetime) -> list[dict[str, int]]:
-    """Drain the push inbox batch by batch, reviewing each batch's parcels as it goes."""
+    """Drain the push inbox batch by batch, each batch's parcels reviewed as they are recorded."""
     reviewed = []
     for number in range(1, MAX_DRAIN_BATCHES + 1):
-        chunk = drain_pushes(now, f"batch-{number}")
-        if chunk.claimed == 0:
+        counts = drain_pushes(now, f"batch-{number}")
+        if counts["pushes"] == 0:
             break
-        counts = review_shipments(chunk, now, f"pushes-{number}")
-        reviewed.append({**counts, "pushes": chunk.claimed})
+        reviewed.append(counts)
     return reviewed
 
 
@@ -62,10 +61,7 @@ def logistics_check(
     logger.info("%d parcels due, in %d chunks", len(ids), len(chunks))
 
     def submit(chunk: list[int], number: int) -> PrefectFuture[dict[str, int]]:
-        label = f"chunk-{number}-of-{len(chunks)}"
-        tracked = track_shipments.submit(chunk, now, label)
-        # Prefect resolves the future to its result and starts the review when tracking is done.
-        return review_shipments.submit(tracked, now, label)  # type: ignore[call-overload]
+        return track_shipments.submit(chunk, now, f"chunk-{number}-of-{len(chunks)}")
 
     reviews, failures = run_bounded(
         submit, chunks, settings.max_concurrent_chunks, progress=f"checking {len(ids)} parcels"

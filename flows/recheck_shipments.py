@@ -10,7 +10,7 @@ from prefect.artifacts import create_table_artifact
 from aftercare.settings import get_settings
 from flows.common import add_counts, chunked, run_bounded, run_name, start_run
 from tasks.recovery import select_shipments
-from tasks.shipments import review_shipments, track_shipments
+from tasks.shipments import track_shipments
 
 
 @flow(name="recheck-shipments", flow_run_name=run_name("recheck-shipments"))
@@ -30,11 +30,7 @@ def recheck_shipments(
     ids: list[int] = selected["ids"]  # type: ignore[assignment]
     chunks = list(chunked(ids, get_settings().logistics.chunk_size))
     results, failures = run_bounded(
-        lambda chunk, n: review_shipments.submit(
-            track_shipments.submit(chunk, now, f"recheck-{n}"),
-            now,
-            f"recheck-{n}",  # type: ignore[call-overload]
-        ),
+        lambda chunk, n: track_shipments.submit(chunk, now, f"recheck-{n}"),
         chunks,
         get_settings().logistics.max_concurrent_chunks,
     )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from sqlmodel import Session
 
 from aftercare import clients
 from aftercare.clients.errors import AuthenticationError, ProviderError
@@ -42,19 +42,9 @@ def claim_shipments(as_of: datetime, owner: str, limit: int) -> list[int]:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class TrackedChunk:
-    """A chunk of parcels whose courier answers are recorded."""
-
-    ids: list[int]
-    checked: int
-    failed: int
-    claimed: int = 0  # pushes taken from the inbox, for the drain loop
-
-
 @task(name="track-shipments", task_run_name="track-shipments-{label}", cache_policy=NO_CACHE)
-def track_shipments(ids: list[int], as_of: datetime, label: str) -> TrackedChunk:
-    """Query the courier for a chunk of parcels and record the answers."""
+def track_shipments(ids: list[int], as_of: datetime, label: str) -> dict[str, int]:
+    """Query the courier for a chunk of parcels, record the answers and review them."""
     settings = get_settings()
     logger = get_run_logger()
     courier = limits.kuaidi100(settings)
@@ -69,12 +59,15 @@ def track_shipments(ids: list[int], as_of: datetime, label: str) -> TrackedChunk
             logger.warning(
                 "waybill %s (%s): %s", parcel.waybill, parcel.courier_name, outcome.error
             )
+    # One transaction: a run that dies between recording and reviewing would leave parcels
+    # checked (not due again for hours, or never once delivered) with their cases unopened.
     with session_scope(settings.database_url) as session:
         counts = record_checks(
             session=session, outcomes=outcomes, now=as_of, thresholds=settings.logistics
         )
+        reviewed = review_parcels(session=session, ids=ids, as_of=as_of)
     logger.info("%s: %d checked, %d failed", label, counts["checked"], counts["failed"])
-    return TrackedChunk(ids, counts["checked"], counts["failed"])
+    return {**reviewed, "checked": counts["checked"], "check_failed": counts["failed"]}
 
 
 def _check(courier: clients.Kuaidi100Client, parcel: ShipmentToCheck) -> CheckOutcome:
@@ -95,50 +88,48 @@ def _check(courier: clients.Kuaidi100Client, parcel: ShipmentToCheck) -> CheckOu
     return CheckOutcome(parcel.id, result=result)
 
 
-@task(name="review-shipments", task_run_name="review-shipments-{label}", cache_policy=NO_CACHE)
-def review_shipments(chunk: TrackedChunk, as_of: datetime, label: str) -> dict[str, int]:
-    """Detect anomalies of a chunk of parcels, open or update cases, queue buyer notices."""
+def review_parcels(*, session: Session, ids: list[int], as_of: datetime) -> dict[str, int]:
+    """Detect anomalies of just-recorded parcels, open or update cases, queue buyer notices."""
     settings = get_settings()
-    counts: Counter[str] = Counter(checked=chunk.checked, check_failed=chunk.failed)
-    with session_scope(settings.database_url) as session:
-        parcels = load_parcels(session=session, ids=chunk.ids)
-        plans = []
-        for parcel in parcels:
-            anomalies = detect_anomalies(parcel.facts, as_of, settings.logistics)
-            counts.update(f"anomaly:{a.kind}" for a in anomalies)
-            delivered = parcel.facts.status is ShipmentStatus.DELIVERED
-            observed = parcel.facts.check_failures == 0
-            plans.append((parcel, plan_cases(parcel.cases, anomalies, delivered, observed)))
-            counts.update(f"case:{c.action}" for c in plans[-1][1].changes)
-        case_ids = apply_changes(
-            session=session, plans=[(p, plan.changes) for p, plan in plans], now=as_of
+    counts: Counter[str] = Counter()
+    parcels = load_parcels(session=session, ids=ids)
+    plans = []
+    for parcel in parcels:
+        anomalies = detect_anomalies(parcel.facts, as_of, settings.logistics)
+        counts.update(f"anomaly:{a.kind}" for a in anomalies)
+        delivered = parcel.facts.status is ShipmentStatus.DELIVERED
+        observed = parcel.facts.check_failures == 0
+        plans.append((parcel, plan_cases(parcel.cases, anomalies, delivered, observed)))
+        counts.update(f"case:{c.action}" for c in plans[-1][1].changes)
+    case_ids = apply_changes(
+        session=session, plans=[(p, plan.changes) for p, plan in plans], now=as_of
+    )
+    rows = []
+    for parcel, plan in plans:
+        recipient = Recipient(
+            shop_id=parcel.shop_id,
+            customer_id=parcel.customer_id,
+            order_id=parcel.order_id,
+            phone=parcel.phone,
+            blocked_because=sms_blocker(parcel.phone, parcel.phone_masked, parcel.sms_enabled),
         )
-        rows = []
-        for parcel, plan in plans:
-            recipient = Recipient(
-                shop_id=parcel.shop_id,
-                customer_id=parcel.customer_id,
-                order_id=parcel.order_id,
-                phone=parcel.phone,
-                blocked_because=sms_blocker(parcel.phone, parcel.phone_masked, parcel.sms_enabled),
-            )
-            for notice in plan.notices:
-                rows.append(
-                    message_row(
-                        key=f"logistics:{parcel.business_key}:{notice.kind}:{notice.severity}",
-                        template=notice.template,
-                        params={
-                            "shop": parcel.shop_name,
-                            "courier": parcel.courier_name,
-                            "waybill": parcel.waybill,
-                        },
-                        recipient=recipient,
-                        now=as_of,
-                        case_id=case_ids.get(parcel.case_key(notice.kind)),
-                        suppressed_because=notice.suppressed_reason,
-                        # A parcel in trouble is news the buyer should get without delay.
-                        urgent=True,
-                    )
+        for notice in plan.notices:
+            rows.append(
+                message_row(
+                    key=f"logistics:{parcel.business_key}:{notice.kind}:{notice.severity}",
+                    template=notice.template,
+                    params={
+                        "shop": parcel.shop_name,
+                        "courier": parcel.courier_name,
+                        "waybill": parcel.waybill,
+                    },
+                    recipient=recipient,
+                    now=as_of,
+                    case_id=case_ids.get(parcel.case_key(notice.kind)),
+                    suppressed_because=notice.suppressed_reason,
+                    # A parcel in trouble is news the buyer should get without delay.
+                    urgent=True,
                 )
-        counts["notices:new"] += enqueue(session=session, rows=rows)
+            )
+    counts["notices:new"] += enqueue(session=session, rows=rows)
     return dict(counts)

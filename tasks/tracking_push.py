@@ -27,7 +27,7 @@ from aftercare.store.shipments import (
 )
 from models.db import session_scope
 from tasks import limits
-from tasks.shipments import TrackedChunk
+from tasks.shipments import review_parcels
 
 
 @task(name="subscribe-shipments", cache_policy=NO_CACHE)
@@ -78,8 +78,8 @@ class _Latest:
 
 
 @task(name="drain-pushes", task_run_name="drain-pushes-{label}", cache_policy=NO_CACHE)
-def drain_pushes(as_of: datetime, label: str) -> TrackedChunk:
-    """Turn one batch of stored pushes into scans and statuses; bad pushes keep their reason."""
+def drain_pushes(as_of: datetime, label: str) -> dict[str, int]:
+    """Turn one batch of stored pushes into scans, statuses and cases; bad ones keep a reason."""
     settings = get_settings()
     logger = get_run_logger()
     owner = f"drain-{uuid.uuid4().hex[:12]}"
@@ -118,9 +118,14 @@ def drain_pushes(as_of: datetime, label: str) -> TrackedChunk:
             if item.result is not None
         ]
         counts = {"checked": 0, "failed": 0}
+        reviewed: dict[str, int] = {}
         if outcomes:
+            # Recorded and reviewed in the pushes' own transaction, as track-shipments does.
             counts = record_checks(
                 session=session, outcomes=outcomes, now=as_of, thresholds=settings.logistics
+            )
+            reviewed = review_parcels(
+                session=session, ids=[o.shipment_id for o in outcomes], as_of=as_of
             )
         # "3天查询无记录" / "60天无变化": Kuaidi100 stopped; subscribe again 30 minutes later.
         inbox.mark_aborted(
@@ -132,9 +137,9 @@ def drain_pushes(as_of: datetime, label: str) -> TrackedChunk:
             if key not in ids:
                 errors[item.push_id] = f"no shipment {key[0]} {key[1]} on file"
         inbox.finish_pushes(session=session, errors=errors, owner=owner, now=as_of)
-    return TrackedChunk(
-        [o.shipment_id for o in outcomes],
-        counts["checked"],
-        sum(1 for e in errors.values() if e),
-        claimed=len(pushes),
-    )
+    return {
+        **reviewed,
+        "checked": counts["checked"],
+        "check_failed": sum(1 for e in errors.values() if e),
+        "pushes": len(pushes),
+    }
