@@ -117,12 +117,13 @@ def receiver_server() -> Iterator[tuple[Any, str]]:
 
 
 def run_every_pipeline(sandbox: Any, database_url: str) -> dict[str, Any]:
-    """Two business days of every pipeline, then runs with refused credentials."""
+    """Two business days of every pipeline, and a dry run of the purge a year on."""
     from flows.bad_review_followups import bad_review_followups
     from flows.care_messages import care_messages
     from flows.daily_report import daily_after_sales_report
     from flows.dispatch_messages import dispatch_messages
     from flows.logistics_check import logistics_check
+    from flows.purge_personal_data import purge_personal_data
     from flows.unpaid_reminders import unpaid_order_reminders
 
     states = []
@@ -141,6 +142,8 @@ def run_every_pipeline(sandbox: Any, database_url: str) -> dict[str, Any]:
             states.append(pipeline(as_of=now, return_state=True))
         sandbox.deliver_pending()
         states.append(daily_after_sales_report(as_of=now + timedelta(hours=11), return_state=True))
+    year_on = ANCHOR + timedelta(days=400)  # the purge's own artifact lists no one
+    states.append(purge_personal_data(as_of=year_on, dry_run=True, return_state=True))
     return {"states": states, "sms": len(sandbox.sms_sent), "pushes": len(sandbox.pushes)}
 
 
