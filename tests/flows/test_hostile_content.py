@@ -17,6 +17,7 @@ from aftercare.privacy import mask_name
 from aftercare.sandbox.planted import plant
 from flows.bad_review_followups import bad_review_followups
 from flows.care_messages import care_messages
+from flows.dispatch_messages import dispatch_messages
 from flows.unpaid_reminders import unpaid_order_reminders
 from models import AfterSalesCase, Customer, Order, OrderItem, OutboxMessage, Review, Shipment
 from models.db import session_scope
@@ -143,4 +144,12 @@ def test_hostile_names_and_titles_reach_reminders_and_care_messages_clean(settin
         for value in json.loads(message.params).values():
             assert len(value.encode("utf-16-le")) // 2 <= 35
     assert "（{{7*7}}${shop}{% if）" in reminder.text, "template syntax stays literal"
+
+    # Sent as rendered: the provider substitutes the same clean values into the same text.
+    when = max(m.next_attempt_at for m in (reminder, notice) if m.next_attempt_at)
+    sandbox.clock.set(when)
+    dispatch_messages(as_of=when)
+    for message in (reminder, notice):
+        (sent,) = [r for r in sandbox.sms_sent if r.out_id == message.idempotency_key]
+        assert sent.content == message.text and sent.params == json.loads(message.params)
     assert "{{courier}}<i>快递</i> |𠀋" in notice.text
