@@ -34,6 +34,7 @@ from aftercare.rules.reviews import (
 from aftercare.rules.sync import rating_problem
 from aftercare.settings import Settings, get_settings
 from aftercare.store import reviews as store
+from aftercare.store.cases import add_history
 from aftercare.store.outbox import Recipient, enqueue, message_row
 from aftercare.store.rejected import record_rejects
 from aftercare.store.shops import ShopInfo
@@ -329,6 +330,15 @@ def _explain(
         return f"explanation refused: {error.message}"
     except ProviderError as error:
         logger.warning("case %s: explanation not posted yet: %s", case.id, error.reason)
+        # The case stays open for the next run; its history says why it is not explained yet.
+        with session_scope(settings.database_url) as session:
+            add_history(
+                session=session,
+                case_id=case.id or 0,
+                action="explanation_failed",
+                note=f"explanation not posted yet: {error.reason}",
+                now=now,
+            )
         return None
     with session_scope(settings.database_url) as session:
         store.record_reply(session=session, review_id=review.id or 0, reply=text, now=now)

@@ -17,14 +17,15 @@ from sqlmodel import select
 
 from aftercare.demo import import_sandbox_members
 from aftercare.rules.reviews import explanation_due_at
+from aftercare.sandbox import FaultConfig
 from aftercare.settings import get_settings
 from flows.bad_review_followups import bad_review_followups
 from flows.care_messages import care_messages
 from flows.logistics_check import logistics_check
 from flows.unpaid_reminders import unpaid_order_reminders
-from models import AfterSalesCase, OutboxMessage, Shipment
+from models import AfterSalesCase, CaseEvent, OutboxMessage, Shipment
 from models.db import session_scope
-from tasks.reviews import working_hours
+from tasks.reviews import settle_review_cases, working_hours
 from tests.chaos.pipelines import (
     Dispatched,
     Outcome,
@@ -268,3 +269,35 @@ def test_bad_review_followups_end_as_without_faults(settings, sandbox, monkeypat
     assert not duplicates, "no case alerted twice, no rating explained twice"
     assert not lost_alerts and not lost_explanations
     assert not compare(outcome, reference), compare(outcome, reference)[:10]
+
+
+# The settling task runs on its own here, outside a flow run, so its logs stay local.
+@pytest.mark.filterwarnings("ignore:Logger 'prefect.task_runs' attempted to send logs")
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_explanation_the_platform_fails_is_recorded_and_posted_by_a_later_run(
+    settings, sandbox, monkeypatch
+):
+    eve = MORNING + timedelta(days=REVIEW_DAYS[0] - 1)
+    sandbox.clock.set(eve)
+    bad_review_followups(as_of=eve)
+    monkeypatch.setenv("AFTERCARE_RETRY__MAX_ATTEMPTS", "2")
+    get_settings.cache_clear()
+    sandbox.faults.set("taobao", FaultConfig(error_rate=1.0))
+    day = eve + timedelta(days=1)
+    sandbox.clock.set(day)
+    settle_review_cases(day)
+    due = explanations_due(settings.database_url, day)
+    assert due and not sandbox.explanations, "the platform took no explanation"
+    with session_scope(settings.database_url) as session:
+        history = session.exec(
+            select(CaseEvent).where(CaseEvent.action == "explanation_failed")
+        ).all()
+    assert {h.case_id for h in history} == set(due)
+    assert all("server error" in h.note for h in history), "recorded with its reason"
+
+    sandbox.faults.clear()
+    later = day + timedelta(minutes=30)  # the next scheduled run
+    settle_review_cases(later)
+    assert not explanations_due(settings.database_url, later)
+    explained = Counter(e.oid for e in sandbox.explanations)
+    assert len(explained) == len(due) and set(explained.values()) == {1}
