@@ -267,6 +267,7 @@ def test_no_unmasked_phone_or_name_reaches_logs_artifacts_or_the_cli(evidence):
     # The database holds phones and names, to send and to call: the scan does find them there.
     assert unmasked_phones(evidence.tables), "phones on file were recognised"
     assert findings(evidence.tables, {n: n for n in evidence.names}), "names on file were found"
+    assert "****" in "".join(evidence.texts["CLI"]), "the CLI listed phones, masked"
     phones = unmasked_phones(evidence.texts)
     names = findings(evidence.texts, {f"name {n[0]}*": n for n in evidence.names})
     assert not phones, "\n".join(phones[:20])
