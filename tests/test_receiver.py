@@ -122,3 +122,9 @@ def test_a_chunked_oversized_reply_is_refused(settings, receiver):
         timeout=5,
     )
     assert answer.status_code == 413
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_receiver_publishes_nothing_about_itself(settings, receiver):
+    for path in ("/docs", "/redoc", "/openapi.json"):
+        assert requests.get(f"{receiver}{path}", timeout=5).status_code == 404, path

@@ -44,7 +44,14 @@ def create_app() -> FastAPI:
         yield
         await run_in_threadpool(inbox.stop)  # what was acknowledged is stored already
 
-    app = FastAPI(title="aftercare receiver", docs_url=None, redoc_url=None, lifespan=lifespan)
+    # Nothing about the routes is published: no docs pages, no OpenAPI schema.
+    app = FastAPI(
+        title="aftercare receiver",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
 
     @app.post("/sms/uplink")
     async def sms_uplink(request: Request) -> JSONResponse:
