@@ -84,7 +84,7 @@ def test_a_postgresql_restart_mid_run_fails_cleanly_or_retries_and_nothing_is_du
     state = dispatch_messages(as_of=ANCHOR, return_state=True)
     restarter.join(60)
     accepted_in_first_run = len(sandbox.sms_sent)
-    reruns, runs = settle(settings.database_url, sandbox, None)
+    reruns, runs = settle(settings.database_url, sandbox)
     duplicates, lost, statuses = outcome(settings.database_url, sandbox)
     print(
         f"\npostgresql restarted mid-run (down {restarted[0]:.1f} s): {MESSAGES} messages, first "
