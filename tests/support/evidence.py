@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -26,9 +27,11 @@ from prefect.logging.handlers import APILogHandler
 from models.db import get_engine
 
 PAGE = 200
-# Mainland mobile numbers written out in full; a masked one (138****5678) does not match.
-# Letters before the digits make a waybill (YT13812345678), not a phone.
-UNMASKED_PHONE = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)")
+# Mainland mobile numbers written out in full, with or without +86 or separators; a masked one
+# (138****5678) does not match. Letters before the digits make a waybill (YT13812345678).
+UNMASKED_PHONE = re.compile(
+    r"(?<![0-9A-Za-z])(?:(?:\+|00)?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)"
+)
 
 
 class Capture(logging.Handler):
@@ -136,6 +139,7 @@ def unmasked_phones(texts: dict[str, list[str]]) -> list[str]:
     found = []
     for source, lines in texts.items():
         for line in lines:
+            line = unicodedata.normalize("NFKC", line)  # full-width digits are digits too
             for match in UNMASKED_PHONE.finditer(line):
                 start = max(match.start() - 60, 0)
                 found.append(f"{source}: ...{line[start : match.end() + 40]}...")
