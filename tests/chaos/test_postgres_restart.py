@@ -7,16 +7,22 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlmodel import select
 
 from aftercare.sandbox import FaultConfig
+from aftercare.settings import get_settings
 from flows.dispatch_messages import dispatch_messages
-from models.db import get_engine
+from flows.logistics_check import logistics_check
+from models import AfterSalesCase, Shipment, TrackingEvent
+from models.db import get_engine, session_scope
 from tests.chaos.test_database_faults import MESSAGES, outcome, settle, when
+from tests.chaos.test_process_kills import unreviewed
 from tests.conftest import ANCHOR
 from tests.flows.test_dispatch_messages import queue_messages
 from tests.support.postgres import find_bindir, throwaway_postgres
@@ -95,3 +101,49 @@ def test_a_postgresql_restart_mid_run_fails_cleanly_or_retries_and_nothing_is_du
     assert restarted, "the server was restarted"
     assert state.is_completed() or state.is_failed(), state
     assert not duplicates and not lost and statuses == {"sent": MESSAGES}
+
+
+@pytest.mark.postgres
+def test_logistics_check_through_a_postgresql_restart_leaves_nothing_half_done(
+    settings, sandbox, restartable_postgres, monkeypatch
+):
+    _, restart = restartable_postgres
+    for name, value in {"CHUNK_SIZE": "6", "MAX_CONCURRENT_CHUNKS": "2"}.items():
+        monkeypatch.setenv(f"AFTERCARE_LOGISTICS__{name}", value)
+    get_settings.cache_clear()
+    sandbox.faults.set("kuaidi100", FaultConfig(latency_ms=10))
+    restarted: list[float] = []
+
+    def restart_now() -> None:
+        start = time.monotonic()
+        restart()
+        restarted.append(time.monotonic() - start)
+
+    restarter = when(lambda: sum(sandbox.stats.kuaidi100_queries.values()) >= 30, restart_now)
+    state = logistics_check(as_of=ANCHOR, return_state=True)
+    restarter.join(60)
+
+    later = ANCHOR + timedelta(minutes=31)  # past the claim lease and the 30-minute query rule
+    sandbox.faults.clear()
+    sandbox.clock.set(later)
+    rerun = logistics_check(as_of=later)
+    with session_scope(settings.database_url) as session:
+        shipments = session.exec(select(Shipment)).all()
+        events = session.exec(select(TrackingEvent)).all()
+        cases = session.exec(select(AfterSalesCase)).all()
+    never_checked = [s.waybill for s in shipments if not (s.last_checked_at or s.check_error)]
+    still_claimed = [s.waybill for s in shipments if s.claimed_by]
+    duplicates = len(events) - len({(e.shipment_id, e.occurred_at, e.context) for e in events})
+    duplicates += len(cases) - len({(c.shipment_id, c.kind) for c in cases})
+    half_done = unreviewed(settings.database_url, settings.logistics)
+    print(
+        f"\npostgresql restarted during logistics-check (down {restarted[0]:.1f} s): "
+        f"{len(shipments)} parcels, first run {state.type.value} "
+        f"({(state.message or '')[:80]}); re-run checked {rerun.get('checked', 0)} of "
+        f"{rerun['shipments_due']} due; duplicates {duplicates}, never checked "
+        f"{len(never_checked)}, still claimed {len(still_claimed)}, checked but not reviewed "
+        f"{len(half_done)}"
+    )
+    assert restarted and (state.is_completed() or state.is_failed()), state
+    assert not never_checked and not still_claimed and not half_done
+    assert duplicates == 0
