@@ -311,6 +311,8 @@ class Settings(BaseSettings):
     # Buyers' SMS replies (opt-outs) arrive signed at the receiver with this shared secret.
     sms_uplink_secret: SecretStr = SecretStr("sandbox-uplink-secret")
     receiver_port: int = 8766
+    # Where the receiver listens; behind a proxy that terminates TLS in production.
+    receiver_host: str = "127.0.0.1"
 
     # Pace every worker together with Prefect global rate limits (created by the set-up);
     # off, each process paces its own calls.
@@ -324,8 +326,6 @@ class Settings(BaseSettings):
     retry: RetrySettings = Field(default_factory=RetrySettings)
     logistics: LogisticsSettings = Field(default_factory=LogisticsSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
-    # Where the receiver listens; behind a proxy that terminates TLS in production.
-    receiver_host: str = "127.0.0.1"
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
