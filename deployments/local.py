@@ -51,12 +51,11 @@ def run(port: int = 4200) -> None:
 
 
 def _serve(port: int) -> None:
+    from aftercare.receiver.background import start_receiver
     from aftercare.settings import get_settings
     from deployments.serve import SCHEDULED, all_deployments
     from deployments.setup import ensure_automations, ensure_rate_limits
     from models.migrate import upgrade
-
-    from aftercare.receiver.background import start_receiver
 
     sandbox = _start_sandbox() if get_settings().environment == "sandbox" else None
     receiver = start_receiver(get_settings().receiver_port, get_settings().receiver_host)
