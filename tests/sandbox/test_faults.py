@@ -91,10 +91,9 @@ def test_drop_closes_the_connection(sb: Sandbox, http: requests.Session):
 def test_timeout_fires_the_clients_read_timeout(sb: Sandbox, http: requests.Session):
     sb.faults.set("kuaidi100", FaultConfig(timeout_rate=1.0, timeout_seconds=0.5))
     url = sb.url("kuaidi100") + "/poll/query.do"
-    started = time.monotonic()
+    # The client gives up first: the gateway's own answer comes only after 0.5 s.
     with pytest.raises(requests.ReadTimeout):
         http.post(url, data={"customer": "x"}, timeout=(1, 0.2))
-    assert time.monotonic() - started < 0.45
     # A patient caller gets the gateway's 504 once the wait is over.
     assert http.post(url, data={"customer": "x"}, timeout=3).status_code == 504
     assert sb.stats.faults["timeout"] == 2

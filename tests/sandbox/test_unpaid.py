@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 
@@ -180,12 +179,10 @@ def test_amounts_are_mostly_ordinary_with_a_few_extremes(name, request):
     assert any(a < 5 for a in amounts)
 
 
-def test_a_large_mostly_unpaid_world_is_quick_and_keeps_the_mix():
-    started = time.monotonic()
+def test_a_large_mostly_unpaid_world_keeps_the_mix():
+    # How long it takes is bench/reminders.py's business, not a test's: machines are shared.
     weights = {"unpaid": 80, "closed": 5, "paid": 5, "shipped": 10}
     world = build_world(3, 33_334, ANCHOR, stage_weights=weights)
-    elapsed = time.monotonic() - started
-    assert elapsed < 15, f"100k orders took {elapsed:.1f}s"  # ~6s on a quiet laptop
     trades = list(world.trades.values())
     assert len(trades) == 100_002
     statuses = Counter(t.status for t in trades)

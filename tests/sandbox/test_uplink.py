@@ -233,10 +233,10 @@ def test_a_push_is_given_up_after_three_retries(receiver: Receiver):
 
 
 def test_replying_never_waits_for_the_webhook(pushing: Sandbox, receiver: Receiver):
-    receiver.delay = 0.5
+    receiver.delay = 1.0
     started = time.monotonic()
     record = pushing.reply(PHONE, "TD")
-    assert time.monotonic() - started < 0.2
+    assert time.monotonic() - started < receiver.delay  # waiting would take the whole delay
     assert not pushing.deliver_pending(timeout=0.1)  # still on its way
     assert pushing.deliver_pending(timeout=5) and record.delivered
 
