@@ -24,7 +24,12 @@ def get_engine(url: str) -> Engine:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     # How long a writer waits for another's lock before "database is locked"; ?timeout=s sets it.
     timeout = float(str(parsed.query.get("timeout", 30)))
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": timeout})
+    engine = create_engine(
+        url,
+        # Bulk writes prepare a statement per batch size; sqlite3 keeps 128 prepared statements
+        # per connection, megabytes each for a many-row insert: memory that grew with the run.
+        connect_args={"check_same_thread": False, "timeout": timeout, "cached_statements": 16},
+    )
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
