@@ -22,7 +22,6 @@ TASKS = (
     "record-conversions",
     "claim-due-shipments",
     "track-shipments",
-    "review-shipments",
     "send-messages",
     "reconcile-unknown-sends",
     "list-shops",

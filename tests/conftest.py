@@ -102,3 +102,25 @@ def receiver(settings: Settings) -> Iterator[str]:
     running = start_receiver()
     yield running.url
     running.stop()
+
+
+# The chaos, leak-scan and scale-out tests print their figures (items, faults injected,
+# duplicates, losses); pytest hides a passing test's output, so gather it for the summary.
+FIGURE_TESTS = ("tests/chaos/", "tests/test_no_leaks.py", "tests/scaleout/")
+_figures: list[tuple[str, str]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Keep the printed figures of the tests that report them."""
+    if report.when == "call" and report.nodeid.startswith(FIGURE_TESTS) and report.capstdout:
+        _figures.append((report.nodeid, report.capstdout.strip()))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the gathered figures after the run."""
+    if _figures:
+        terminalreporter.section("figures: chaos, leak scan, scale-out")
+        for nodeid, text in _figures:
+            terminalreporter.write_line(nodeid)
+            for line in text.splitlines():
+                terminalreporter.write_line(f"    {line}")
