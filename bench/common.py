@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import subprocess
+import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -47,6 +55,35 @@ def wait_for_sandbox(port: int, timeout: float = 300.0) -> str:
             pass
         time.sleep(0.2)  # polling a process we started, not waiting for business time
     raise TimeoutError(f"sandbox on port {port} did not come up")
+
+
+def bench_database(url: str = "") -> str:
+    """Return the given database URL, or a fresh SQLite file in a temporary folder."""
+    return url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='aftercare-bench-'))}/bench.db"
+
+
+@contextmanager
+def sandbox_process(
+    orders_per_shop: int,
+    anchor: datetime,
+    *,
+    stage_weights: dict[str, int] | None = None,
+    faults: dict[str, dict[str, float]] | None = None,
+) -> Iterator[str]:
+    """Run the sandbox in its own process (its memory is not counted as ours); yield its URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "bench.sandbox_server", "--port", str(port)]
+    command += ["--orders-per-shop", str(orders_per_shop), "--anchor", anchor.isoformat()]
+    if stage_weights:
+        command += ["--stage-weights", json.dumps(stage_weights)]
+    if faults:
+        command += ["--faults", json.dumps(faults)]
+    sandbox = subprocess.Popen(command)
+    try:
+        yield wait_for_sandbox(port)
+    finally:
+        sandbox.terminate()
+        sandbox.wait(timeout=30)
 
 
 def prefect_task_seconds(flow_run_id: UUID | None) -> dict[str, float]:

@@ -6,18 +6,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
-import subprocess
-import sys
-import tempfile
 from datetime import UTC, datetime
-from pathlib import Path
 
 import requests
 
-from bench.common import free_port, prefect_task_window, query_plan, wait_for_sandbox
+from bench.common import bench_database, prefect_task_window, query_plan, sandbox_process
 
 ANCHOR = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
@@ -31,27 +26,9 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="aftercare-bench-"))
-    database_url = args.database_url or f"sqlite:///{workdir}/bench.db"
-    port = free_port()
+    database_url = bench_database(args.database_url)
     faults = {"sms": {"latency_ms": args.latency_ms, "max_rps": args.ceiling}}
-    sandbox = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bench.sandbox_server",
-            "--port",
-            str(port),
-            "--orders-per-shop",
-            "10",
-            "--anchor",
-            ANCHOR.isoformat(),
-            "--faults",
-            json.dumps(faults),
-        ]
-    )
-    try:
-        base = wait_for_sandbox(port)
+    with sandbox_process(10, ANCHOR, faults=faults) as base:
         os.environ.update(
             {
                 "AFTERCARE_DATABASE_URL": database_url,
@@ -62,9 +39,6 @@ def main() -> None:
             }
         )
         run(base, database_url, args)
-    finally:
-        sandbox.terminate()
-        sandbox.wait(timeout=30)
 
 
 def run(base: str, database_url: str, args: argparse.Namespace) -> None:

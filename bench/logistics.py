@@ -11,19 +11,14 @@ test: the machines are shared and noisy.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
-import subprocess
-import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import requests
 
-from bench.common import free_port, prefect_task_window, query_plan, wait_for_sandbox
+from bench.common import bench_database, prefect_task_window, query_plan, sandbox_process
 
 ANCHOR = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 NAIVE_SAMPLE = 300
@@ -38,29 +33,11 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="aftercare-bench-"))
-    database_url = args.database_url or f"sqlite:///{workdir}/bench.db"
-    port = free_port()
+    database_url = bench_database(args.database_url)
     faults = {"kuaidi100": {"latency_ms": args.latency_ms, "max_rps": args.ceiling}}
-    sandbox = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bench.sandbox_server",
-            "--port",
-            str(port),
-            "--orders-per-shop",
-            str(-(-args.shipments // 3)),
-            "--anchor",
-            ANCHOR.isoformat(),
-            "--stage-weights",
-            '{"unpaid": 0, "closed": 0, "paid": 0, "shipped": 100}',
-            "--faults",
-            json.dumps(faults),
-        ]
-    )
-    try:
-        base = wait_for_sandbox(port)
+    weights = {"unpaid": 0, "closed": 0, "paid": 0, "shipped": 100}
+    per_shop = -(-args.shipments // 3)
+    with sandbox_process(per_shop, ANCHOR, stage_weights=weights, faults=faults) as base:
         os.environ.update(
             {
                 "AFTERCARE_DATABASE_URL": database_url,
@@ -77,9 +54,6 @@ def main() -> None:
             }
         )
         run(base, database_url, args)
-    finally:
-        sandbox.terminate()
-        sandbox.wait(timeout=30)
 
 
 def run(base: str, database_url: str, args: argparse.Namespace) -> None:

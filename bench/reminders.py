@@ -11,14 +11,10 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import subprocess
-import sys
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-from bench.common import free_port, prefect_task_seconds, query_plan, wait_for_sandbox
+from bench.common import bench_database, prefect_task_seconds, query_plan, sandbox_process
 
 ANCHOR = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
@@ -30,28 +26,9 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="aftercare-bench-"))
-    database_url = args.database_url or f"sqlite:///{workdir}/bench.db"
-    port = free_port()
-    per_shop = -(-args.orders // 3)
-    # The sandbox runs in its own process so its memory is not counted as ours.
-    sandbox = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bench.sandbox_server",
-            "--port",
-            str(port),
-            "--orders-per-shop",
-            str(per_shop),
-            "--anchor",
-            ANCHOR.isoformat(),
-            "--stage-weights",
-            '{"unpaid": 80, "closed": 5, "paid": 5, "shipped": 10}',
-        ],
-    )
-    try:
-        base = wait_for_sandbox(port)
+    database_url = bench_database(args.database_url)
+    weights = {"unpaid": 80, "closed": 5, "paid": 5, "shipped": 10}
+    with sandbox_process(-(-args.orders // 3), ANCHOR, stage_weights=weights) as base:
         os.environ.update(
             {
                 "AFTERCARE_DATABASE_URL": database_url,
@@ -62,9 +39,6 @@ def main() -> None:
             }
         )
         run(database_url, args.orders)
-    finally:
-        sandbox.terminate()
-        sandbox.wait(timeout=30)
 
 
 def run(database_url: str, orders: int) -> None:

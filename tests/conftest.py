@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-import sqlalchemy as sa
 
 from aftercare.settings import Settings, get_settings
-from tests.support.postgres import find_bindir, throwaway_postgres
+from tests.support.postgres import create_database, find_bindir, throwaway_postgres
 
 # Prefect's own telemetry writes race on its SQLite database and only add noise to test logs.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -50,13 +48,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path}/aftercare.db"
     else:
-        admin_url = request.getfixturevalue("postgres_admin_url")
-        name = f"t_{uuid.uuid4().hex[:12]}"
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+        url = create_database(request.getfixturevalue("postgres_admin_url"))
     upgrade(url)
     yield url
     get_engine(url).dispose()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +24,7 @@ from tests.chaos.test_database_faults import MESSAGES, outcome, settle, when
 from tests.chaos.test_process_kills import unreviewed
 from tests.conftest import ANCHOR
 from tests.flows.test_dispatch_messages import queue_messages
-from tests.support.postgres import find_bindir, throwaway_postgres
+from tests.support.postgres import create_database, find_bindir, throwaway_postgres
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -58,12 +57,7 @@ def database_url(restartable_postgres) -> Iterator[str]:
     from models.migrate import upgrade
 
     admin_url, _ = restartable_postgres
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    url = create_database(admin_url)
     upgrade(url)
     yield url
     get_engine(url).dispose()
