@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 # Kuaidi100 and TOP speak GMT+8 wall-clock strings, whatever the shop's own time zone.
 CHINA = ZoneInfo("Asia/Shanghai")
 WIRE_FORMAT = "%Y-%m-%d %H:%M:%S"
+_CANONICAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 
 
 def utcnow() -> datetime:
@@ -24,7 +26,15 @@ def as_utc(moment: datetime) -> datetime:
 
 def parse_china_time(text: str) -> datetime:
     """Parse a provider's 'yyyy-MM-dd HH:mm:ss' GMT+8 string into an aware UTC datetime."""
-    return datetime.strptime(text.strip(), WIRE_FORMAT).replace(tzinfo=CHINA).astimezone(UTC)
+    text = text.strip()
+    # strptime costs about 10 us and a courier answer carries dozens of scans: it was a third
+    # of a parcel check's CPU. The canonical form takes the C parser; anything else keeps
+    # strptime's rules and errors.
+    if _CANONICAL.fullmatch(text):
+        local = datetime.fromisoformat(text)
+    else:
+        local = datetime.strptime(text, WIRE_FORMAT)
+    return local.replace(tzinfo=CHINA).astimezone(UTC)
 
 
 def format_china_time(moment: datetime) -> str:

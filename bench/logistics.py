@@ -125,7 +125,11 @@ def make_all_due(database_url: str, at: datetime, base: str) -> None:
 
 
 def naive_baseline(as_of: datetime, sample: int) -> float:
-    """Check `sample` parcels the naive way: one Prefect task per parcel, in sequence."""
+    """Check `sample` parcels the naive way: one Prefect task per parcel, in sequence.
+
+    Each task does a chunk's work for its one parcel (query, record, review, in one
+    transaction as track-shipments does), so the ratio compares ways of doing the same job.
+    """
     from prefect import flow, task
     from prefect.cache_policies import NO_CACHE
     from sqlmodel import col, select
@@ -135,7 +139,7 @@ def naive_baseline(as_of: datetime, sample: int) -> float:
     from models import Shipment
     from models.db import session_scope
     from tasks import limits
-    from tasks.shipments import _check
+    from tasks.shipments import _check, review_parcels
 
     @task(cache_policy=NO_CACHE)
     def check_one(shipment_id: int) -> None:
@@ -147,6 +151,7 @@ def naive_baseline(as_of: datetime, sample: int) -> float:
             record_checks(
                 session=session, outcomes=[outcome], now=as_of, thresholds=settings.logistics
             )
+            review_parcels(session=session, ids=[shipment_id], as_of=as_of)
 
     @flow(name="naive-logistics-baseline")
     def naive(ids: list[int]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import islice
@@ -10,7 +10,7 @@ from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
-from prefect.futures import PrefectFuture
+from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
 
 from aftercare.clock import as_utc, utcnow
@@ -42,10 +42,11 @@ def run_bounded(
 ) -> tuple[list[Any], list[BaseException]]:
     """Submit one task per item with at most `limit` in flight; return results and failures.
 
-    A failed chunk does not stop the others: its error is collected and the caller decides.
+    Results come in the order the tasks finish. A failed chunk does not stop the others: its
+    error is collected and the caller decides.
     With `progress`, a progress artifact of that description shows how far the run got.
     """
-    inflight: deque[PrefectFuture[Any]] = deque()
+    inflight: set[PrefectFuture[Any]] = set()
     results: list[Any] = []
     failures: list[BaseException] = []
     tracker = (
@@ -54,7 +55,10 @@ def run_bounded(
         else None
     )
 
-    def settle(future: PrefectFuture[Any]) -> None:
+    def settle_one() -> None:
+        # Whichever task ends first frees its slot: a slow chunk must not hold back the next.
+        future = next(as_completed(list(inflight)))
+        inflight.remove(future)
         try:
             results.append(future.result())
         except Exception as error:  # a task failure, already logged by Prefect
@@ -65,10 +69,10 @@ def run_bounded(
 
     for number, item in enumerate(items, start=1):
         if len(inflight) >= limit:
-            settle(inflight.popleft())
-        inflight.append(submit(item, number))
+            settle_one()
+        inflight.add(submit(item, number))
     while inflight:
-        settle(inflight.popleft())
+        settle_one()
     return results, failures
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
+from prefect.futures import PrefectFuture, as_completed
 
 from aftercare.settings import get_settings
 from flows.common import add_counts, run_name, start_run
@@ -13,7 +15,7 @@ from tasks.outbox import reconcile_unknown_sends, send_messages
 
 
 def batch_sizes(remaining: int, batch_size: int, concurrency: int) -> list[int]:
-    """Split what may still be sent in this run into at most `concurrency` batches."""
+    """Split what may still be sent in this run into at most `concurrency` (> 0) batches."""
     count = min(concurrency, -(-remaining // batch_size))
     share = min(batch_size, -(-remaining // count))
     sizes = [share] * count
@@ -32,15 +34,26 @@ def dispatch_messages(
     limit = max_messages or settings.max_messages_per_run
 
     totals = add_counts([reconcile_unknown_sends(now)])
-    batch_no = 0
-    while (remaining := limit - totals["claimed"]) > 0:
-        # Each batch claims its own rows, so concurrent batches (and runs) never share one.
-        sizes = batch_sizes(remaining, settings.batch_size, settings.max_concurrent_batches)
-        wave = [send_messages.submit(now, batch_no := batch_no + 1, size) for size in sizes]
-        results = [future.result() for future in wave]
-        totals.update(add_counts(results))
-        if any(r.get("claimed", 0) < size for r, size in zip(results, sizes, strict=True)):
-            break  # the queue is drained
+    numbers = itertools.count(1)
+    running: dict[PrefectFuture[dict[str, int]], int] = {}
+    asked, drained = 0, False
+    while True:
+        # A batch starts as soon as another ends: waiting for a whole wave would leave the
+        # provider's ceiling idle behind the wave's slowest batch.
+        free = settings.max_concurrent_batches - len(running)
+        if not drained and free > 0 and asked < limit:
+            # Each batch claims its own rows, so concurrent batches (and runs) never share one.
+            for size in batch_sizes(limit - asked, settings.batch_size, free):
+                running[send_messages.submit(now, next(numbers), size)] = size
+                asked += size
+        if not running:
+            break
+        done = next(as_completed(list(running)))
+        size = running.pop(done)
+        result = done.result()
+        totals.update(result)
+        if result.get("claimed", 0) < size:
+            drained = True  # the queue is empty; the batches still running finish their claims
     logger.info("dispatch: %s", dict(totals))
     create_table_artifact(
         key="dispatch-messages-summary",
