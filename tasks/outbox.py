@@ -6,6 +6,7 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -76,9 +77,9 @@ def reconcile_unknown_sends(as_of: datetime) -> dict[str, int]:
 
 
 class _Recorder:
-    """Buffer outcome writes and commit them together, a few dozen at a time.
+    """Buffer outcome writes and commit them a few dozen at a time, off the sending thread.
 
-    A crash before a flush leaves those messages "sending": the reconciler then asks the
+    A crash before a commit leaves those messages "sending": the reconciler then asks the
     provider about each one before anything is sent again, so batching never causes a resend.
     """
 
@@ -86,20 +87,47 @@ class _Recorder:
         self.database_url = database_url
         self.every = every
         self.ops: list[Callable[[Session], object]] = []
+        # One writer per batch keeps its commits in order, and sending never stops to wait
+        # for the database's write lock (on SQLite, every other batch's commit holds it).
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="send-outcomes")
+        self._commits: list[Future[None]] = []
+
+    def __enter__(self) -> _Recorder:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            self.flush()
+        finally:
+            self._writer.shutdown()
 
     def add(self, op: Callable[[Session], object]) -> None:
-        """Queue one write; commit the queue when it is full."""
+        """Queue one write; hand the queue to the writer when it is full."""
         self.ops.append(op)
         if len(self.ops) >= self.every:
-            self.flush()
+            self._commit_queued()
 
     def flush(self) -> None:
-        """Commit every queued write."""
+        """Commit every queued write and wait for all commits; raise the first that failed."""
         if self.ops:
-            with session_scope(self.database_url) as session:
-                for op in self.ops:
-                    op(session)
-            self.ops.clear()
+            self._commit_queued()
+        commits, self._commits = self._commits, []
+        for commit in commits:
+            commit.result()
+
+    def _commit_queued(self) -> None:
+        # A failed commit stops the batch here: what it could not record stays "sending" and
+        # is reconciled with the provider.
+        for commit in [c for c in self._commits if c.done()]:
+            self._commits.remove(commit)
+            commit.result()
+        ops, self.ops = self.ops, []
+        self._commits.append(self._writer.submit(self._commit, ops))
+
+    def _commit(self, ops: list[Callable[[Session], object]]) -> None:
+        with session_scope(self.database_url) as session:
+            for op in ops:
+                op(session)
 
 
 @task(name="send-messages", task_run_name="send-messages-batch-{batch_no}", cache_policy=NO_CACHE)
@@ -133,23 +161,24 @@ def send_messages(as_of: datetime, batch_no: int, limit: int) -> dict[str, int]:
                 counts["deferred_min_gap"] += 1
             else:
                 gaps[message.id or 0] = reserved
-    recorder = _Recorder(settings.database_url)
     sendable = [m for m in batch if m.urgent or not gap or not m.phone or (m.id or 0) in gaps]
-    for position, message in enumerate(sendable):
-        sender = shops[message.shop_id]
-        taken = gaps.get(message.id or 0)
-        try:
-            held = _hold(settings, message, sender, tids, owner, as_of)
-            outcome = held or _send_one(settings, message, sender.sign_name, owner, as_of, recorder)
-        except AuthenticationError:
-            recorder.flush()
-            _give_back(settings, sendable[position + 1 :], owner, as_of)
-            raise
-        if taken is not None and outcome not in ("sent", "unknown"):
-            # Nothing went out: the phone's gap is given back for the next message.
-            recorder.add(_gap_back(taken))
-        counts[outcome] += 1
-    recorder.flush()
+    with _Recorder(settings.database_url) as recorder:
+        for position, message in enumerate(sendable):
+            sender = shops[message.shop_id]
+            taken = gaps.get(message.id or 0)
+            try:
+                held = _hold(settings, message, sender, tids, owner, as_of)
+                outcome = held or _send_one(
+                    settings, message, sender.sign_name, owner, as_of, recorder
+                )
+            except AuthenticationError:
+                recorder.flush()
+                _give_back(settings, sendable[position + 1 :], owner, as_of)
+                raise
+            if taken is not None and outcome not in ("sent", "unknown"):
+                # Nothing went out: the phone's gap is given back for the next message.
+                recorder.add(_gap_back(taken))
+            counts[outcome] += 1
     return dict(counts)
 
 

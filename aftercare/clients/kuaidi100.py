@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import requests
-
 from aftercare.clients import fields
 from aftercare.clients.errors import (
     AuthenticationError,
@@ -20,7 +18,7 @@ from aftercare.clients.errors import (
     RateLimited,
     RequestRejected,
 )
-from aftercare.clients.http import HttpCore, Limiter, json_body
+from aftercare.clients.http import HttpAnswer, HttpCore, Limiter, json_body
 from aftercare.settings import Settings
 
 PROVIDER = "kuaidi100"
@@ -304,7 +302,7 @@ class Kuaidi100Client:
             separators=(",", ":"),
         )
 
-        def decode(response: requests.Response) -> bool:
+        def decode(response: HttpAnswer) -> bool:
             return parse_subscribe_answer(json_body(response, PROVIDER, "subscribe"))
 
         return self.core.call(

@@ -11,8 +11,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote_plus
 
-import requests
-
 from aftercare.clients import fields
 from aftercare.clients.errors import (
     AuthenticationError,
@@ -22,7 +20,7 @@ from aftercare.clients.errors import (
     RateLimited,
     RequestRejected,
 )
-from aftercare.clients.http import HttpCore, json_body
+from aftercare.clients.http import HttpAnswer, HttpCore, json_body
 from aftercare.settings import Settings
 
 PROVIDER = "robot"
@@ -108,7 +106,7 @@ class RobotClient:
                 f"&sign={sign_robot(stamp, self._secret)}"
             )
 
-        def decode(response: requests.Response) -> None:
+        def decode(response: HttpAnswer) -> None:
             check_answer(json_body(response, PROVIDER, "robot"))
 
         # A repeated alert only bothers the staff group twice; losing one is worse.

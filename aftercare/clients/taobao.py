@@ -12,8 +12,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
-import requests
-
 from aftercare.clients import fields
 from aftercare.clients.errors import (
     AuthenticationError,
@@ -23,7 +21,7 @@ from aftercare.clients.errors import (
     RateLimited,
     RequestRejected,
 )
-from aftercare.clients.http import HttpCore, Limiter, json_body
+from aftercare.clients.http import HttpAnswer, HttpCore, Limiter, json_body
 from aftercare.clients.taobao_ratings import RATE_FIELDS, RatingPage, parse_rating_page
 from aftercare.clock import format_china_time, utcnow
 from aftercare.settings import Settings
@@ -289,7 +287,7 @@ class TaobaoClient:
             signed["sign"] = sign_request(signed, self._secret, self.sign_method)
             return signed
 
-        def decode(response: requests.Response) -> dict[str, Any]:
+        def decode(response: HttpAnswer) -> dict[str, Any]:
             return unwrap_answer(json_body(response, PROVIDER, method), method)
 
         return self.core.call(
