@@ -67,7 +67,7 @@ def run(base: str, database_url: str, args: argparse.Namespace) -> None:
     register_sandbox_shops(database_url)
     print(f"machine: {os.cpu_count()} cores; database: {database_url.split(':')[0]}")
 
-    rate, due = poll_once(ANCHOR)
+    rate, due, _ = poll_once(ANCHOR)
     print(f"\n1. {due:,} parcels due, latency {args.latency_ms} ms, ceiling {args.ceiling:.0f}/s")
     print(f"   polling: {rate:,.1f} parcels/s = {rate / args.ceiling:.0%} of the ceiling")
     print(f"   peak RSS so far: {peak_mb():,.0f} MB")
@@ -80,18 +80,20 @@ def run(base: str, database_url: str, args: argparse.Namespace) -> None:
     get_settings.cache_clear()
     later = ANCHOR + timedelta(minutes=31)
     make_all_due(database_url, later, base)
-    ours, due = poll_once(later)
+    ours, due, ours_cpu = poll_once(later)
     evenlater = later + timedelta(minutes=31)
     make_all_due(database_url, evenlater, base)
-    naive = naive_baseline(evenlater, NAIVE_SAMPLE)
+    naive, naive_cpu = naive_baseline(evenlater, NAIVE_SAMPLE)
     print(f"\n2. no ceiling, courier latency {args.latency_ms} ms")
     cfg = get_settings().logistics
     print(
         f"   ours (chunks of {cfg.chunk_size}, {cfg.max_concurrent_chunks} at a time, "
-        f"{cfg.queries_in_flight_per_chunk} queries in flight each): {ours:,.1f} parcels/s"
+        f"{cfg.queries_in_flight_per_chunk} queries in flight each): {ours:,.1f} parcels/s, "
+        f"{ours_cpu:.2f} ms of CPU per parcel"
     )
     print(
-        f"   naive (one task per parcel, in sequence): {naive:,.1f} parcels/s over {NAIVE_SAMPLE}"
+        f"   naive (one task per parcel, in sequence): {naive:,.1f} parcels/s over {NAIVE_SAMPLE}, "
+        f"{naive_cpu:.2f} ms of CPU per parcel"
     )
     print(f"   ratio: {ours / naive:.1f}x")
     print(f"\npeak RSS of the pipeline process: {peak_mb():,.0f} MB")
@@ -102,14 +104,18 @@ def run(base: str, database_url: str, args: argparse.Namespace) -> None:
     print(f"subscription-due query plan:\n  {plan}")
 
 
-def poll_once(as_of: datetime) -> tuple[float, int]:
-    """Run logistics-check; return parcels per second over the polling phase and parcels due."""
+def poll_once(as_of: datetime) -> tuple[float, int, float]:
+    """Run logistics-check; return parcels per second over the polling phase, parcels due and
+    this process's CPU milliseconds per parcel over the whole run."""
     from flows.logistics_check import logistics_check
 
+    cpu = time.process_time()
     state = logistics_check(as_of=as_of, return_state=True)
+    cpu = time.process_time() - cpu
     summary = state.result()
     first, last = prefect_task_window(state.state_details.flow_run_id, "track-shipments")
-    return summary["shipments_due"] / max(last - first, 1e-9), summary["shipments_due"]
+    due = summary["shipments_due"]
+    return due / max(last - first, 1e-9), due, 1000 * cpu / max(due, 1)
 
 
 def make_all_due(database_url: str, at: datetime, base: str) -> None:
@@ -124,8 +130,9 @@ def make_all_due(database_url: str, at: datetime, base: str) -> None:
     requests.post(f"{base}/_sandbox/clock", json={"now": at.isoformat()}, timeout=5)
 
 
-def naive_baseline(as_of: datetime, sample: int) -> float:
-    """Check `sample` parcels the naive way: one Prefect task per parcel, in sequence.
+def naive_baseline(as_of: datetime, sample: int) -> tuple[float, float]:
+    """Check `sample` parcels the naive way (one Prefect task per parcel, in sequence); return
+    parcels per second and CPU milliseconds per parcel.
 
     Each task does a chunk's work for its one parcel (query, record, review, in one
     transaction as track-shipments does), so the ratio compares ways of doing the same job.
@@ -164,9 +171,10 @@ def naive_baseline(as_of: datetime, sample: int) -> float:
                 select(Shipment.id).where(col(Shipment.courier).is_not(None)).limit(sample)
             )
         )
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     naive([i for i in ids if i is not None])
-    return len(ids) / (time.perf_counter() - started)
+    cpu = time.process_time() - cpu
+    return len(ids) / (time.perf_counter() - started), 1000 * cpu / len(ids)
 
 
 def peak_mb() -> float:

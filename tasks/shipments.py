@@ -54,11 +54,11 @@ def track_shipments(ids: list[int], as_of: datetime, label: str) -> dict[str, in
     # whole process within the account's ceiling.
     with ThreadPoolExecutor(settings.logistics.queries_in_flight_per_chunk) as pool:
         outcomes = list(pool.map(lambda parcel: _check(courier, parcel), parcels))
-    for parcel, outcome in zip(parcels, outcomes, strict=True):
-        if outcome.error:
-            logger.warning(
-                "waybill %s (%s): %s", parcel.waybill, parcel.courier_name, outcome.error
-            )
+    failed = Counter(outcome.error for outcome in outcomes if outcome.error)
+    if failed:
+        # One line per chunk, not one per parcel: each parcel keeps its reason on its row.
+        reasons = "; ".join(f"{reason} x{count}" for reason, count in failed.most_common())
+        logger.warning("%s: %d checks failed: %s", label, failed.total(), reasons)
     # One transaction: a run that dies between recording and reviewing would leave parcels
     # checked (not due again for hours, or never once delivered) with their cases unopened.
     with session_scope(settings.database_url) as session:
