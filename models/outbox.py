@@ -26,7 +26,16 @@ class OutboxMessage(SQLModel, table=True):
 
     __tablename__ = "outbox"
 
-    __table_args__ = (Index("ix_outbox_dispatch", "status", "next_attempt_at"),)
+    __table_args__ = (
+        # Due messages in send order, read in index order with no sort however long the queue:
+        # only waiting and in-flight messages have a next attempt, and the status is in the
+        # index, so the rows that are not due cost no table lookups.
+        Index("ix_outbox_due", "next_attempt_at", "status"),
+        # Messages whose send outcome is unknown, oldest lease first (the reconciler); only
+        # claimed messages have a lease. No index may start with the status: the planners
+        # would take it for the due query and sort the whole queue.
+        Index("ix_outbox_in_doubt", "claimed_until", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=200, unique=True)

@@ -78,7 +78,7 @@ def _due_to_send(now: datetime) -> ColumnElement[bool]:
 
 
 def due_messages_query(now: datetime, limit: int) -> Select[Any]:
-    """Select the ids of messages due to be sent, through the (status, next attempt) index."""
+    """Select the ids of messages due to be sent, oldest first, in the order of ix_outbox_due."""
     return (
         select(OutboxMessage.id)
         .where(_due_to_send(now))
@@ -115,21 +115,31 @@ def claim_batch(
     )
 
 
+def _in_doubt(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        col(OutboxMessage.status) == OutboxStatus.SENDING, col(OutboxMessage.claimed_until) < now
+    )
+
+
+def in_doubt_query(now: datetime, limit: int) -> Select[Any]:
+    """Select the ids of messages whose lease ran out mid-send, oldest lease first."""
+    return (
+        select(OutboxMessage.id)
+        .where(_in_doubt(now))
+        .order_by(col(OutboxMessage.claimed_until))
+        .limit(limit)
+    )
+
+
 def in_doubt(
     *, session: Session, now: datetime, owner: str, lease: timedelta, limit: int
 ) -> list[OutboxMessage]:
     """Take messages whose sender vanished or lost the answer, to ask the provider about them."""
-    doubtful = and_(
-        col(OutboxMessage.status) == OutboxStatus.SENDING, col(OutboxMessage.claimed_until) < now
-    )
     ids = claim(
         session,
         OutboxMessage,
-        candidates=select(OutboxMessage.id)
-        .where(doubtful)
-        .order_by(col(OutboxMessage.claimed_until))
-        .limit(limit),
-        due=doubtful,
+        candidates=in_doubt_query(now, limit),
+        due=_in_doubt(now),
         values={"claimed_by": owner, "claimed_until": now + lease},
     )
     if not ids:
