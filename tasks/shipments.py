@@ -13,6 +13,7 @@ from sqlmodel import Session
 from aftercare import clients
 from aftercare.clients.errors import AuthenticationError, ProviderError
 from aftercare.clients.kuaidi100 import WaybillLocked
+from aftercare.memory import release_freed_memory
 from aftercare.rules.anomalies import detect_anomalies
 from aftercare.rules.cases import plan_cases
 from aftercare.rules.notices import sms_blocker
@@ -70,6 +71,7 @@ def track_shipments(ids: list[int], as_of: datetime, label: str) -> dict[str, in
         )
         reviewed = review_parcels(session=session, ids=ids, as_of=as_of)
     logger.info("%s: %d checked, %d failed", label, counts["checked"], counts["failed"])
+    release_freed_memory()  # the chunk's query threads are gone; their arenas keep the memory
     return {**reviewed, "checked": counts["checked"], "check_failed": counts["failed"]}
 
 
