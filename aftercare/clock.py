@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 # Kuaidi100 and TOP speak GMT+8 wall-clock strings, whatever the shop's own time zone.
@@ -15,6 +17,45 @@ _CANONICAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
 def utcnow() -> datetime:
     """Return the current time, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+# A simulation (the sandbox's business clock in tests) may stand in for the world's time.
+_world: Callable[[], datetime] | None = None
+
+
+def pin_world_clock(source: Callable[[], datetime] | None) -> None:
+    """Let `source` tell the world's time (a simulation or test); None returns to the wall."""
+    global _world
+    _world = source
+
+
+def world_now(simulated: datetime | None = None) -> datetime:
+    """Return the world's time now: the pinned clock, else `simulated`, else the wall clock."""
+    if _world is not None:
+        return as_utc(_world())
+    return as_utc(simulated) if simulated is not None else utcnow()
+
+
+class SendingClock:
+    """When a message actually leaves: never earlier than the world's time.
+
+    A run's `as_of` is its business time; a replay of a past day still texts people today, so
+    quiet hours are judged on the later of the run's own ticking clock and the world's.
+    """
+
+    def __init__(self, as_of: datetime, simulated: datetime | None = None) -> None:
+        self.as_of = as_utc(as_of)
+        self.simulated = simulated
+        self._started = time.monotonic()
+
+    def world(self) -> datetime:
+        """Return the world's time now (what the provider's clock says)."""
+        return world_now(self.simulated)
+
+    def now(self) -> datetime:
+        """Return the moment a message sent now leaves."""
+        run = self.as_of + timedelta(seconds=time.monotonic() - self._started)
+        return max(run, self.world())
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time
 from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
@@ -117,6 +117,12 @@ class DispatchSettings(BaseModel):
     retry_backoff_minutes: int = Field(5, ge=0)
     # A claimed message whose sender vanished is reconciled with the provider after this.
     lease_minutes: int = Field(10, ge=1)
+    # Messages in doubt looked up per reconcile task (grouped by phone and day).
+    reconcile_batch_size: int = Field(200, ge=1, le=5000)
+    # How far back QuerySendDetails lists sends (Alibaba Cloud: the last 30 days).
+    lookup_horizon_days: int = Field(30, ge=1)
+    # A lookup that failed is tried again this much later; the message stays in doubt.
+    lookup_retry_minutes: int = Field(15, ge=1)
     max_messages_per_run: int = Field(100_000, ge=1)
 
 
@@ -136,6 +142,8 @@ class QuietHoursSettings(BaseModel):
 
     start: time = time(9, 0)
     end: time = time(22, 0)
+    # Carriers close the promotional window at 21:00 (DOMAIN.md §10): marketing stops earlier.
+    marketing_end: time = time(21, 0)
 
 
 class ReminderOverrides(BaseModel):
@@ -322,6 +330,9 @@ class Settings(BaseSettings):
 
     # An outbound proxy for provider calls, if the network needs one (read once, not per call).
     http_proxy: str | None = None
+
+    # Simulations and tests only: the world's time is pinned here (production leaves it unset).
+    simulated_now: datetime | None = None
 
     retry: RetrySettings = Field(default_factory=RetrySettings)
     logistics: LogisticsSettings = Field(default_factory=LogisticsSettings)

@@ -57,7 +57,7 @@ def run_bounded(
 
     def settle_one() -> None:
         # Whichever task ends first frees its slot: a slow chunk must not hold back the next.
-        future = next(as_completed(list(inflight)))
+        future = first_finished(inflight)
         inflight.remove(future)
         try:
             results.append(future.result())
@@ -90,6 +90,11 @@ def run_name(pipeline: str) -> Callable[[], str]:
         return f"{pipeline} · {scope} · as of {when}"
 
     return name
+
+
+def first_finished(futures: Iterable[PrefectFuture[T]]) -> PrefectFuture[T]:
+    """Wait for whichever of the futures ends first and return it."""
+    return next(as_completed(list(futures)))
 
 
 def add_counts(dicts: Iterable[dict[str, int]]) -> Counter[str]:

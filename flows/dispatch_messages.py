@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from datetime import datetime
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
-from prefect.futures import PrefectFuture, as_completed
+from prefect.futures import PrefectFuture
 
 from aftercare.settings import get_settings
-from flows.common import add_counts, run_name, start_run
+from flows.common import first_finished, run_name, start_run
 from tasks.outbox import reconcile_unknown_sends, send_messages
 
 
@@ -33,26 +34,35 @@ def dispatch_messages(
     logger = get_run_logger()
     limit = max_messages or settings.max_messages_per_run
 
-    totals = add_counts([reconcile_unknown_sends(now)])
+    totals: Counter[str] = Counter()
     numbers = itertools.count(1)
-    running: dict[PrefectFuture[dict[str, int]], int] = {}
-    asked, drained = 0, False
+    # Messages of unknown outcome are looked up in batches beside the sending, one batch at a
+    # time: a provider that cannot answer for some of them holds nothing else back.
+    running: dict[PrefectFuture[dict[str, int]], tuple[str, int]] = {}
+    asked, drained, reconciling = 0, False, True
     while True:
         # A batch starts as soon as another ends: waiting for a whole wave would leave the
         # provider's ceiling idle behind the wave's slowest batch.
         free = settings.max_concurrent_batches - len(running)
+        if reconciling and free > 0 and not any(k == "reconcile" for k, _ in running.values()):
+            size = settings.reconcile_batch_size
+            running[reconcile_unknown_sends.submit(now, size)] = ("reconcile", size)
+            free -= 1
         if not drained and free > 0 and asked < limit:
             # Each batch claims its own rows, so concurrent batches (and runs) never share one.
             for size in batch_sizes(limit - asked, settings.batch_size, free):
-                running[send_messages.submit(now, next(numbers), size)] = size
+                running[send_messages.submit(now, next(numbers), size)] = ("send", size)
                 asked += size
         if not running:
             break
-        done = next(as_completed(list(running)))
-        size = running.pop(done)
+        done = first_finished(running)
+        kind, size = running.pop(done)
         result = done.result()
         totals.update(result)
-        if result.get("claimed", 0) < size:
+        if kind == "reconcile":
+            reconciling = result.get("in_doubt_claimed", 0) >= size
+            drained = drained and not result.get("requeued")  # never sent: due again now
+        if kind == "send" and result.get("claimed", 0) < size:
             drained = True  # the queue is empty; the batches still running finish their claims
     logger.info("dispatch: %s", dict(totals))
     create_table_artifact(

@@ -69,4 +69,7 @@ class OutboxMessage(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=40)
     claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The world's time (the provider's clock) when the last attempt left; a replay's business
+    # time can be days earlier, and a lost answer is looked up on the day it really left.
+    attempted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

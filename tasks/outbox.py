@@ -7,7 +7,10 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import partial
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from prefect import get_run_logger, task
@@ -15,9 +18,10 @@ from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session
 
 from aftercare.clients.errors import AuthenticationError, ProviderError
-from aftercare.clock import CHINA
+from aftercare.clients.sms import SentSms, SmsClient
+from aftercare.clock import SendingClock, world_now
 from aftercare.privacy import mask_phone
-from aftercare.rules.dispatch import after_send_failure
+from aftercare.rules.dispatch import after_send_failure, lookup_days, still_listed
 from aftercare.rules.send_window import SendWindow
 from aftercare.settings import Settings, get_settings
 from aftercare.store import outbox
@@ -28,52 +32,120 @@ from tasks.prechecks import PRECHECKS
 
 
 @task(name="reconcile-unknown-sends", cache_policy=NO_CACHE)
-def reconcile_unknown_sends(as_of: datetime) -> dict[str, int]:
-    """Ask the provider about messages whose send outcome is unknown; settle or requeue them."""
+def reconcile_unknown_sends(as_of: datetime, limit: int) -> dict[str, int]:
+    """Ask the provider about one batch of messages of unknown outcome; settle or requeue each.
+
+    Each message is looked up on the days it really left (the world's time of its attempt,
+    not the run's business day), one query per phone and day. A lookup that fails leaves that
+    message in doubt with the reason, never resent; the rest are settled.
+    """
     settings = get_settings()
-    logger = get_run_logger()
     sms = limits.sms(settings)
     owner = f"reconcile-{uuid.uuid4().hex[:12]}"
     lease = timedelta(minutes=settings.dispatch.lease_minutes)
-    gap = timedelta(minutes=settings.care.min_gap_minutes)
+    world = world_now(settings.simulated_now)
     with session_scope(settings.database_url) as session:
-        doubtful = outbox.in_doubt(session=session, now=as_of, owner=owner, lease=lease, limit=1000)
-    counts: Counter[str] = Counter()
-    for message in doubtful:
-        attempted = (message.last_attempt_at or as_of).astimezone(CHINA).date()
-        found = None
-        for day in (attempted, attempted + timedelta(days=1)):  # a send just before midnight
-            found = sms.find_sent(
-                phone=message.phone or "", day=day, out_id=message.idempotency_key
+        doubtful = outbox.in_doubt(
+            session=session, now=as_of, owner=owner, lease=lease, limit=limit
+        )
+    counts: Counter[str] = Counter(in_doubt_claimed=len(doubtful))
+    listings: dict[tuple[str, date], dict[str, SentSms] | str] = {}
+    with _Recorder(settings.database_url) as recorder:
+        for message in doubtful:
+            outcome = _settle(settings, sms, message, owner, as_of, world, listings)
+            recorder.add(outcome.record)
+            counts[outcome.name] += 1
+    if doubtful:
+        get_run_logger().info(
+            "reconciled %d messages of unknown outcome: %s", len(doubtful), dict(counts)
+        )
+    return dict(counts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Settled:
+    name: str
+    record: Callable[[Session], object]
+
+
+def _settle(
+    settings: Settings,
+    sms: SmsClient,
+    message: OutboxMessage,
+    owner: str,
+    now: datetime,
+    world: datetime,
+    listings: dict[tuple[str, date], dict[str, SentSms] | str],
+) -> _Settled:
+    """Decide what the provider's records say of one message in doubt."""
+    message_id: int = message.id  # type: ignore[assignment]
+    days = still_listed(
+        lookup_days(message.attempted_at, message.last_attempt_at),
+        world,
+        settings.dispatch.lookup_horizon_days,
+    )
+    phone = message.phone or ""
+    if not days:
+        reason = (
+            "whether it was sent cannot be confirmed any more (the provider lists sends of "
+            f"the last {settings.dispatch.lookup_horizon_days} days); not resent"
+        )
+        return _Settled(
+            "unconfirmable",
+            lambda session: outbox.mark_failed(
+                session=session, message_id=message_id, owner=owner, error=reason, retry_at=None
+            ),
+        )
+    for day in days:
+        listing = listings.get((phone, day))
+        if listing is None:
+            try:
+                listing = sms.sent_on(phone=phone, day=day)
+            except ProviderError as error:
+                listing = f"the lookup of {day:%Y-%m-%d} failed: {error.reason}"
+            listings[(phone, day)] = listing
+        if isinstance(listing, str):
+            return _Settled(
+                "lookup_failed",
+                partial(
+                    _keep_in_doubt,
+                    message_id=message_id,
+                    owner=owner,
+                    reason=listing,
+                    check_at=now + timedelta(minutes=settings.dispatch.lookup_retry_minutes),
+                ),
             )
-            if found:
-                break
-        with session_scope(settings.database_url) as session:
-            if found:
-                outbox.mark_sent(
-                    session=session,
-                    message_id=message.id,  # type: ignore[arg-type]
+        found = listing.get(message.idempotency_key)
+        if found is not None:
+            return _Settled(
+                "confirmed_sent",
+                partial(
+                    _mark_sent,
+                    message_id=message_id,
                     owner=owner,
                     provider_id=found.biz_id,
-                    now=as_of,
-                )
-                counts["confirmed_sent"] += 1
-            else:
-                requeued = outbox.requeue(
-                    session=session,
-                    message_id=message.id,  # type: ignore[arg-type]
-                    owner=owner,
-                    now=as_of,
-                )
-                if requeued and message.phone and message.last_attempt_at and not message.urgent:
-                    # Never sent: the phone it reserved must not hold its own resend back.
-                    outbox.release_gap(
-                        session=session, phone=message.phone, at=message.last_attempt_at, gap=gap
-                    )
-                counts["requeued"] += 1
-    if doubtful:
-        logger.info("reconciled %d messages of unknown outcome: %s", len(doubtful), dict(counts))
-    return dict(counts)
+                    now=now,
+                ),
+            )
+    gap = timedelta(minutes=settings.care.min_gap_minutes)
+
+    def requeue(session: Session) -> None:
+        requeued = outbox.requeue(session=session, message_id=message_id, owner=owner, now=now)
+        if requeued and message.phone and message.last_attempt_at and not message.urgent:
+            # Never sent: the phone it reserved must not hold its own resend back.
+            outbox.release_gap(
+                session=session, phone=message.phone, at=message.last_attempt_at, gap=gap
+            )
+
+    return _Settled("requeued", requeue)
+
+
+def _keep_in_doubt(session: Session, **values: Any) -> bool:
+    return outbox.keep_in_doubt(session=session, **values)
+
+
+def _mark_sent(session: Session, **values: Any) -> bool:
+    return outbox.mark_sent(session=session, **values)
 
 
 class _Recorder:
@@ -137,10 +209,11 @@ def send_messages(as_of: datetime, batch_no: int, limit: int) -> dict[str, int]:
     owner = f"send-{uuid.uuid4().hex[:12]}"
     lease = timedelta(minutes=settings.dispatch.lease_minutes)
     gap = timedelta(minutes=settings.care.min_gap_minutes)
+    clock = SendingClock(as_of, settings.simulated_now)
     counts: Counter[str] = Counter()
     with session_scope(settings.database_url) as session:
         batch = outbox.claim_batch(
-            session=session, now=as_of, owner=owner, lease=lease, limit=limit
+            session=session, now=as_of, owner=owner, lease=lease, limit=limit, world=clock.world()
         )
         counts["claimed"] = len(batch)
         shops = outbox.senders(session=session, shop_ids={m.shop_id for m in batch})
@@ -167,9 +240,9 @@ def send_messages(as_of: datetime, batch_no: int, limit: int) -> dict[str, int]:
             sender = shops[message.shop_id]
             taken = gaps.get(message.id or 0)
             try:
-                held = _hold(settings, message, sender, tids, owner, as_of)
+                held = _hold(settings, message, sender, tids, owner, clock.now())
                 outcome = held or _send_one(
-                    settings, message, sender.sign_name, owner, as_of, recorder
+                    settings, message, sender.sign_name, owner, as_of, recorder, clock
                 )
             except AuthenticationError:
                 recorder.flush()
@@ -194,11 +267,18 @@ def _hold(
     owner: str,
     now: datetime,
 ) -> str | None:
-    """Return why a message is not sent now (recording it), or None to send it."""
+    """Return why a message is not sent at `now`, the moment it would leave (recording it).
+
+    None means send it. The window is judged at that moment, not at the run's start: a run
+    that began at 21:59, or a replay of a past day, must not text anybody at night.
+    """
     message_id: int = message.id  # type: ignore[assignment]
     window = SendWindow(
         settings.quiet_hours.start,
-        settings.quiet_hours.end,
+        # Carriers allow promotional texts only until 21:00 (DOMAIN.md §10).
+        settings.quiet_hours.marketing_end
+        if message.category == "marketing"
+        else settings.quiet_hours.end,
         ZoneInfo(sender.timezone or settings.timezone),
     )
     if message.expires_at is not None and now >= message.expires_at:
@@ -258,8 +338,10 @@ def _send_one(
     owner: str,
     now: datetime,
     recorder: _Recorder,
+    clock: SendingClock,
 ) -> str:
     message_id: int = message.id  # type: ignore[assignment]
+    attempted_at = clock.world()  # the provider's day, should the answer be lost
     try:
         biz_id = limits.sms(settings).send(
             phone=message.phone or "",
@@ -274,7 +356,12 @@ def _send_one(
         if failure.outcome == "unknown":
             recorder.add(
                 lambda session: outbox.mark_unknown(
-                    session=session, message_id=message_id, owner=owner, error=reason, check_at=now
+                    session=session,
+                    message_id=message_id,
+                    owner=owner,
+                    error=reason,
+                    check_at=now,
+                    attempted_at=attempted_at,
                 )
             )
         else:

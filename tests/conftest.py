@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from aftercare.clock import pin_world_clock
 from aftercare.settings import Settings, get_settings
 from tests.support.postgres import create_database, find_bindir, throwaway_postgres
 
@@ -80,9 +81,14 @@ def settings(monkeypatch: pytest.MonkeyPatch, sandbox, database_url: str) -> Ite
     monkeypatch.setenv("AFTERCARE_RETRY__BACKOFF_BASE_SECONDS", "0.01")
     monkeypatch.setenv("AFTERCARE_RETRY__BACKOFF_CAP_SECONDS", "0.05")
     monkeypatch.setenv("AFTERCARE_RETRY__READ_TIMEOUT_SECONDS", "2")
+    # The world's time is the sandbox's: in this process its clock, in a flow's child process
+    # (the chaos tests) the pinned anchor.
+    monkeypatch.setenv("AFTERCARE_SIMULATED_NOW", ANCHOR.isoformat())
+    pin_world_clock(sandbox.clock.now)
     get_settings.cache_clear()
     register_sandbox_shops(database_url)
     yield get_settings()
+    pin_world_clock(None)
     get_settings.cache_clear()
 
 

@@ -176,9 +176,14 @@ class SmsClient:
 
     def find_sent(self, *, phone: str, day: date, out_id: str) -> SentSms | None:
         """Look up whether a message with this out_id went to the phone on that (China) day."""
+        return self.sent_on(phone=phone, day=day).get(out_id)
+
+    def sent_on(self, *, phone: str, day: date) -> dict[str, SentSms]:
+        """Return every message sent to the phone on that (China) day, by out_id."""
+        sent: dict[str, SentSms] = {}
         page = 1
         while True:
-            found, total = self.core.call(
+            listed, total = self.core.call(
                 self.endpoint,
                 form=self._form(
                     "QuerySendDetails",
@@ -189,16 +194,13 @@ class SmsClient:
                         "CurrentPage": str(page),
                     },
                 ),
-                decode=lambda r: parse_send_details(
-                    json_body(r, PROVIDER, "sms"), r.status_code, out_id
-                ),
+                decode=lambda r: parse_send_details(json_body(r, PROVIDER, "sms"), r.status_code),
                 idempotent=True,
                 what="sms query send details",
             )
-            if found is not None:
-                return found
-            if page * 50 >= total:
-                return None
+            sent.update((item.out_id, item) for item in listed)
+            if page * 50 >= total or not listed:
+                return sent
             page += 1
 
 
@@ -216,8 +218,8 @@ def parse_send_answer(body: Any, status: int) -> str:
     return fields.lenient_text(ok_answer(body, status).get("BizId")) or ""
 
 
-def parse_send_details(body: Any, status: int, out_id: str) -> tuple[SentSms | None, int]:
-    """Read one QuerySendDetails page: the message sent with out_id if listed, and the total."""
+def parse_send_details(body: Any, status: int) -> tuple[list[SentSms], int]:
+    """Read one QuerySendDetails page: the messages it lists (with an OutId), and the total."""
     answer = ok_answer(body, status)
     try:
         total = fields.count(answer.get("TotalCount") or 0)
@@ -232,18 +234,16 @@ def parse_send_details(body: Any, status: int, out_id: str) -> tuple[SentSms | N
         raise MalformedResponse(
             f"unreadable send details: {error}", provider=PROVIDER, status=status
         ) from None
-    for item in details:
-        if isinstance(item, dict) and item.get("OutId") == out_id:
-            return (
-                SentSms(
-                    out_id=out_id,
-                    biz_id=fields.lenient_text(item.get("BizId")),
-                    template_code=fields.lenient_text(item.get("TemplateCode")) or "",
-                    status=_send_status(item.get("SendStatus")),
-                ),
-                total,
-            )
-    return None, total
+    return [
+        SentSms(
+            out_id=item["OutId"],
+            biz_id=fields.lenient_text(item.get("BizId")),
+            template_code=fields.lenient_text(item.get("TemplateCode")) or "",
+            status=_send_status(item.get("SendStatus")),
+        )
+        for item in details
+        if isinstance(item, dict) and isinstance(item.get("OutId"), str) and item["OutId"]
+    ], total
 
 
 def _send_status(value: Any) -> int:

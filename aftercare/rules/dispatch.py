@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from aftercare.clients.errors import (
     AuthenticationError,
@@ -11,6 +11,7 @@ from aftercare.clients.errors import (
     ProviderError,
     TransientError,
 )
+from aftercare.clock import CHINA
 from aftercare.settings import DispatchSettings
 
 
@@ -38,3 +39,22 @@ def after_send_failure(
         backoff = timedelta(minutes=settings.retry_backoff_minutes * attempts)
         return SendFailure("failed_retrying", now + backoff)
     return SendFailure("failed")
+
+
+def lookup_days(*moments: datetime | None) -> list[date]:
+    """Return the provider's (China) days on which a message attempted at these moments left.
+
+    Each moment's next day is included: a send claimed just before midnight leaves after it.
+    """
+    days: set[date] = set()
+    for moment in moments:
+        if moment is not None:
+            day = moment.astimezone(CHINA).date()
+            days.update((day, day + timedelta(days=1)))
+    return sorted(days)
+
+
+def still_listed(days: list[date], world: datetime, horizon_days: int) -> list[date]:
+    """Return the days whose sends the provider still lists (it keeps `horizon_days`)."""
+    oldest = world.astimezone(CHINA).date() - timedelta(days=horizon_days - 1)
+    return [day for day in days if day >= oldest]

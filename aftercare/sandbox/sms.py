@@ -153,6 +153,8 @@ class AliyunSms:
         self._records: list[SmsRecord] = []
         self._by_phone_day: dict[tuple[str, str], list[SmsRecord]] = defaultdict(list)
         self._recent: dict[str, deque[datetime]] = defaultdict(deque)
+        # Phones whose send-details lookups fail: "refused" (a business error) or "unreadable".
+        self.lookup_faults: dict[str, str] = {}
         # BizIds look like 900619746936498440^0; a counter keeps them unique and ordered.
         self._next_biz = 900000000000000000 + (biz_seed % 10**12) * 1000
 
@@ -335,6 +337,11 @@ class AliyunSms:
             return _business("isv.INVALID_PARAMETERS", "参数异常")
         if not 1 <= page_size <= 50 or page < 1:
             return _business("isv.INVALID_PARAMETERS", "参数异常")
+        fault = self.lookup_faults.get(params["PhoneNumber"])
+        if fault == "refused":
+            return _business("isv.BUSINESS_LIMIT_CONTROL", "触发号码天级流控")
+        if fault == "unreadable":
+            return Reply(200, b'{"Code": "OK", "TotalCount": 1, "SmsSendDetailDTOs": [')
         with self._guard:
             found = list(self._by_phone_day.get((params["PhoneNumber"], params["SendDate"]), ()))
         biz_id = params.get("BizId", "")

@@ -88,9 +88,18 @@ def due_messages_query(now: datetime, limit: int) -> Select[Any]:
 
 
 def claim_batch(
-    *, session: Session, now: datetime, owner: str, lease: timedelta, limit: int
+    *,
+    session: Session,
+    now: datetime,
+    owner: str,
+    lease: timedelta,
+    limit: int,
+    world: datetime | None = None,
 ) -> list[OutboxMessage]:
-    """Take up to `limit` messages that are due, marking them as being sent by `owner`."""
+    """Take up to `limit` messages that are due, marking them as being sent by `owner`.
+
+    `world` is the world's time of the claim: the provider's day a lost answer is looked up on.
+    """
     ids = claim(
         session,
         OutboxMessage,
@@ -102,6 +111,7 @@ def claim_batch(
             "claimed_until": now + lease,
             "attempts": OutboxMessage.attempts + 1,
             "last_attempt_at": now,
+            "attempted_at": world or now,
         },
     )
     if not ids:
@@ -199,14 +209,46 @@ def mark_failed(
 
 
 def mark_unknown(
-    *, session: Session, message_id: int, owner: str, error: str, check_at: datetime
+    *,
+    session: Session,
+    message_id: int,
+    owner: str,
+    error: str,
+    check_at: datetime,
+    attempted_at: datetime | None = None,
 ) -> None:
     """Keep a message whose outcome is unknown as sending, to be checked with the provider."""
+    values: dict[str, Any] = {
+        "claimed_until": check_at,
+        "last_error": f"outcome unknown: {error}"[:500],
+    }
+    if attempted_at is not None:
+        values["attempted_at"] = attempted_at
     session.execute(
         update(OutboxMessage)
         .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.claimed_by) == owner)
-        .values(claimed_until=check_at, last_error=f"outcome unknown: {error}"[:500])
+        .values(**values)
     )
+
+
+def keep_in_doubt(
+    *, session: Session, message_id: int, owner: str, reason: str, check_at: datetime
+) -> bool:
+    """Leave a message in doubt (sending, unclaimed) with why, to be looked up again later."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == message_id,
+            col(OutboxMessage.claimed_by) == owner,
+            col(OutboxMessage.status) == OutboxStatus.SENDING,
+        )
+        .values(
+            claimed_by=None,
+            claimed_until=check_at,
+            last_error=f"in doubt, not resent: {reason}"[:500],
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def requeue(*, session: Session, message_id: int, owner: str, now: datetime) -> bool:
