@@ -118,14 +118,19 @@ def contacts_opt_out(
 
 def _record_contact_rule(*, shop: str | None, phone: str, nick: str, note: str) -> None:
     from aftercare.clock import utcnow
+    from aftercare.phones import PhoneRefused
     from aftercare.privacy import mask_phone
     from aftercare.settings import get_settings
-    from aftercare.store.contacts import add_to_blacklist, opt_out
+    from aftercare.store.contacts import add_to_blacklist, contact_value, opt_out
     from models.db import session_scope
 
     if bool(phone) == bool(nick):
         raise typer.BadParameter("give exactly one of --phone and --nick")
-    kind, value = ("phone", phone) if phone else ("nick", nick)
+    kind = "phone" if phone else "nick"
+    try:
+        value = contact_value(kind, phone or nick)
+    except PhoneRefused as refused:
+        raise typer.BadParameter(f"{refused}; nothing was recorded", param_hint="--phone") from None
     with session_scope(get_settings().database_url) as session:
         if shop:
             add_to_blacklist(

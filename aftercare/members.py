@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-import unicodedata
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
 from aftercare.clients.fields import storable
 from aftercare.clock import parse_china_time
-from aftercare.rules.notices import MOBILE
+from aftercare.phones import PhoneRefused, normalise_phone
 
 # Member-centre grades are small numbers (普通会员 ... 至尊VIP); a larger one is a broken cell.
 MAX_GRADE = 100
-_COUNTRY = re.compile(r"\A(?:\+|00)?86(?=1[3-9][0-9]{9}\Z)")
 COLUMNS = (
     "buyer_nick",
     "name",
@@ -51,10 +48,7 @@ def parse_members_csv(text: str) -> tuple[list[dict[str, Any]], list[tuple[str, 
             problems.append((f"line {number}", "no buyer_nick: row skipped"))
             continue
         key = f"line {number} ({nick[:40]})"
-        mobile = _mobile(row.get("mobile"))
-        if mobile and not MOBILE.match(mobile):
-            problems.append((key, "invalid mobile: kept without a phone"))
-            mobile = None
+        mobile = _mobile(row.get("mobile"), key, problems)
         members.append(
             {
                 "buyer_nick": nick[:100],
@@ -92,10 +86,14 @@ def _rows(
                 return
 
 
-def _mobile(value: str | None) -> str | None:
-    """The number as ASCII digits: full-width digits, spaces, dashes and +86/0086 taken away."""
-    text = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", value or ""))
-    return _COUNTRY.sub("", text) or None
+def _mobile(value: str | None, key: str, problems: list[tuple[str, str]]) -> str | None:
+    if not value or not value.strip():
+        return None
+    try:
+        return normalise_phone(value)
+    except PhoneRefused as refused:
+        problems.append((key, f"invalid mobile ({refused}): kept without a phone"))
+        return None
 
 
 def _day(value: str | None, key: str, problems: list[tuple[str, str]]) -> date | None:

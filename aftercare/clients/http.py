@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -22,6 +21,7 @@ from urllib3.exceptions import (
     ReadTimeoutError,
 )
 
+from aftercare import bounded_json
 from aftercare.clients.errors import MalformedResponse, ProviderUnavailable, RateLimited
 from aftercare.clients.retry import call_with_retry
 from aftercare.settings import RetrySettings
@@ -96,11 +96,11 @@ class HttpAnswer:
     def json(self) -> Any:
         """The body parsed as JSON (ValueError when it is not)."""
         if self.charset:
-            return json.loads(self.text)
+            return bounded_json.loads(self.text)
         try:
-            return json.loads(self.content)  # detects UTF-8, -16 and -32 by itself
+            return bounded_json.loads(self.content)  # json detects UTF-8, -16 and -32 by itself
         except UnicodeDecodeError:
-            return json.loads(self.content.decode("utf-8", errors="replace"))
+            return bounded_json.loads(self.content.decode("utf-8", errors="replace"))
 
 
 class HttpCore:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from aftercare import bounded_json
 from aftercare.clients import fields
 from aftercare.clients.errors import (
     AuthenticationError,
@@ -160,7 +161,7 @@ def _excerpt(body: Any) -> str:
 def parse_push(param: str) -> PushNotice:
     """Parse a verified push's param JSON."""
     try:
-        body = json.loads(param)
+        body = bounded_json.loads(param)
         if not isinstance(body, dict):
             raise TypeError("push is not an object")
         last = body.get("lastResult")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -14,15 +13,19 @@ from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from aftercare import bounded_json
 from aftercare.clients.kuaidi100 import verify_push
 from aftercare.clock import parse_china_time, utcnow
+from aftercare.phones import PhoneRefused, normalise_phone
 from aftercare.privacy import install_log_redaction, mask_phone
 from aftercare.receiver.push_inbox import PushInbox
 from aftercare.rules.care import is_opt_out
 from aftercare.settings import get_settings
 from aftercare.store.contacts import opt_out, remember_webhook
+from aftercare.store.rejected import record_rejects
 from aftercare.webhooks import MAX_BODY_BYTES, check
 from models.db import session_scope
 
@@ -109,26 +112,65 @@ def _uplink(headers: dict[str, str], body: bytes) -> tuple[dict[str, Any], int]:
         log.warning("sms uplink refused: %s", reason)
         status = 413 if len(body) > MAX_BODY_BYTES else 401
         return {"code": 1, "msg": reason}, status
-    try:
-        items = json.loads(body)
-        replies = [
-            (str(i["phone_number"]), str(i.get("content", "")), _sent_at(i.get("send_time")))
-            for i in items
-        ]
-    except (ValueError, TypeError, KeyError):
-        return {"code": 1, "msg": "malformed body"}, 400
     now = utcnow()
+    # The signature is checked case-insensitively, so a replay is known by its normal form.
+    signature = (headers.get("x-aftercare-signature") or "").strip().lower()
+    try:
+        items = bounded_json.loads(body)
+        if not isinstance(items, list):
+            raise ValueError("the body is not a JSON array of replies")
+    except ValueError as error:
+        with session_scope(settings.database_url) as session:
+            record_rejects(
+                session=session,
+                source="sms reply",
+                shop_id=None,
+                rejects=[(f"call {signature[:16]}", f"unreadable body: {error}")],
+                now=now,
+            )
+        return {"code": 1, "msg": "malformed body"}, 400
     with session_scope(settings.database_url) as session:
-        signature = headers.get("x-aftercare-signature", "")
         if not remember_webhook(session=session, source="sms_uplink", signature=signature, now=now):
             return {"code": 1, "msg": "replayed call"}, 409
-        for phone, content, sent_at in replies:
-            if is_opt_out(content):
-                # The buyer's choice counts from when they sent it (the signed provider time).
-                at = sent_at or now
-                opt_out(session=session, kind="phone", value=phone, source="sms reply", now=at)
-                log.info("buyer %s opted out by SMS reply", mask_phone(phone))
+        rejects = []
+        for position, item in enumerate(items):
+            outcome = _apply_reply(session, item, now)
+            if outcome is not None:
+                key = _reply_key(item) or f"call {signature[:16]} item {position}"
+                rejects.append((key, outcome))
+        # A bad reply is kept with its reason; the good ones beside it count all the same.
+        record_rejects(session=session, source="sms reply", shop_id=None, rejects=rejects, now=now)
     return OK, 200
+
+
+def _reply_key(item: object) -> str | None:
+    sequence = item.get("sequence_id") if isinstance(item, dict) else None
+    if isinstance(sequence, int | str) and not isinstance(sequence, bool) and str(sequence):
+        return f"reply {str(sequence)[:40]}"
+    return None
+
+
+def _apply_reply(session: Session, item: object, now: datetime) -> str | None:
+    """Apply one buyer reply (an opt-out, or nothing); return why it is bad, or None."""
+    if not isinstance(item, dict):
+        return "a reply is not a JSON object"
+    content = item.get("content", "")
+    if not isinstance(content, str):
+        return "content is not text"
+    try:
+        phone = normalise_phone(item.get("phone_number"))
+    except PhoneRefused as refused:
+        return f"phone_number refused: {refused}"
+    key = _reply_key(item)
+    # The same reply (its sequence id) is applied once however often it is pushed.
+    if key and not remember_webhook(session=session, source="sms_reply", signature=key, now=now):
+        return None
+    if is_opt_out(content):
+        # The buyer's choice counts from when they sent it (the signed provider time).
+        at = _sent_at(item.get("send_time")) or now
+        opt_out(session=session, kind="phone", value=phone, source="sms reply", now=at)
+        log.info("buyer %s opted out by SMS reply", mask_phone(phone))
+    return None
 
 
 def _sent_at(value: object) -> datetime | None:

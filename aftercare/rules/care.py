@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -106,7 +107,9 @@ OPT_OUT_WORDS = frozenset({"T", "TD", "N", "退订", "回T退订", "TD退订", "
 
 def is_opt_out(reply: str) -> bool:
     """Tell whether a buyer's SMS reply asks to stop messages."""
-    cleaned = "".join(ch for ch in reply.upper() if ch.isalnum() or "\u4e00" <= ch <= "\u9fff")
+    # Full-width letters (Ｔ, ＴＤ) are what many phones' keyboards type.
+    folded = unicodedata.normalize("NFKC", reply).upper()
+    cleaned = "".join(ch for ch in folded if ch.isalnum() or "\u4e00" <= ch <= "\u9fff")
     return cleaned in OPT_OUT_WORDS
 
 

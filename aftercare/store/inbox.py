@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, or_, update
 from sqlmodel import Session, col, select
 
+from aftercare import bounded_json
 from models import Shipment, TrackingPush
 from models.db import claim, insert_ignore
 
@@ -35,7 +35,7 @@ def store_pushes(*, session: Session, pushes: list[tuple[str, datetime]]) -> int
 def _push_row(param: str, now: datetime) -> dict[str, Any]:
     head: dict[str, Any] = {}
     try:
-        body = json.loads(param)
+        body = bounded_json.loads(param)
         last = body.get("lastResult") if isinstance(body, dict) else None
         head = {
             "status": str(body.get("status", ""))[:20],

@@ -10,6 +10,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from aftercare.clients.taobao import TradeRecord
+from aftercare.phones import phone_or_none
 from aftercare.rules.couriers import courier_code, waybill_problem
 from aftercare.rules.reminders import UNPAID, next_stage
 from aftercare.settings import ReminderSettings
@@ -122,8 +123,7 @@ def _save_customers(
             "shop_id": shop_id,
             "buyer_nick": nick,
             "name": t.receiver_name[:60] or None,
-            # Cut to the column: a mobile number is 11 digits, so the cut one stays invalid.
-            "phone": None if t.phone_masked else _cut(t.receiver_mobile, 20),
+            "phone": _receiver_phone(t),
             "phone_masked": t.phone_masked,
             "first_seen_at": now,
             "updated_at": now,
@@ -162,7 +162,7 @@ def _order_row(shop_id: int, customer_id: int, t: TradeRecord, now: datetime) ->
         "ended_at": t.end_time,
         "payment": t.payment,
         "receiver_name": t.receiver_name[:60] or None,
-        "receiver_phone": None if t.phone_masked else _cut(t.receiver_mobile, 20),
+        "receiver_phone": _receiver_phone(t),
         "phone_masked": t.phone_masked,
         "province": (t.province or None) and t.province[:40],
         "city": (t.city or None) and t.city[:40],
@@ -236,3 +236,11 @@ def advance_cursor(
 
 def _cut(value: str | None, length: int) -> str | None:
     return None if value is None else value[:length]
+
+
+def _receiver_phone(trade: TradeRecord) -> str | None:
+    """The buyer's number normalised; one that is not a mobile is kept (cut) to say so later."""
+    if trade.phone_masked:
+        return None
+    # Cut to the column: a mobile number is 11 digits, so the cut one stays invalid.
+    return phone_or_none(trade.receiver_mobile) or _cut(trade.receiver_mobile, 20)

@@ -24,3 +24,29 @@ def test_migrations_go_down_and_up_again(database_url):
     command.upgrade(config, "head")
     with get_engine(database_url).connect() as connection:
         assert MigrationContext.configure(connection).get_current_revision() is not None
+
+
+def test_phones_of_opt_outs_and_blacklists_are_normalised_keeping_one_of_each(database_url):
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+    from alembic import command
+
+    from models.db import get_engine
+
+    config = alembic_config(database_url)
+    command.downgrade(config, "0008")
+    now = datetime(2026, 11, 20, tzinfo=UTC).isoformat()
+    with get_engine(database_url).begin() as connection:
+        for value in ("+86 138-0013-8000", "13800138000", "１３９００１３９０００", "138****1234"):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO opt_outs (kind, value, source, opted_out_at) "
+                    "VALUES ('phone', :value, 'test', :at)"
+                ),
+                {"value": value, "at": now},
+            )
+    command.upgrade(config, "head")
+    with get_engine(database_url).connect() as connection:
+        values = connection.execute(sa.text("SELECT value FROM opt_outs")).scalars().all()
+    assert sorted(values) == ["138****1234", "13800138000", "13900139000"]
