@@ -7,7 +7,7 @@ import dataclasses
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -383,6 +383,16 @@ class World:
             bisect.insort(self._index[trade.shop], (trade.modified, trade.tid, _CREATED))
             if wire:
                 self.wire_overrides[("trade", trade.tid)] = dict(wire)
+
+    def revise_rating(self, oid: int, at: datetime, content: str | None = None) -> Rating:
+        """Have the buyer revise a rating to good at `at` (optionally with new words)."""
+        with self._lock:
+            old = self.ratings[oid]
+            new = replace(old, revised_at=at, revised_content=content or old.revised_content)
+            self.ratings[oid] = new
+            for listing in (self._ratings_by_shop[old.shop], self._ratings_by_tid[old.tid]):
+                listing[listing.index(old)] = new
+            return new
 
     def plant_rating(self, rating: Rating, wire: dict[str, Any] | None = None) -> None:
         """Add a hand-made rating, listed at its `created`; `wire` fields replace rendered ones."""

@@ -13,6 +13,7 @@ from aftercare.rules.anomalies import AnomalyKind, Severity, ShipmentFacts
 from aftercare.rules.cases import CaseChange, ExistingCase
 from aftercare.rules.playbook import play_for
 from aftercare.rules.tracking import ShipmentStatus
+from aftercare.store.outbox import cancel_for_cases
 from models import AfterSalesCase, CaseEvent, Order, Shipment, Shop
 from models.db import insert_ignore
 
@@ -207,6 +208,14 @@ def apply_changes(
             update(AfterSalesCase),
             [{k: v for k, v in u.items() if k != "summary"} for u in closing],
         )
+        # A notice about a problem that has cleared (the parcel arrived) must not go out.
+        for reason in {u["close_reason"] for u in closing}:
+            cancel_for_cases(
+                session=session,
+                case_ids=[u["id"] for u in closing if u["close_reason"] == reason],
+                reason=f"its case was closed before it was sent ({reason})",
+                now=now,
+            )
     if reopening:
         session.execute(update(AfterSalesCase), reopening)
     session.execute(CaseEvent.__table__.insert(), history)  # type: ignore[attr-defined]

@@ -307,6 +307,29 @@ def defer(*, session: Session, message_id: int, owner: str, until: datetime) -> 
     )
 
 
+def cancel_for_cases(*, session: Session, case_ids: list[int], reason: str, now: datetime) -> int:
+    """Suppress the unsent messages of closed cases, with the reason; return how many.
+
+    A message already being sent is left alone: the provider may have it.
+    """
+    if not case_ids:
+        return 0
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.case_id).in_(case_ids),
+            col(OutboxMessage.status).in_(RETRYABLE),
+        )
+        .values(
+            status=OutboxStatus.SUPPRESSED,
+            reason=reason[:500],
+            retryable=False,
+            next_attempt_at=None,
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def counts_by_status(*, session: Session, since: datetime | None = None) -> dict[str, int]:
     """Count messages by status (created since a time, if given)."""
     query = select(OutboxMessage.status, func.count()).group_by(col(OutboxMessage.status))

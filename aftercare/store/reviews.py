@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from aftercare.clients.taobao_ratings import RatingRecord
 from aftercare.rules.anomalies import AnomalyKind
+from aftercare.store.outbox import cancel_for_cases
 from models import AfterSalesCase, CaseEvent, Customer, Order, Review, Shipment, Shop
 from models.db import claim, insert_ignore, upsert
 
@@ -199,6 +200,12 @@ def close_case(
     ).rowcount  # type: ignore[attr-defined]
     if closed:
         session.add(CaseEvent(case_id=case_id, at=now, action="closed", note=note or reason))
+        cancel_for_cases(
+            session=session,
+            case_ids=[case_id],
+            reason=f"its case was closed before it was sent ({reason})",
+            now=now,
+        )
     return bool(closed)
 
 

@@ -114,3 +114,38 @@ def test_agents_record_outcomes_through_the_flow_and_the_case_keeps_its_history(
         record_followup(case_id=case.id, outcome="shouted", as_of=LATER)
     with pytest.raises((CaseNotOpen, PrefectException)):
         record_followup(case_id=999_999, outcome="declined", as_of=LATER)
+
+
+def test_a_case_closed_before_its_first_contact_left_never_sends_it(settings, sandbox):
+    from flows.dispatch_messages import dispatch_messages
+
+    sandbox.clock.set(LATER)
+    bad_review_followups(as_of=LATER)
+    with session_scope(settings.database_url) as session:
+        message, review = session.exec(
+            select(OutboxMessage, Review)
+            .join(AfterSalesCase, AfterSalesCase.id == OutboxMessage.case_id)
+            .join(Review, Review.id == AfterSalesCase.review_id)
+            .where(
+                OutboxMessage.purpose == "review_first_contact",
+                OutboxMessage.status == "pending",
+                AfterSalesCase.state == "open",
+            )
+        ).first()
+    # The buyer revises the rating to good on their own before we ever texted them.
+    sandbox.world.revise_rating(int(review.oid), LATER + timedelta(hours=1))
+    sandbox.clock.set(LATER + timedelta(hours=2))
+    bad_review_followups(as_of=LATER + timedelta(hours=2))
+
+    with session_scope(settings.database_url) as session:
+        case = session.exec(
+            select(AfterSalesCase).where(AfterSalesCase.id == message.case_id)
+        ).one()
+        cancelled = session.exec(select(OutboxMessage).where(OutboxMessage.id == message.id)).one()
+    assert case.state == "closed" and case.close_reason.startswith("recovered")
+    assert cancelled.status == "suppressed" and "case was closed" in cancelled.reason
+
+    next_morning = LATER + timedelta(days=1)
+    sandbox.clock.set(next_morning)
+    dispatch_messages(as_of=next_morning)
+    assert message.idempotency_key not in {sms.out_id for sms in sandbox.sms_sent}
