@@ -212,7 +212,7 @@ def apply_changes(
         for reason in {u["close_reason"] for u in closing}:
             cancel_for_cases(
                 session=session,
-                case_ids=[u["id"] for u in closing if u["close_reason"] == reason],
+                case_ids=[int(str(u["id"])) for u in closing if u["close_reason"] == reason],
                 reason=f"its case was closed before it was sent ({reason})",
                 now=now,
             )
