@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -68,6 +68,9 @@ def subscribe_shipments(as_of: datetime) -> dict[str, int]:
     return dict(Counter(f"subscriptions:{o}" for o in outcomes.values()))
 
 
+_NO_SCAN = datetime.min.replace(tzinfo=UTC)
+
+
 @dataclass(slots=True)
 class _Latest:
     """The newest push of one waybill in a batch (each push carries the whole history)."""
@@ -75,6 +78,11 @@ class _Latest:
     push_id: int
     status: str
     result: TrackingResult | None
+
+    def order(self) -> tuple[datetime, int]:
+        """Rank pushes by their own newest scan, then by arrival (a retried push comes late)."""
+        events = self.result.events if self.result else ()
+        return (events[-1].occurred_at if events else _NO_SCAN, self.push_id)
 
 
 @task(name="drain-pushes", task_run_name="drain-pushes-{label}", cache_policy=NO_CACHE)
@@ -107,8 +115,9 @@ def drain_pushes(as_of: datetime, label: str) -> dict[str, int]:
         errors[push_id] = None
         result = notice.result
         key = (result.courier, result.waybill) if result else (push.courier, push.waybill)
-        if key not in latest or latest[key].push_id < push_id:
-            latest[key] = _Latest(push_id, notice.status, result)
+        candidate = _Latest(push_id, notice.status, result)
+        if key not in latest or latest[key].order() < candidate.order():
+            latest[key] = candidate
     with session_scope(settings.database_url) as session:
         ids = inbox.shipments_by_waybill(session=session, keys=set(latest))
         known = {key: item for key, item in latest.items() if key in ids}

@@ -76,6 +76,17 @@ def is_expired(
     return now - (last_event_at or shipped_at) >= timedelta(days=expired_days)
 
 
+def says_less(newest_scan: datetime | None, newest_on_record: datetime | None) -> bool:
+    """Tell whether a courier answer is older news than what is on record.
+
+    Kuaidi100 retries old pushes after newer ones went through, and a slow poll can answer
+    after a push: the status follows the newest scan, never the order answers arrive in.
+    """
+    if newest_on_record is None:
+        return False
+    return newest_scan is None or newest_scan < newest_on_record
+
+
 def signed_by_proxy(latest_status_code: str | None, latest_context: str | None) -> bool:
     """Tell whether the delivery scan says someone other than the buyer signed."""
     if latest_status_code == PROXY_SIGNED_CODE:

@@ -19,6 +19,7 @@ from aftercare.rules.tracking import (
     UnknownCourierState,
     is_expired,
     normalise_status,
+    says_less,
     signed_by_proxy,
 )
 from aftercare.settings import LogisticsSettings
@@ -134,6 +135,8 @@ def record_checks(
     rejects: list[tuple[str, str]] = []
     counts = {"checked": 0, "failed": 0}
     skew = timedelta(minutes=thresholds.scan_clock_skew_minutes)
+    # The newest scan on record per parcel, moved on by each answer applied in this batch.
+    on_record = {row[0]: row[5] for row in known.values()}
     for outcome in outcomes:
         change: dict[str, Any] = {"id": outcome.shipment_id, "claimed_by": None, "updated_at": now}
         if outcome.pushed:
@@ -144,6 +147,14 @@ def record_checks(
             if outcome.result is None:
                 raise _CheckFailed(outcome.error or "no answer")
             result = _without_scans_ahead(outcome.result, now, skew, rejects)
+            newest = result.events[-1].occurred_at if result.events else None
+            if says_less(newest, on_record.get(outcome.shipment_id)):
+                # Older news (a retried push, a late poll): its scans are facts and are kept,
+                # but the status stays with the newest scan on record.
+                counts["older_news"] = counts.get("older_news", 0) + 1
+                updates.append(change)
+                _collect_events(events, outcome.shipment_id, result)
+                continue
             shipped_at = known[outcome.shipment_id][1]
             change.update(_status_change(result, shipped_at, now, thresholds))
             if change["next_check_at"] is not None and known[outcome.shipment_id][3] == "active":
@@ -157,26 +168,34 @@ def record_checks(
             continue
         counts["checked"] += 1
         updates.append(change)
+        if change["last_event_at"] is not None:
+            on_record[outcome.shipment_id] = change["last_event_at"]
         _, _, _, _, stored_count, stored_last = known[outcome.shipment_id]
         if stored_count == change["event_count"] and stored_last == change["last_event_at"]:
             continue  # the same history as last time: nothing new to store
-        for event in result.events:
-            key = (outcome.shipment_id, fingerprint(event.occurred_at, event.context))
-            events[key] = {
-                "shipment_id": outcome.shipment_id,
-                "occurred_at": event.occurred_at,
-                "context": event.context,
-                "status_text": event.status_text[:20],
-                "status_code": (event.status_code or None) and event.status_code[:10],
-                "area_name": (event.area_name or None) and event.area_name[:60],
-                "fingerprint": key[1],
-            }
+        _collect_events(events, outcome.shipment_id, result)
     insert_ignore(
         session, TrackingEvent, list(events.values()), keys=["shipment_id", "fingerprint"]
     )
     _update_by_id(session, updates)
     record_rejects(session=session, source="kuaidi100.scan", shop_id=None, rejects=rejects, now=now)
     return counts
+
+
+def _collect_events(
+    events: dict[tuple[int, str], dict[str, Any]], shipment_id: int, result: TrackingResult
+) -> None:
+    for event in result.events:
+        key = (shipment_id, fingerprint(event.occurred_at, event.context))
+        events[key] = {
+            "shipment_id": shipment_id,
+            "occurred_at": event.occurred_at,
+            "context": event.context,
+            "status_text": event.status_text[:20],
+            "status_code": (event.status_code or None) and event.status_code[:10],
+            "area_name": (event.area_name or None) and event.area_name[:60],
+            "fingerprint": key[1],
+        }
 
 
 def _without_scans_ahead(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import timedelta
 
 import pytest
+import requests
 from sqlmodel import select
 
 from flows.logistics_check import logistics_check
@@ -92,3 +95,47 @@ def test_the_receiver_refuses_forged_pushes(pushes_on, receiver):
     assert answer.status_code == 401 and answer.json()["result"] is False
     with session_scope(pushes_on.database_url) as session:
         assert session.exec(select(TrackingPush)).all() == []
+
+
+def retry_late(receiver, settings, push):
+    """Post an earlier push again as Kuaidi100 retries one (its message field renewed)."""
+    param = json.loads(push.param)
+    param["message"] = "重新推送"
+    text = json.dumps(param, ensure_ascii=False)
+    salt = settings.kuaidi100_salt.get_secret_value()
+    sign = hashlib.md5((text + salt).encode()).hexdigest().upper()
+    answer = requests.post(f"{receiver}/kuaidi100/push", data={"param": text, "sign": sign})
+    return answer.status_code
+
+
+def test_an_old_push_retried_late_never_moves_a_parcel_backwards(pushes_on, sandbox, receiver):
+    logistics_check(as_of=ANCHOR)
+    sandbox.clock.set(ANCHOR + timedelta(hours=6))
+    assert sandbox.deliver_pushes(timeout=60)
+    logistics_check(as_of=ANCHOR + timedelta(hours=6))
+    early = {p.waybill: p for p in sandbox.pushes if p.delivered and not p.malformed}
+
+    # Days later the newer pushes arrive; before they are drained Kuaidi100 retries the old
+    # ones, so both sit in one batch with the old one last.
+    later = ANCHOR + timedelta(days=3)
+    sandbox.clock.set(later)
+    assert sandbox.deliver_pushes(timeout=60)
+    newest = {}
+    for push in sandbox.pushes:
+        if push.delivered and not push.malformed and push.status != "abort":
+            newest[push.waybill] = push
+    moved = {w: p for w, p in newest.items() if w in early and p.scans > early[w].scans}
+    assert moved, "some parcels were scanned again"
+    for waybill in moved:
+        assert retry_late(receiver, pushes_on, early[waybill]) == 200
+    logistics_check(as_of=later)
+    rows = shipments(pushes_on.database_url)
+    assert {w: rows[w].event_count for w in moved} == {w: p.scans for w, p in moved.items()}
+    settled = {w: (rows[w].status, rows[w].last_event_at) for w in moved}
+
+    # And once more after the newer ones were applied: the old news changes nothing.
+    for waybill in moved:
+        assert retry_late(receiver, pushes_on, early[waybill]) == 200
+    logistics_check(as_of=later + timedelta(minutes=5))
+    rows = shipments(pushes_on.database_url)
+    assert {w: (rows[w].status, rows[w].last_event_at) for w in moved} == settled

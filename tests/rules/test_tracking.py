@@ -79,3 +79,16 @@ def test_expired_after_thirty_days_without_information(
 )
 def test_proxy_signature_from_code_or_wording(code, context, proxy):
     assert signed_by_proxy(code, context) is proxy
+
+
+def test_an_answer_whose_newest_scan_is_older_than_the_record_is_older_news():
+    from datetime import UTC, datetime
+
+    from aftercare.rules.tracking import says_less
+
+    on_record = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    assert says_less(datetime(2026, 11, 20, 7, 59, tzinfo=UTC), on_record)
+    assert says_less(None, on_record), "no scans at all says less than some"
+    assert not says_less(on_record, on_record), "the same history again is applied"
+    assert not says_less(datetime(2026, 11, 20, 9, 0, tzinfo=UTC), on_record)
+    assert not says_less(None, None) and not says_less(on_record, None)
