@@ -74,6 +74,7 @@ def pull_trade_window(
         for key, reason in report.unusable_waybills:
             logger.warning("shop %s: parcel of %s not tracked: %s", shop.code, key, reason)
         counts["unusable_waybills"] += len(report.unusable_waybills)
+        counts["shipped_without_waybill"] += report.without_waybill
     return counts
 
 

@@ -22,6 +22,8 @@ class AnomalyKind(StrEnum):
     OVERDUE = "overdue"
     EXPIRED = "expired"
     UNTRACKABLE = "untrackable"
+    # The platform says shipped but no sub-order carries a waybill: nothing can be tracked.
+    SHIPPED_WITHOUT_WAYBILL = "shipped_without_waybill"
 
 
 class Severity(StrEnum):

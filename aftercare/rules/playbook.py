@@ -89,6 +89,13 @@ PLAYS: dict[tuple[AnomalyKind, Severity], Play] = {
         None,
         clears_itself=True,
     ),
+    (AnomalyKind.SHIPPED_WITHOUT_WAYBILL, Severity.MINOR): Play(
+        "ask_warehouse_for_waybill",
+        "订单显示已发货却没有运单号：问仓库是否真的发出并补录单号；无需物流的商品核实后关闭",
+        _NOW,
+        None,
+        closes_on_delivery=False,
+    ),
 }
 
 # When several anomalies appear at once, only the most pressing one is told to the buyer.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from aftercare.clients.taobao import TradeRecord
 from aftercare.clients.taobao_ratings import RatingRecord
@@ -13,6 +13,8 @@ from aftercare.settings import SyncSettings
 # Taobao nicks are short; the customer table keys buyers by nick (100 characters).
 MAX_NICK = 100
 _STATUS = re.compile(r"[A-Z][A-Z_]{0,39}")
+# Taobao opened in May 2003: a trade time before it is a default or a broken clock (1970).
+EARLIEST_TRADE_TIME = datetime(2003, 5, 10, tzinfo=UTC)
 
 
 def sync_windows(
@@ -56,8 +58,36 @@ def trade_problem(trade: TradeRecord, now: datetime, tolerance: timedelta) -> st
         return f"buyer nick of {len(trade.buyer_nick)} characters (1-{MAX_NICK} expected)"
     if not trade.items:
         return "no items (orders.order is empty): nothing to ship or to name in a message"
-    ahead = stamped_ahead({"created": trade.created, "modified": trade.modified}, now, tolerance)
-    return ahead and f"{ahead}: skipped so it cannot hide later changes; read again once fixed"
+    stamps = {
+        "created": trade.created,
+        "modified": trade.modified,
+        "pay_time": trade.pay_time,
+        "consign_time": trade.consign_time,
+        "end_time": trade.end_time,
+    }
+    ahead = stamped_ahead(stamps, now, tolerance)
+    if ahead:
+        # A time in 2100 would hide the parcel from every rule until then.
+        return f"{ahead}: skipped so it cannot hide later changes; read again once fixed"
+    return implausible_times(stamps, trade.created, tolerance)
+
+
+def implausible_times(
+    stamps: dict[str, datetime | None], created: datetime, tolerance: timedelta
+) -> str:
+    """Return why a trade's times cannot be true ('' when they can): before Taobao, or before
+    the order itself (a 1970 ship time would open an instant "lost, reship" case)."""
+    for name, stamp in stamps.items():
+        if stamp is None:
+            continue
+        if stamp < EARLIEST_TRADE_TIME:
+            return f"{name} {stamp:%Y-%m-%d %H:%M} UTC is before Taobao existed: implausible"
+        if name not in ("created", "modified") and stamp < created - tolerance:
+            return (
+                f"{name} {stamp:%Y-%m-%d %H:%M} UTC is before the order was created "
+                f"({created:%Y-%m-%d %H:%M} UTC): implausible"
+            )
+    return ""
 
 
 def rating_problem(rating: RatingRecord, now: datetime, tolerance: timedelta) -> str:

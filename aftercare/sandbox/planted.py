@@ -12,6 +12,9 @@ trades.sold.increment.get half an hour before it, ratings by traderates.get at i
 - future_scan: an order shipped two days ago whose courier reports a pick-up, a scan a day
   ago and a scan `hours_ahead` hours in the future (a courier clock gone wrong)
 - future_time: a paid order listed now whose created/modified say `hours_ahead` hours later
+- implausible_time: an order shipped two days ago whose pay_time and consign_time say `when`
+  (default 1970-01-01 08:00:00, the epoch; 2100 hides a parcel from every rule)
+- no_waybill: an order marked shipped two days ago with no waybill on any sub-order
 - zoned_time: a paid order whose times carry an ISO offset (`2026-11-20T10:00:00+08:00`)
   instead of TOP's plain GMT+8 wall clock
 - hostile: an unpaid order whose buyer name, nick and item title are `name`, `nick`, `title`;
@@ -54,6 +57,8 @@ TRADE_KINDS = (
     "future_scan",
     "zoned_time",
     "hostile",
+    "implausible_time",
+    "no_waybill",
 )
 KINDS = (*TRADE_KINDS, "rating", "member")
 # Ids of planted records: far above the generated ones (at most 5 * 10**18), below 2**63.
@@ -88,6 +93,7 @@ def _bad_trade(
     nick: str | None = None,
     title: str | None = None,
     courier: str | None = None,
+    when: str = "1970-01-01 08:00:00",
 ) -> tuple[Trade, dict[str, Any]]:
     now = world.now().replace(microsecond=0)
     tid = _new_id(world)
@@ -135,6 +141,11 @@ def _bad_trade(
     elif kind == "future_time":
         ahead = now + timedelta(hours=hours_ahead)
         wire.update(created=china_time(ahead), modified=china_time(ahead))
+    elif kind == "implausible_time":
+        trade = _shipped(trade, now, catalog.COURIER_NAMES["yuantong"], f"YT7{tid % 10**12:012d}")
+        wire.update(pay_time=when, consign_time=when)
+    elif kind == "no_waybill":
+        trade = _shipped(trade, now, catalog.COURIER_NAMES["yuantong"], None)
     elif kind == "zoned_time":
         wire["created"] = _iso_china(trade.created)
         wire["modified"] = _iso_china(trade.modified)
@@ -196,7 +207,7 @@ def _unpaid(trade: Trade) -> Trade:
     return dataclasses.replace(trade, status=WAIT_BUYER_PAY, pay_time=None)
 
 
-def _shipped(trade: Trade, now: datetime, company: str, waybill: str) -> Trade:
+def _shipped(trade: Trade, now: datetime, company: str, waybill: str | None) -> Trade:
     """The trade as paid three days ago and shipped two days ago under company and waybill."""
     return dataclasses.replace(
         trade,

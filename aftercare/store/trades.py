@@ -11,13 +11,17 @@ from sqlmodel import Session, col, select
 
 from aftercare.clients.taobao import TradeRecord
 from aftercare.phones import phone_or_none
+from aftercare.rules.anomalies import AnomalyKind, Severity
 from aftercare.rules.couriers import courier_code, waybill_problem
+from aftercare.rules.playbook import play_for
 from aftercare.rules.reminders import UNPAID, next_stage
 from aftercare.settings import ReminderSettings
-from models import Customer, Order, OrderItem, Shipment, SyncCursor
+from models import AfterSalesCase, Customer, Order, OrderItem, Shipment, SyncCursor
 from models.db import insert_ignore, upsert
 
 CLOSED_STATUSES = ("TRADE_CLOSED", "TRADE_CLOSED_BY_TAOBAO")
+# Shipped and not yet settled: a parcel should be on its way (partial shipments aside).
+SHIPPED_STATUSES = ("WAIT_BUYER_CONFIRM_GOODS", "TRADE_BUYER_SIGNED")
 
 
 @dataclass(slots=True)
@@ -28,6 +32,8 @@ class SaveReport:
     new_shipments: int = 0
     # (tid/waybill, reason) of parcels no shipment was opened for: the number is no waybill.
     unusable_waybills: list[tuple[str, str]] = field(default_factory=list)
+    # Orders the platform calls shipped with no waybill at all (a case each, once).
+    without_waybill: int = 0
 
 
 def save_trades(
@@ -94,6 +100,7 @@ def save_trades(
             update=["title", "quantity", "price", "logistics_company", "waybill"],
         )
     report.new_shipments = _open_shipments(session, shop_id, order_ids, trades, now, report)
+    report.without_waybill = _follow_missing_waybills(session, shop_id, order_ids, trades, now)
     settled = [order_ids[t.tid] for t in trades if t.status != UNPAID]
     if settled:
         # Paid or closed: no more reminders, whatever stage the order was at.
@@ -209,6 +216,55 @@ def _open_shipments(
     return len(
         insert_ignore(session, Shipment, list(rows.values()), keys=["courier_name", "waybill"])
     )
+
+
+def _follow_missing_waybills(
+    session: Session,
+    shop_id: int,
+    order_ids: dict[str, int],
+    trades: tuple[TradeRecord, ...],
+    now: datetime,
+) -> int:
+    """Open a case for each order shipped without a waybill; close it once one is entered."""
+    kind = AnomalyKind.SHIPPED_WITHOUT_WAYBILL
+    play = play_for(kind, Severity.MINOR)
+    missing, entered = [], []
+    for trade in trades:
+        key = f"order:{order_ids[trade.tid]}:{kind.value}"
+        if any(item.waybill for item in trade.items):
+            entered.append(key)
+        elif trade.status in SHIPPED_STATUSES:
+            shipped = trade.consign_time or now
+            missing.append(
+                {
+                    "case_key": key,
+                    "shop_id": shop_id,
+                    "order_id": order_ids[trade.tid],
+                    "kind": kind.value,
+                    "severity": Severity.MINOR.value,
+                    "state": "open",
+                    "next_action": play.next_action,
+                    "next_action_at": now + play.due_in,
+                    "summary": f"{shipped:%Y-%m-%d %H:%M} UTC 发货，没有运单号。{play.instruction}",
+                    "opened_at": now,
+                    "updated_at": now,
+                }
+            )
+    opened = insert_ignore(session, AfterSalesCase, missing, keys=["case_key"])
+    if entered:
+        session.execute(
+            update(AfterSalesCase)
+            .where(col(AfterSalesCase.case_key).in_(entered), col(AfterSalesCase.state) == "open")
+            .values(
+                state="closed",
+                closed_at=now,
+                close_reason="a waybill was entered",
+                next_action=None,
+                next_action_at=None,
+                updated_at=now,
+            )
+        )
+    return len(opened)
 
 
 def get_cursor(*, session: Session, shop_id: int, stream: str) -> datetime | None:

@@ -233,3 +233,34 @@ def test_a_rating_stamped_in_the_future_is_refused_and_later_ratings_still_come_
     with session_scope(url) as session:
         oids = set(session.exec(select(Review.oid)).all())
     assert str(fresh["oid"]) in oids and str(ahead["oid"]) not in oids
+
+
+@pytest.mark.parametrize("when", ["1970-01-01 08:00:00", "2100-01-01 00:00:00"])
+def test_implausible_pay_and_ship_times_are_refused_with_their_reason(settings, sandbox, when):
+    planted = plant(sandbox.world, "implausible_time", shop=SHOP, when=when)
+    tid = str(planted["tid"])
+    summary = logistics_check(as_of=ANCHOR)
+    assert summary["chunks_failed"] == 0
+    reason = rejects(settings.database_url, "taobao.trade")[tid]
+    assert ("before Taobao existed" if when < "2003" else "in the future") in reason
+    assert tid not in stored_tids(settings.database_url), "no instant lost-parcel case"
+    with session_scope(settings.database_url) as session:
+        assert not session.exec(
+            select(Shipment).where(Shipment.waybill == planted["waybill"])
+        ).all()
+
+
+def test_an_order_shipped_without_a_waybill_opens_a_case_once(settings, sandbox):
+    planted = plant(sandbox.world, "no_waybill", shop=SHOP)
+    logistics_check(as_of=ANCHOR)
+    logistics_check(as_of=ANCHOR + timedelta(minutes=30))
+    with session_scope(settings.database_url) as session:
+        cases = session.exec(
+            select(AfterSalesCase)
+            .join(Order, Order.id == AfterSalesCase.order_id)  # type: ignore[arg-type]
+            .where(Order.tid == str(planted["tid"]))
+        ).all()
+    assert [(c.kind, c.state, c.next_action) for c in cases] == [
+        ("shipped_without_waybill", "open", "ask_warehouse_for_waybill")
+    ]
+    assert "没有运单号" in cases[0].summary

@@ -65,3 +65,19 @@ def test_nothing_to_sync_when_up_to_date():
 def test_sms_blockers_are_explained(phone, masked, enabled, blocked):
     reason = sms_blocker(phone, masked, enabled)
     assert (reason is None) if blocked is None else (blocked in reason)
+
+
+def test_trade_times_before_taobao_or_before_the_order_are_implausible():
+    from datetime import UTC, datetime, timedelta
+
+    from aftercare.rules.sync import implausible_times
+
+    created = datetime(2026, 11, 17, 2, 0, tzinfo=UTC)
+    skew = timedelta(minutes=10)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    assert "before Taobao existed" in implausible_times({"consign_time": epoch}, created, skew)
+    early = {"pay_time": created - timedelta(days=1)}
+    assert "before the order was created" in implausible_times(early, created, skew)
+    fine = {"pay_time": created + timedelta(minutes=5), "consign_time": None}
+    assert implausible_times(fine, created, skew) == ""
+    assert implausible_times({"pay_time": created - timedelta(minutes=5)}, created, skew) == ""
