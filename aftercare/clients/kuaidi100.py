@@ -25,8 +25,6 @@ from aftercare.settings import Settings
 PROVIDER = "kuaidi100"
 # Couriers that only answer when given the receiver's or sender's phone (or its last 4 digits).
 PHONE_REQUIRED = frozenset({"shunfeng", "zhongtong"})
-# 0 in transit ... 14 refused; 8 and 10-13 are customs states.
-KNOWN_STATES = frozenset({0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14})
 
 
 class WaybillLocked(RequestRejected):
@@ -124,8 +122,10 @@ def _parse_result(body: dict[str, Any], courier: str, waybill: str) -> TrackingR
         events = [_parse_event(item) for item in raw_events]
         state_text = body.get("state")
         state = fields.integer(state_text) if state_text not in (None, "") else None
-        if state is not None and state not in KNOWN_STATES:
-            raise ValueError(f"unknown state {state}")
+        # An undocumented state (resultv2 sub-states, new codes) is read by the rules, not
+        # refused here; only a negative one is no state at all.
+        if state is not None and state < 0:
+            raise ValueError(f"negative state {state}")
         signed = str(body.get("ischeck", "0")) == "1"
     except (KeyError, TypeError, ValueError) as error:
         raise MalformedResponse(

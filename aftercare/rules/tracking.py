@@ -46,21 +46,50 @@ PROXY_WORDS = ("代签", "代收", "驿站", "快递柜", "门卫")
 FINAL_STATUSES = frozenset({ShipmentStatus.DELIVERED, ShipmentStatus.EXPIRED})
 
 
-class UnknownCourierState(ValueError):
-    """The courier reported a state this project does not know."""
+def base_state(state: int | None) -> int | None:
+    """Return the documented state a Kuaidi100 state stands for (None when nothing fits).
+
+    With resultv2 the top-level state may be a sub-state: 101-103 (1 picked up), 1001-1003
+    (0 in transit), 301-304 (3 signed), 501 (5 out for delivery), 14xx (14 refused) ...
+    """
+    if state is None or state in _BY_STATE:
+        return state
+    text = str(state)
+    if len(text) == 3:
+        base = int(text[0])
+    elif len(text) == 4:
+        base = 0 if text.startswith("10") else int(text[:2])
+    else:
+        return None
+    return base if base in _BY_STATE else None
+
+
+def state_note(state: int | None) -> str:
+    """Say how an undocumented state was read ('' for a documented one), to keep on record."""
+    if state is None or state in _BY_STATE:
+        return ""
+    base = base_state(state)
+    if base is None:
+        return f"unknown Kuaidi100 state {state}: read as in transit; the scans decide the rest"
+    return f"Kuaidi100 state {state} read as state {base} ({_BY_STATE[base].value})"
 
 
 def normalise_status(
     state: int | None, latest_status_code: str | None, event_count: int
 ) -> ShipmentStatus:
-    """Map the courier's state and newest sub-code to a normalised status."""
+    """Map the courier's state and newest sub-code to a normalised status.
+
+    A state nothing fits is read as in transit, not as a failed check: the stall, overdue
+    and expiry rules still judge the parcel by its scans.
+    """
     if event_count == 0 or state is None:
         return ShipmentStatus.PENDING
-    if state not in _BY_STATE:
-        raise UnknownCourierState(f"unknown Kuaidi100 state {state}")
-    if state in (0, 1) and latest_status_code in _ORDER_ONLY_CODES:
+    base = base_state(state)
+    if base is None:
+        return ShipmentStatus.IN_TRANSIT
+    if base in (0, 1) and (latest_status_code in _ORDER_ONLY_CODES or state in (101, 102)):
         return ShipmentStatus.INFO_RECEIVED
-    return _BY_STATE[state]
+    return _BY_STATE[base]
 
 
 def is_expired(

@@ -247,7 +247,7 @@ class Kuaidi100:
         if variant == 1:
             body["data"] = {"item": body["data"]}
         elif variant == 2:
-            body["state"] = "99"
+            body["state"] = "在途"  # a state must be a number
         else:
             for item in body["data"]:
                 item["time"] = item["ftime"] = "2026年11月20日 上午10:04"

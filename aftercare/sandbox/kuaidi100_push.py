@@ -39,7 +39,8 @@ is accepted; a worker looks at the clock (every 0.1 s, and whenever `deliver` is
   one is acknowledged or given up (a given-up push's scans are not pushed again, but every
   later push carries the whole history);
 - waybills of the "malformed" scenario get a broken push every time, cycling through four
-  defects: `param` cut short (still signed), `data` not a list, `state` "99", and times
+  defects: `param` cut short (still signed), `data` not a list, `state` "在途" (not a number),
+  and times
   in Chinese wording. Unknown-courier waybills cannot be subscribed (702).
 
 Faults. The fault injector's "kuaidi100_push" settings apply to each attempt: `latency_ms`
@@ -160,7 +161,7 @@ def broken_param(param: dict[str, Any], defect: str) -> str:
     if defect == "data_not_list":
         result["data"] = {"item": result["data"]}
     elif defect == "bad_state":
-        result["state"] = "99"
+        result["state"] = "在途"  # a state must be a number
     elif defect == "bad_time":
         for item in result["data"]:
             item["time"] = item["ftime"] = "2026年11月20日 上午10:04"

@@ -14,6 +14,8 @@ trades.sold.increment.get half an hour before it, ratings by traderates.get at i
 - future_time: a paid order listed now whose created/modified say `hours_ahead` hours later
 - implausible_time: an order shipped two days ago whose pay_time and consign_time say `when`
   (default 1970-01-01 08:00:00, the epoch; 2100 hides a parcel from every rule)
+- advanced_state: an order shipped two days ago whose courier answers with resultv2 sub-states
+  as the top-level state (103 picked up, then 1001 arrived in the destination city)
 - no_waybill: an order marked shipped two days ago with no waybill on any sub-order
 - zoned_time: a paid order whose times carry an ISO offset (`2026-11-20T10:00:00+08:00`)
   instead of TOP's plain GMT+8 wall clock
@@ -59,6 +61,7 @@ TRADE_KINDS = (
     "hostile",
     "implausible_time",
     "no_waybill",
+    "advanced_state",
 )
 KINDS = (*TRADE_KINDS, "rating", "member")
 # Ids of planted records: far above the generated ones (at most 5 * 10**18), below 2**63.
@@ -144,6 +147,13 @@ def _bad_trade(
     elif kind == "implausible_time":
         trade = _shipped(trade, now, catalog.COURIER_NAMES["yuantong"], f"YT7{tid % 10**12:012d}")
         wire.update(pay_time=when, consign_time=when)
+    elif kind == "advanced_state":
+        trade = _shipped(trade, now, catalog.COURIER_NAMES["yuantong"], f"YT6{tid % 10**12:012d}")
+        assert trade.waybill is not None and trade.consign_time is not None
+        world.planted_scans[("yuantong", trade.waybill)] = (
+            TrackEvent(trade.consign_time, "【广州市】快件已揽收", 103, "103", "", "广州市"),
+            TrackEvent(now - timedelta(hours=3), "快件到达【杭州市】", 1001, "1001", "", "杭州市"),
+        )
     elif kind == "no_waybill":
         trade = _shipped(trade, now, catalog.COURIER_NAMES["yuantong"], None)
     elif kind == "zoned_time":

@@ -45,7 +45,11 @@ class TrackEvent:
     @property
     def status_word(self) -> str:
         """Return the Chinese status word of the state after this scan (在途, 签收 ...)."""
-        return texts.STATE_WORDS[self.state]
+        # A resultv2 sub-state (1001, 103 ...) is worded as its documented state.
+        state = self.state
+        if state not in texts.STATE_WORDS:
+            state = 0 if str(state).startswith("10") else int(str(state)[: len(str(state)) - 2])
+        return texts.STATE_WORDS.get(state, "在途")
 
 
 @dataclass(slots=True)

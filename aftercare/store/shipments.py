@@ -16,11 +16,12 @@ from aftercare.rules.schedule import next_check_after_error, next_check_at
 from aftercare.rules.sync import stamped_ahead
 from aftercare.rules.tracking import (
     ShipmentStatus,
-    UnknownCourierState,
+    base_state,
     is_expired,
     normalise_status,
     says_less,
     signed_by_proxy,
+    state_note,
 )
 from aftercare.settings import LogisticsSettings
 from aftercare.store.rejected import record_rejects
@@ -133,6 +134,7 @@ def record_checks(
     events: dict[tuple[int, str], dict[str, Any]] = {}
     updates: list[dict[str, Any]] = []
     rejects: list[tuple[str, str]] = []
+    state_notes: list[tuple[str, str]] = []
     counts = {"checked": 0, "failed": 0}
     skew = timedelta(minutes=thresholds.scan_clock_skew_minutes)
     # The newest scan on record per parcel, moved on by each answer applied in this batch.
@@ -155,12 +157,14 @@ def record_checks(
                 updates.append(change)
                 _collect_events(events, outcome.shipment_id, result)
                 continue
+            if note := state_note(result.state):
+                state_notes.append((f"{result.courier}/{result.waybill}", note))
             shipped_at = known[outcome.shipment_id][1]
             change.update(_status_change(result, shipped_at, now, thresholds))
             if change["next_check_at"] is not None and known[outcome.shipment_id][3] == "active":
                 # Pushes keep a subscribed parcel current: poll only when they go quiet.
                 change["next_check_at"] = now + timedelta(hours=thresholds.push_quiet_hours)
-        except (_CheckFailed, UnknownCourierState) as failure:
+        except _CheckFailed as failure:
             counts["failed"] += 1
             change.update(_failure_change(outcome, str(failure), now, thresholds))
             change["check_error_count"] = known[outcome.shipment_id][2] + 1
@@ -179,6 +183,9 @@ def record_checks(
     )
     _update_by_id(session, updates)
     record_rejects(session=session, source="kuaidi100.scan", shop_id=None, rejects=rejects, now=now)
+    record_rejects(
+        session=session, source="kuaidi100.state", shop_id=None, rejects=state_notes, now=now
+    )
     return counts
 
 
@@ -233,7 +240,7 @@ def _status_change(
     delivered = status is ShipmentStatus.DELIVERED
     return {
         "status": status.value,
-        "courier_state": result.state,
+        "courier_state": base_state(result.state),
         "event_count": len(result.events),
         "last_event_at": last_event_at,
         "delivered_at": last_event_at if delivered else None,

@@ -88,7 +88,7 @@ def test_query_failures_map_to_typed_errors(code, message, kind):
         [],
         "text",
         {**OK, "data": "not a list"},
-        {**OK, "state": "99"},
+        {**OK, "state": "-1"},
         {**OK, "state": "x"},
         {**OK, "data": [{"time": "yesterday", "context": "?"}]},
         {**OK, "data": [{"time": "2026-11-20 18:00:00"}]},
@@ -163,3 +163,9 @@ def test_trade_parses_with_masked_phone_flagged():
 def test_unreadable_trades_raise_the_typed_error(broken):
     with pytest.raises(MalformedResponse):
         parse_trade(broken)
+
+
+@pytest.mark.parametrize("state", ["99", "1001", "301", "501"])
+def test_an_undocumented_but_well_formed_state_is_read_not_refused(state):
+    result = parse_query_response({**OK, "state": state}, "c", "n")
+    assert result.state == int(state)

@@ -264,3 +264,13 @@ def test_an_order_shipped_without_a_waybill_opens_a_case_once(settings, sandbox)
         ("shipped_without_waybill", "open", "ask_warehouse_for_waybill")
     ]
     assert "没有运单号" in cases[0].summary
+
+
+def test_a_sub_state_as_the_top_level_state_is_read_not_failed_and_noted(settings, sandbox):
+    planted = plant(sandbox.world, "advanced_state", shop=SHOP)
+    logistics_check(as_of=ANCHOR)
+    shipment, _ = shipment_and_cases(settings.database_url, planted["waybill"])
+    assert shipment.check_error is None and shipment.status == "in_transit"
+    assert shipment.courier_state == 0 and shipment.event_count == 2
+    notes = rejects(settings.database_url, "kuaidi100.state")
+    assert "read as state 0" in notes[f"yuantong/{planted['waybill']}"]

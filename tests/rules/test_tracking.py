@@ -6,10 +6,10 @@ import pytest
 
 from aftercare.rules.tracking import (
     ShipmentStatus,
-    UnknownCourierState,
     is_expired,
     normalise_status,
     signed_by_proxy,
+    state_note,
 )
 
 S = ShipmentStatus
@@ -41,9 +41,26 @@ def test_every_kuaidi100_state_has_a_status(state, code, events, expected):
     assert normalise_status(state, code, events) is expected
 
 
-def test_unknown_state_is_an_error_not_a_guess():
-    with pytest.raises(UnknownCourierState):
-        normalise_status(99, None, 2)
+@pytest.mark.parametrize(
+    ("state", "expected", "noted"),
+    [
+        (103, S.IN_TRANSIT, "read as state 1"),
+        (101, S.INFO_RECEIVED, "read as state 1"),
+        (1001, S.IN_TRANSIT, "read as state 0"),
+        (301, S.DELIVERED, "read as state 3"),
+        (303, S.DELIVERED, "read as state 3"),
+        (501, S.OUT_FOR_DELIVERY, "read as state 5"),
+        (1401, S.REFUSED, "read as state 14"),
+        (205, S.EXCEPTION, "read as state 2"),
+        (99, S.IN_TRANSIT, "unknown Kuaidi100 state 99"),
+        (9, S.IN_TRANSIT, "unknown Kuaidi100 state 9"),
+        (123456, S.IN_TRANSIT, "unknown Kuaidi100 state 123456"),
+    ],
+)
+def test_undocumented_states_are_read_as_the_nearest_status_and_noted(state, expected, noted):
+    assert normalise_status(state, None, 2) is expected
+    assert noted in state_note(state)
+    assert state_note(3) == "" and state_note(None) == ""
 
 
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)

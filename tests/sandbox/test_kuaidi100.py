@@ -154,7 +154,7 @@ def test_malformed_waybill_cycles_through_broken_bodies(sb: Sandbox, http: reque
     with pytest.raises(ValueError):
         json.loads(raw[0].text)
     assert not isinstance(raw[1].json()["data"], list)
-    assert raw[2].json()["state"] == "99"
+    assert raw[2].json()["state"] == "在途"
     assert "年" in raw[3].json()["data"][0]["time"]
 
 

@@ -391,7 +391,7 @@ def test_malformed_waybills_push_broken_bodies(pushing: Sandbox, callback: Callb
             continue
         if not isinstance(last["data"], list):
             defects.add("data_not_list")
-        elif last["state"] == "99":
+        elif last["state"] == "在途":
             defects.add("bad_state")
         else:
             assert "年" in last["data"][0]["time"]
