@@ -3,49 +3,42 @@
 from __future__ import annotations
 
 import re
+import tomllib
+import unicodedata
+from functools import cache
+from importlib import resources
 
-# Platform names (and common variants) -> Kuaidi100 `com` codes.
-KUAIDI100_CODES: dict[str, str] = {
-    "圆通速递": "yuantong",
-    "圆通快递": "yuantong",
-    "圆通": "yuantong",
-    "YTO": "yuantong",
-    "中通快递": "zhongtong",
-    "中通": "zhongtong",
-    "ZTO": "zhongtong",
-    "顺丰速运": "shunfeng",
-    "顺丰快递": "shunfeng",
-    "顺丰": "shunfeng",
-    "SF": "shunfeng",
-    "韵达快递": "yunda",
-    "韵达": "yunda",
-    "YUNDA": "yunda",
-    "EMS": "ems",
-    "邮政EMS": "ems",
-    "中国邮政EMS": "ems",
-    "申通快递": "shentong",
-    "申通": "shentong",
-    "STO": "shentong",
-    "极兔速递": "jtexpress",
-    "极兔": "jtexpress",
-}
-COURIER_NAMES: dict[str, str] = {
-    "yuantong": "圆通速递",
-    "zhongtong": "中通快递",
-    "shunfeng": "顺丰速运",
-    "yunda": "韵达快递",
-    "ems": "EMS",
-    "shentong": "申通快递",
-    "jtexpress": "极兔速递",
-}
+
+@cache
+def _table() -> tuple[dict[str, str], dict[str, str]]:
+    """Read couriers.toml: (folded name -> code, code -> display name)."""
+    raw = tomllib.loads(
+        resources.files("aftercare").joinpath("rules/couriers.toml").read_text("utf-8")
+    )
+    codes: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for code, entry in raw.items():
+        names[code] = entry["name"]
+        for name in (entry["name"], *entry.get("aliases", ()), code):
+            codes[_fold(name)] = code
+    return codes, names
+
+
+def _fold(name: str) -> str:
+    """Fold full-width letters, spaces and case: shops write one courier many ways."""
+    return "".join(unicodedata.normalize("NFKC", name).split()).upper()
 
 
 def courier_code(platform_name: str | None) -> str | None:
     """Return the Kuaidi100 code for a platform courier name, or None when unknown."""
-    if not platform_name:
+    if not platform_name or not platform_name.strip():
         return None
-    name = platform_name.strip()
-    return KUAIDI100_CODES.get(name) or KUAIDI100_CODES.get(name.upper())
+    return _table()[0].get(_fold(platform_name))
+
+
+def courier_name(code: str) -> str:
+    """Return the name buyers know a courier by (the code itself when unknown)."""
+    return _table()[1].get(code, code)
 
 
 # What couriers print on a waybill: letters and digits (a few add dashes), never blanks or prose.

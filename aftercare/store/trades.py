@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import tuple_, update
 from sqlmodel import Session, col, select
 
 from aftercare.clients.taobao import TradeRecord
@@ -213,9 +213,39 @@ def _open_shipments(
                 "created_at": now,
                 "updated_at": now,
             }
-    return len(
-        insert_ignore(session, Shipment, list(rows.values()), keys=["courier_name", "waybill"])
-    )
+    opened = insert_ignore(session, Shipment, list(rows.values()), keys=["courier_name", "waybill"])
+    _track_newly_known_couriers(session, list(rows.values()), now)
+    return len(opened)
+
+
+def _track_newly_known_couriers(
+    session: Session, rows: list[dict[str, Any]], now: datetime
+) -> None:
+    """Start tracking parcels stored under a courier name the table did not know then."""
+    known = {(r["courier_name"], r["waybill"]): r["courier"] for r in rows if r["courier"]}
+    if not known:
+        return
+    stale = session.exec(
+        select(Shipment.id, Shipment.courier_name, Shipment.waybill).where(
+            # The pair is the unique key: its index finds the rows without a table scan.
+            tuple_(col(Shipment.courier_name), col(Shipment.waybill)).in_(list(known)),
+            col(Shipment.courier).is_(None),
+        )
+    ).all()
+    for shipment_id, name, waybill in stale:
+        if (name, waybill) in known:
+            session.execute(
+                update(Shipment)
+                .where(col(Shipment.id) == shipment_id)
+                .values(
+                    courier=known[(name, waybill)],
+                    next_check_at=now,
+                    subscribe_due_at=now,
+                    check_error=None,
+                    check_error_count=0,
+                    updated_at=now,
+                )
+            )
 
 
 def _follow_missing_waybills(
