@@ -54,3 +54,14 @@ def phone_or_none(value: object) -> str | None:
         return normalise_phone(value)
     except PhoneRefused:
         return None
+
+
+_TAIL = re.compile(r"([0-9]{4})\Z")
+
+
+def phone_tail(value: str | None) -> str | None:
+    """Return the last four digits a (masked) number shows, or None when it hides them."""
+    if not value:
+        return None
+    found = _TAIL.search(unicodedata.normalize("NFKC", value).strip())
+    return found.group(1) if found else None

@@ -32,6 +32,8 @@ class Order(SQLModel, table=True):
     receiver_name: str | None = Field(default=None, max_length=60)
     receiver_phone: str | None = Field(default=None, max_length=20)
     phone_masked: bool = False
+    # The last four digits a masked number still shows: enough for SF/ZTO tracking queries.
+    receiver_phone_tail: str | None = Field(default=None, max_length=4)
     province: str | None = Field(default=None, max_length=40)
     city: str | None = Field(default=None, max_length=40)
     synced_at: datetime = Field(sa_type=UTCDateTime)

@@ -73,3 +73,13 @@ def test_a_decorated_number_normalises_to_itself(mobile, prefix, separator, wide
         written = written.translate(FULL_WIDTH)
     assert normalise_phone(written) == mobile
     assert normalise_phone(normalise_phone(written)) == mobile
+
+
+@pytest.mark.parametrize(
+    ("masked", "tail"),
+    [("138****5678", "5678"), ("138＊＊＊＊５６７８", "5678"), ("135********", None), (None, None)],
+)
+def test_a_masked_number_gives_the_last_four_digits_it_shows(masked, tail):
+    from aftercare.phones import phone_tail
+
+    assert phone_tail(masked) == tail

@@ -78,23 +78,30 @@ def claim_due_shipments(
 
 def load_for_check(*, session: Session, ids: list[int]) -> list[ShipmentToCheck]:
     """Load what the courier queries need, in one query."""
-    rows = session.exec(
-        select(Shipment, Order.receiver_phone, Order.phone_masked, Shop.sender_phone)
+    rows = session.execute(
+        sa_select(
+            Shipment,
+            col(Order.receiver_phone),
+            col(Order.phone_masked),
+            col(Order.receiver_phone_tail),
+            col(Shop.sender_phone),
+        )
         .join(Order, col(Order.id) == Shipment.order_id)
         .join(Shop, col(Shop.id) == Shipment.shop_id)
         .where(col(Shipment.id).in_(ids))
         .order_by(col(Shipment.id))
     ).all()
     checks = []
-    for shipment, receiver_phone, masked, sender_phone in rows:
+    for shipment, receiver_phone, masked, tail, sender_phone in rows:
         phone = None
         if shipment.courier in PHONE_REQUIRED:
-            # Kuaidi100 accepts the receiver's or the sender's number for these couriers.
-            phone = sender_phone if masked or not receiver_phone else receiver_phone
+            # Kuaidi100 takes the receiver's or the sender's number, or its last four digits,
+            # which a masked receiver number still shows.
+            phone = (None if masked else receiver_phone) or tail or sender_phone or None
         destination = "".join(p for p in (shipment.province, shipment.city) if p) or None
         checks.append(
             ShipmentToCheck(
-                shipment.id,  # type: ignore[arg-type]
+                shipment.id,
                 shipment.courier,
                 shipment.courier_name,
                 shipment.waybill,

@@ -10,7 +10,7 @@ from sqlalchemy import tuple_, update
 from sqlmodel import Session, col, select
 
 from aftercare.clients.taobao import TradeRecord
-from aftercare.phones import phone_or_none
+from aftercare.phones import phone_or_none, phone_tail
 from aftercare.rules.anomalies import AnomalyKind, Severity
 from aftercare.rules.couriers import courier_code, waybill_problem
 from aftercare.rules.playbook import play_for
@@ -171,6 +171,7 @@ def _order_row(shop_id: int, customer_id: int, t: TradeRecord, now: datetime) ->
         "receiver_name": t.receiver_name[:60] or None,
         "receiver_phone": _receiver_phone(t),
         "phone_masked": t.phone_masked,
+        "receiver_phone_tail": phone_tail(t.receiver_mobile),
         "province": (t.province or None) and t.province[:40],
         "city": (t.city or None) and t.city[:40],
         "synced_at": now,

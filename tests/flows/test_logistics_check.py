@@ -174,3 +174,29 @@ def test_bad_courier_answer_is_recorded_with_masked_log_and_the_batch_goes_on(
     with session_scope(settings.database_url) as session:
         notices = session.exec(select(OutboxMessage)).all()
     assert not [m for m in notices if m.order_id in malformed_orders]
+
+
+def test_sf_and_zto_parcels_of_masked_buyers_are_queried_with_the_numbers_last_four_digits(
+    settings, sandbox
+):
+    from sqlalchemy import update
+
+    from aftercare.sandbox.shops import SHOPS
+
+    masked_shops = {code for code, shop in SHOPS.items() if not shop.can_decrypt_phone}
+    with session_scope(settings.database_url) as session:
+        # A shop that never gave its own number: only the buyer's can prove the query.
+        session.execute(update(Shop).values(sender_phone=""))
+    logistics_check(as_of=ANCHOR)
+    shipments = shipments_by_waybill(settings.database_url)
+    picky = [
+        p
+        for p in sandbox.world.shipments.values()
+        if p.com in ("shunfeng", "zhongtong")
+        and p.shop in masked_shops
+        and p.scenario not in ("malformed", "unknown_courier")
+        and p.waybill in shipments
+    ]
+    assert picky, "the world has SF/ZTO parcels of buyers whose number is masked"
+    failed = {p.waybill: shipments[p.waybill].check_error for p in picky}
+    assert not any(failed.values()), failed

@@ -166,7 +166,7 @@ def test_trade_json_shape_and_phone_masking(sb: Sandbox, http: requests.Session)
         assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", trade["modified"])
         mobile = trade["receiver_mobile"]
         if masked:
-            assert re.fullmatch(r"1[3-9]\d\*{8}", mobile)
+            assert re.fullmatch(r"1[3-9]\d\*{4}\d{4}", mobile)
         else:
             assert re.fullmatch(r"1[3-9]\d{9}", mobile)
         order = trade["orders"]["order"][0]
