@@ -314,7 +314,7 @@ def _explain(
     """Post the explanation; return the case's closing reason, or None to try again later."""
     case, review = item.case, item.review
     with session_scope(settings.database_url) as session:
-        facts = store.shipping_facts(session=session, order_id=review.order_id)
+        facts = store.explanation_facts(session=session, case=case)
     text = render_explanation(cause, _explanation_facts(facts))
     session_key = settings.taobao_sessions[item.shop_code].get_secret_value()
     try:
@@ -346,14 +346,15 @@ def _explain(
 
 
 def _explanation_facts(facts: dict[str, object]) -> dict[str, str]:
-    shipped = facts.get("shipped_at")
-    delivered = facts.get("delivered_at")
-    return {
-        "courier": str(facts.get("courier") or "快递"),
-        "shipped": f"{shipped.astimezone(CHINA):%m月%d日}"
-        if isinstance(shipped, datetime)
-        else "按时",
-        "delivered": f"已于{delivered.astimezone(CHINA):%m月%d日}签收"
+    """Word the facts on record; a fact not on record is left out, and so is what cites it."""
+    shipped, delivered = facts.get("shipped_at"), facts.get("delivered_at")
+    worded = {
+        "courier": str(facts.get("courier") or ""),
+        "shipped": f"{shipped.astimezone(CHINA):%m月%d日}" if isinstance(shipped, datetime) else "",
+        "delivered": f"{delivered.astimezone(CHINA):%m月%d日}"
         if isinstance(delivered, datetime)
-        else "已送达",
+        else "",
     }
+    for flag in ("contacted", "compensated", "nothing_wrong"):
+        worded[flag] = "yes" if facts.get(flag) else ""
+    return {name: value for name, value in worded.items() if value}

@@ -10,13 +10,9 @@ from enum import StrEnum
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from string import Template
 from zoneinfo import ZoneInfo
 
-from aftercare.templates import clean_text, cut, visible
-
-EXPLANATION_LIMIT = 500  # characters taobao.traderate.explain.add accepts
-FACT_CHARS = 60  # an order fact (courier, a date) is short; a longer one is cut
+from aftercare.rules.explanations import Part, parse_parts, render
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +26,7 @@ class Cause:
     shop_at_fault: bool
     script: str
     remedy: str
-    explanation: str
+    explanation: tuple[Part, ...]
     repeat_run: int = 0
 
 
@@ -42,7 +38,12 @@ def load_causes(path: str | None = None) -> tuple[Cause, ...]:
     else:
         text = resources.files("aftercare").joinpath("rules/review_causes.toml").read_text("utf-8")
     return tuple(
-        Cause(name=name, keywords=tuple(k.lower() for k in spec.pop("keywords")), **spec)
+        Cause(
+            name=name,
+            keywords=tuple(k.lower() for k in spec.pop("keywords")),
+            explanation=parse_parts(name, spec.pop("explanation")),
+            **spec,
+        )
         for name, spec in tomllib.loads(text).items()
     )
 
@@ -134,13 +135,8 @@ def explanation_due_at(deadline: datetime, hours: WorkingHours, days_before: int
 
 
 def render_explanation(cause: Cause, facts: dict[str, str]) -> str:
-    """Render a cause's public explanation with the order's facts, within the platform's limit.
-
-    Facts are cleaned (no control characters, bounded) and substituted once, so a fact reading
-    '${x}' stays literal; the whole text is cut to the limit in UTF-16 units.
-    """
-    clean = {key: clean_text(value, FACT_CHARS) for key, value in facts.items()}
-    return cut(visible(Template(cause.explanation).safe_substitute(clean)), EXPLANATION_LIMIT)
+    """Render a cause's public explanation from the facts on record, within the limit."""
+    return render(cause.explanation, facts)
 
 
 class Outcome(StrEnum):

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from aftercare.clients.taobao_ratings import RatingRecord
 from aftercare.rules.anomalies import AnomalyKind
+from aftercare.rules.tracking import ShipmentStatus
 from aftercare.store.outbox import cancel_for_cases
 from models import AfterSalesCase, CaseEvent, Customer, Order, Review, Shipment, Shop
 from models.db import claim, insert_ignore, upsert
@@ -216,20 +217,43 @@ def record_reply(*, session: Session, review_id: int, reply: str, now: datetime)
     )
 
 
-def shipping_facts(*, session: Session, order_id: int | None) -> dict[str, Any]:
-    """Return the parcel facts an explanation may cite: courier, shipped and delivered times."""
-    if order_id is None:
-        return {}
+def explanation_facts(*, session: Session, case: AfterSalesCase) -> dict[str, Any]:
+    """Return what is on record for a review case's public explanation (see rules.explanations).
+
+    Parcel facts come from its shipment; contact and compensation from the case's history;
+    "nothing wrong" needs a delivered parcel and no other after-sales case on the order.
+    """
+    facts: dict[str, Any] = {}
+    outcomes = set(
+        session.exec(
+            select(CaseEvent.action).where(
+                CaseEvent.case_id == case.id, col(CaseEvent.action).startswith("contact:")
+            )
+        ).all()
+    )
+    reached = outcomes - {"contact:unreachable"}
+    facts["contacted"] = bool(reached)
+    facts["compensated"] = "contact:compensation_accepted" in outcomes
+    if case.order_id is None:
+        return facts
     shipment = session.exec(
-        select(Shipment).where(Shipment.order_id == order_id).order_by(col(Shipment.id))
+        select(Shipment).where(Shipment.order_id == case.order_id).order_by(col(Shipment.id))
     ).first()
     if shipment is None:
-        return {}
-    return {
-        "courier": shipment.courier_name,
-        "shipped_at": shipment.shipped_at,
-        "delivered_at": shipment.delivered_at,
-    }
+        return facts
+    delivered = shipment.status == ShipmentStatus.DELIVERED and shipment.delivered_at
+    facts.update(
+        courier=shipment.courier_name,
+        shipped_at=shipment.shipped_at,
+        delivered_at=shipment.delivered_at if delivered else None,
+    )
+    others = session.exec(
+        select(AfterSalesCase.id).where(
+            AfterSalesCase.order_id == case.order_id, AfterSalesCase.id != case.id
+        )
+    ).first()
+    facts["nothing_wrong"] = bool(delivered) and others is None
+    return facts
 
 
 def buyer_nicks(*, session: Session, customer_ids: set[int]) -> dict[int, str]:

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from flows.bad_review_followups import bad_review_followups
-from models import AfterSalesCase, Review
+from models import AfterSalesCase, CaseEvent, Review, Shipment
 from models.db import session_scope
 from tasks.followups import apply_followup
 from tasks.review_reports import CALLS
@@ -71,6 +71,22 @@ def test_a_month_every_bad_review_ends_recovered_or_explained_before_its_deadlin
             posted = explanations[oid]
             assert rating.result_at(posted.at) != "good", "never explain a revised rating"
             assert len(posted.reply) <= 500
+    # Every public word is true on our record: no contact claimed that was not made, no parcel
+    # called signed for that was not.
+    with session_scope(settings.database_url) as session:
+        for oid, posted in explanations.items():
+            case, review = cases[oid]
+            actions = set(
+                session.exec(select(CaseEvent.action).where(CaseEvent.case_id == case.id)).all()
+            )
+            reached = {a for a in actions if a.startswith("contact:")} - {"contact:unreachable"}
+            if "已与您联系" in posted.reply or "已联系您" in posted.reply:
+                assert reached, (case.id, posted.reply)
+            parcel = session.exec(
+                select(Shipment).where(Shipment.order_id == review.order_id)
+            ).first()
+            if "签收" in posted.reply:
+                assert parcel is not None and parcel.status == "delivered", posted.reply
     print(
         f"\nreview month: {len(cases)} cases, closed by reason {dict(reasons)}, "
         f"{len(explanations)} explanations posted"
