@@ -198,6 +198,17 @@ class ReviewOverrides(BaseModel):
     compensation: str | None = None
 
 
+class AlertSettings(BaseModel):
+    """Staff alerts through the group robot (DingTalk/WeCom: 20 messages a minute per robot)."""
+
+    # Digests a run posts at most: well within the robot's 20 a minute, which it enforces with
+    # a 10-minute ban.
+    posts_per_run: int = Field(10, ge=1, le=20)
+    lines_per_digest: int = Field(30, ge=1, le=100)
+    retry_minutes: int = Field(5, ge=1)
+    lease_minutes: int = Field(5, ge=1)
+
+
 class ReviewSettings(BaseModel):
     """The bad-review second follow-up (中差评二次跟进) (DOMAIN.md §1, §4)."""
 
@@ -312,6 +323,7 @@ class Settings(BaseSettings):
     quiet_hours: QuietHoursSettings = Field(default_factory=QuietHoursSettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     reviews: ReviewSettings = Field(default_factory=ReviewSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
     care: CareSettings = Field(default_factory=CareSettings)
     robot_url: str = f"{SANDBOX_BASE}/dingtalk/robot/send"
     robot_access_token: SecretStr = SecretStr("sandbox-robot-token")

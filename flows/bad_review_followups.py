@@ -9,8 +9,9 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from aftercare.display import markdown_text
 from flows.common import add_counts, run_name, start_run
+from tasks.alerts import post_staff_alerts
 from tasks.review_reports import call_list, weekly_summary
-from tasks.reviews import alert_staff, open_review_cases, settle_review_cases, sync_ratings
+from tasks.reviews import open_review_cases, queue_review_alerts, settle_review_cases, sync_ratings
 from tasks.shops import list_shops
 from tasks.trades import sync_trades
 
@@ -27,8 +28,11 @@ def bad_review_followups(
         future.result()
     synced = add_counts(f.result() for f in [sync_ratings.submit(s, now) for s in shop_list])
     opened = open_review_cases(now)
-    alerted = alert_staff(now)
+    # Alerts are queued, and posted after the cases are settled: a robot outage on deadline
+    # day must not hold back the explanations.
+    queued = queue_review_alerts(now)
     settled = settle_review_cases(now)
+    posted = post_staff_alerts(now)
     calls = call_list(now)
     week = weekly_summary(now)
 
@@ -57,7 +61,8 @@ def bad_review_followups(
         "new_ratings": synced["new"],
         "rejected_ratings": synced["rejected"],
         "cases_opened": opened.get("opened", 0),
-        "staff_alerted": alerted,
+        "staff_alerts_queued": queued,
+        "staff_alerts": posted,
         "settled": settled,
         "calls_today": len(calls),
         "week": week,

@@ -1,5 +1,6 @@
 """SQLModel tables, the engine and sessions, and the migrations that create them."""
 
+from models.alert import StaffAlert
 from models.case import AfterSalesCase, CaseEvent
 from models.contacts import BlacklistEntry, ContactGap, ContactSlot, OptOut, WebhookReceipt
 from models.inbox import TrackingPush
@@ -29,6 +30,7 @@ __all__ = [
     "Review",
     "Shipment",
     "Shop",
+    "StaffAlert",
     "SyncCursor",
     "TrackingEvent",
     "TrackingPush",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import datetime, timedelta
 from logging import Logger, LoggerAdapter
 from zoneinfo import ZoneInfo
@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from aftercare import clients
 from aftercare.clients.errors import AuthenticationError, ProviderError, RequestRejected
 from aftercare.clients.taobao import TaobaoClient
 from aftercare.clients.taobao_ratings import EXPLAIN_CLOSED_CODES, RatingPage, RatingRecord
@@ -34,6 +33,7 @@ from aftercare.rules.reviews import (
 from aftercare.rules.sync import rating_problem
 from aftercare.settings import Settings, get_settings
 from aftercare.store import reviews as store
+from aftercare.store.alerts import queue_alerts
 from aftercare.store.cases import add_history
 from aftercare.store.outbox import Recipient, enqueue, message_row
 from aftercare.store.rejected import record_rejects
@@ -218,48 +218,36 @@ def open_review_cases(as_of: datetime) -> dict[str, int]:
     return dict(counts)
 
 
-@task(name="alert-staff", cache_policy=NO_CACHE)
-def alert_staff(as_of: datetime) -> int:
-    """Post one digest per shop of the review cases staff have not been told about yet."""
+@task(name="queue-review-alerts", cache_policy=NO_CACHE)
+def queue_review_alerts(as_of: datetime) -> int:
+    """Queue a staff alert line for each review case staff have not been told about yet."""
     settings = get_settings()
     causes = {c.name: c for c in load_causes(settings.reviews.causes_file)}
     with session_scope(settings.database_url) as session:
         fresh = [c for c in store.open_review_cases(session=session) if c.case.alerted_at is None]
-    by_shop: dict[str, list[store.OpenReviewCase]] = defaultdict(list)
-    for item in fresh:
-        by_shop[item.shop_code].append(item)
-    robot = clients.robot(settings)
-    alerted = 0
-    for shop_code, fresh_items in by_shop.items():
-        # Claimed first: an overlapping run must not post the same cases to staff again.
-        with session_scope(settings.database_url) as session:
-            claimed = store.claim_alerts(
-                session=session, case_ids=[i.case.id for i in fresh_items if i.case.id], now=as_of
-            )
-        items = [i for i in fresh_items if i.case.id in claimed]
-        if not items:
-            continue
-        lines = [
-            f"- 案例 #{i.case.id} {'差评' if i.review.first_result == 'bad' else '中评'}"
-            f"｜{causes[i.case.cause or 'mood'].label}"
-            f"｜买家 {robot_text(mask_name(i.review.buyer_nick))}"
-            f"｜{robot_text(redact(i.review.content), 40)}"
-            f"｜截止 {i.case.deadline_at.astimezone(CHINA):%m-%d}"
-            for i in items
-            if i.case.deadline_at
+        # Claimed first: an overlapping run must not queue the same cases again.
+        claimed = store.claim_alerts(
+            session=session, case_ids=[i.case.id for i in fresh if i.case.id], now=as_of
+        )
+        rows = [
+            {
+                "dedupe_key": f"review-case:{i.case.id}",
+                "topic": i.shop_code,
+                "heading": "{topic} 新中差评 {count} 条，请今天内电话跟进",
+                "line": f"- 案例 #{i.case.id} {_grade(i.review.first_result)}"
+                f"｜{causes[i.case.cause or 'mood'].label}"
+                f"｜买家 {robot_text(mask_name(i.review.buyer_nick))}"
+                f"｜{robot_text(redact(i.review.content), 40)}"
+                f"｜截止 {i.case.deadline_at.astimezone(CHINA):%m-%d}",
+            }
+            for i in fresh
+            if i.case.id in claimed and i.case.deadline_at
         ]
-        try:
-            robot.post(
-                f"{shop_code}: {len(items)} 条新中差评",
-                f"### {shop_code} 新中差评 {len(items)} 条，请今天内电话跟进\n\n"
-                + "\n".join(lines),
-            )
-        except Exception:
-            with session_scope(settings.database_url) as session:
-                store.release_alerts(session=session, case_ids=sorted(claimed), now=as_of)
-            raise
-        alerted += len(items)
-    return alerted
+        return queue_alerts(session=session, rows=rows, now=as_of)
+
+
+def _grade(result: str) -> str:
+    return "差评" if result == "bad" else "中评"
 
 
 @task(name="settle-review-cases", cache_policy=NO_CACHE)

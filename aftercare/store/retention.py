@@ -23,6 +23,7 @@ from models import (
     RejectedRecord,
     Review,
     Shipment,
+    StaffAlert,
     TrackingEvent,
     TrackingPush,
     WebhookReceipt,
@@ -261,6 +262,14 @@ def purge_raw_records(*, session: Session, before: datetime, dry: bool) -> Count
             ),
             "contact_gaps": _purge(
                 session, ContactGap, col(ContactGap.last_at) < before, None, dry
+            ),
+            # Posted alerts quote (masked) buyers and their words: kept for days, not a year.
+            "staff_alerts": _purge(
+                session,
+                StaffAlert,
+                and_(col(StaffAlert.status) == "posted", col(StaffAlert.posted_at) < before),
+                None,
+                dry,
             ),
         }
     )

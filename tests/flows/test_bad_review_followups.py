@@ -149,3 +149,37 @@ def test_a_case_closed_before_its_first_contact_left_never_sends_it(settings, sa
     sandbox.clock.set(next_morning)
     dispatch_messages(as_of=next_morning)
     assert message.idempotency_key not in {sms.out_id for sms in sandbox.sms_sent}
+
+
+def test_a_robot_outage_on_deadline_day_holds_back_no_explanation(settings, sandbox):
+    from aftercare.sandbox import FaultConfig
+    from models import StaffAlert
+
+    sandbox.clock.set(LATER)
+    sandbox.faults.set("dingtalk", FaultConfig(error_rate=1.0))
+    first = bad_review_followups(as_of=LATER)
+    assert first["cases_opened"] > 0 and first["staff_alerts"].get("not_posted", 0) > 0
+    assert not sandbox.robot_messages
+    with session_scope(settings.database_url) as session:
+        waiting = session.exec(select(StaffAlert)).all()
+    assert len(waiting) == first["cases_opened"]
+    assert all(a.status == "pending" and a.last_error for a in waiting)
+
+    # Deadline day for every case: explanations go out though the robot is still down.
+    deadline_day = LATER + timedelta(days=29, hours=-1)
+    sandbox.clock.set(deadline_day)
+    second = bad_review_followups(as_of=deadline_day)
+    assert second["settled"].get("explained", 0) > 0, second["settled"]
+    assert not sandbox.robot_messages
+
+    sandbox.faults.clear()
+    later = deadline_day + timedelta(minutes=30)
+    sandbox.clock.set(later)
+    bad_review_followups(as_of=later)
+    with session_scope(settings.database_url) as session:
+        alerts = session.exec(select(StaffAlert)).all()
+    assert all(a.status == "posted" for a in alerts)
+    shops = {a.topic for a in alerts}
+    assert len(sandbox.robot_messages) == len(shops), "one digest per shop, each line once"
+    bad_review_followups(as_of=later + timedelta(minutes=30))
+    assert len(sandbox.robot_messages) == len(shops)
