@@ -77,6 +77,8 @@ def environment(sandbox: Any, database_url: str, receiver_url: str) -> dict[str,
         "AFTERCARE_RETRY__BACKOFF_BASE_SECONDS": "0.01",
         "AFTERCARE_RETRY__BACKOFF_CAP_SECONDS": "0.05",
         "AFTERCARE_RETRY__READ_TIMEOUT_SECONDS": "2",
+        # The world's time is the sandbox's frozen clock: texts leave inside the send window.
+        "AFTERCARE_SIMULATED_NOW": ANCHOR.isoformat(),
     }
 
 
