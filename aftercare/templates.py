@@ -97,3 +97,17 @@ def for_shop(name: str, shop_code: str) -> str:
     """Return the shop's own variant of a template ("name@shop") if it has one, else name."""
     variant = f"{name}@{shop_code}"
     return variant if variant in load_templates() else name
+
+
+# One SMS carries 70 characters; a longer one is split into parts of 67 (the rest is the
+# header that joins them), each billed as one message.
+SINGLE_SMS_CHARS = 70
+PART_SMS_CHARS = 67
+
+
+def sms_segments(text: str) -> int:
+    """Return how many billed messages a text takes, counted in UTF-16 units as carriers do."""
+    units = len(text.encode("utf-16-le")) // 2
+    if units <= SINGLE_SMS_CHARS:
+        return 1
+    return -(-units // PART_SMS_CHARS)
