@@ -104,7 +104,12 @@ def receiver(settings: Settings) -> Iterator[str]:
 
 # The chaos, leak-scan and scale-out tests print their figures (items, faults injected,
 # duplicates, losses); pytest hides a passing test's output, so gather it for the summary.
-FIGURE_TESTS = ("tests/chaos/", "tests/test_no_leaks.py", "tests/scaleout/")
+FIGURE_TESTS = (
+    "tests/chaos/",
+    "tests/test_no_leaks.py",
+    "tests/scaleout/",
+    "tests/flows/test_promises_stateful.py",
+)
 _figures: list[tuple[str, str]] = []
 
 

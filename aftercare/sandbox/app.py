@@ -183,11 +183,13 @@ class Sandbox:
         *,
         sign_name: str | None = None,
         at: datetime | None = None,
+        written_as: str = "",
     ) -> UplinkRecord:
         """Have a buyer text `content` back at `at` (default: now, simulated); pushed async.
 
         `sign_name` is the signature of the SMS answered: by default that of the latest SMS
-        sent to the phone, else the first shop's.
+        sent to the phone, else the first shop's. `written_as` is the number as the gateway
+        writes it (+86 138 0013 8000, full-width digits ...), the plain number by default.
         """
         if not MOBILE.fullmatch(phone):
             raise ValueError(f"not a mobile number: {phone!r}")
@@ -202,7 +204,12 @@ class Sandbox:
         if when.utcoffset() is None:
             raise ValueError("reply times must be timezone-aware")
         return self.uplink.add(
-            phone, content, sign_name=sign_name, dest_code=self._dest_codes[sign_name], at=when
+            phone,
+            content,
+            sign_name=sign_name,
+            dest_code=self._dest_codes[sign_name],
+            at=when,
+            written_as=written_as,
         )
 
     def deliver_pending(self, timeout: float = 10.0) -> bool:

@@ -83,6 +83,8 @@ class UplinkRecord:
     sequence_id: int
     send_time: datetime  # simulated, aware UTC
     reply_to: str = ""  # OutId of the SMS answered, when the reply was the buyer's own idea
+    # How the gateway writes the number (+86 138-..., full-width digits); the phone if "".
+    written_as: str = ""
     delivered: bool = False
     done: bool = False  # delivered, or given up after the last retry
     attempts: list[UplinkAttempt] = field(default_factory=list)
@@ -90,7 +92,7 @@ class UplinkRecord:
     def wire(self) -> dict[str, Any]:
         """Return the reply as one element of the pushed JSON array."""
         return {
-            "phone_number": self.phone,
+            "phone_number": self.written_as or self.phone,
             "send_time": china_time(self.send_time),
             "content": self.content,
             "sign_name": self.sign_name,
@@ -159,6 +161,7 @@ class SmsUplink:
         dest_code: str,
         at: datetime,
         reply_to: str = "",
+        written_as: str = "",
     ) -> UplinkRecord:
         """Queue one reply made at `at` (simulated) and return its record."""
         with self._cond:
@@ -170,6 +173,7 @@ class SmsUplink:
                 sequence_id=self._next_sequence,
                 send_time=at.replace(microsecond=0),
                 reply_to=reply_to,
+                written_as=written_as,
             )
             self._next_sequence += 1
             self._records.append(record)
