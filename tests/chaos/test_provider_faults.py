@@ -9,6 +9,7 @@ message sent exactly once (counted by the sandbox), every failure recorded with 
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from datetime import timedelta
 
@@ -27,6 +28,7 @@ from models import AfterSalesCase, CaseEvent, OutboxMessage, Shipment
 from models.db import session_scope
 from tasks.reviews import settle_review_cases, working_hours
 from tests.chaos.pipelines import (
+    CHAOS,
     Dispatched,
     Outcome,
     alerts_per_case,
@@ -244,6 +246,9 @@ def test_bad_review_followups_end_as_without_faults(settings, sandbox, monkeypat
     assert reference_explained, "the reference world posts explanations"
 
     unleash(sandbox, monkeypatch)
+    # Every second robot call is throttled besides the chaos: the robot surely fails too (its
+    # few calls could otherwise all pass the random draws).
+    sandbox.faults.set("dingtalk", dataclasses.replace(CHAOS, burst_every=1, burst_length=1))
     failed_runs = drive_reviews(sandbox, settings.database_url)
     outcome = Outcome.read(settings.database_url)
     with session_scope(settings.database_url) as session:
