@@ -85,21 +85,34 @@ def _by_reason(failed: dict[str, list[str]], shown: int = 20) -> str:
 
 
 def _check(courier: clients.Kuaidi100Client, parcel: ShipmentToCheck) -> CheckOutcome:
-    if parcel.courier is None:
-        return CheckOutcome(
-            parcel.id, error=f"unknown courier {parcel.courier_name}", queried=False
-        )
+    code, detected = parcel.courier, None
     try:
+        if code is None:
+            # A name our table does not know: Kuaidi100 recognises the number itself (free).
+            detected = next(iter(courier.detect_courier(parcel.waybill)), None)
+            if detected is None:
+                return CheckOutcome(
+                    parcel.id,
+                    error=f"unknown courier {parcel.courier_name}: "
+                    "Kuaidi100 does not recognise the waybill either",
+                    queried=False,
+                )
+            code = detected
         result = courier.query(
-            parcel.courier, parcel.waybill, phone=parcel.phone, destination=parcel.destination
+            code, parcel.waybill, phone=parcel.phone, destination=parcel.destination
         )
     except AuthenticationError:
         raise  # every other parcel would fail the same way: stop and let the run fail loudly
     except WaybillLocked as error:
-        return CheckOutcome(parcel.id, error=error.reason, retry_after=timedelta(minutes=31))
+        return CheckOutcome(
+            parcel.id,
+            error=error.reason,
+            retry_after=timedelta(minutes=31),
+            detected_courier=detected,
+        )
     except ProviderError as error:
-        return CheckOutcome(parcel.id, error=error.reason)
-    return CheckOutcome(parcel.id, result=result)
+        return CheckOutcome(parcel.id, error=error.reason, detected_courier=detected)
+    return CheckOutcome(parcel.id, result=result, detected_courier=detected)
 
 
 def review_parcels(*, session: Session, ids: list[int], as_of: datetime) -> dict[str, int]:

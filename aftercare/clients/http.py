@@ -150,6 +150,7 @@ class HttpCore:
         what: str,
         form: Callable[[], Mapping[str, str]] | None = None,
         json_payload: bytes | None = None,
+        method: str = "POST",
     ) -> T:
         """POST a form (or a JSON payload) to url and decode the answer, retrying what is transient.
 
@@ -161,21 +162,32 @@ class HttpCore:
             if self.limiter:
                 self.limiter.acquire()
             target = url() if callable(url) else url
+            if method == "GET":  # the form goes in the query string
+                query = urlencode(form() if form else {})
+                return decode(self._post(target + "?" + query, what, None, None, method="GET"))
             return decode(self._post(target, what, form() if form else None, json_payload))
 
         return call_with_retry(attempt, policy=self.retry, idempotent=idempotent, what=what)
 
     def _post(
-        self, url: str, what: str, data: Mapping[str, str] | None, payload: bytes | None
+        self,
+        url: str,
+        what: str,
+        data: Mapping[str, str] | None,
+        payload: bytes | None,
+        method: str = "POST",
     ) -> HttpAnswer:
         # Transport exceptions embed the host and may embed the body: never pass them on.
-        if payload is not None:
+        body: bytes | None
+        if method == "GET":
+            body, kind = None, "application/x-www-form-urlencoded"
+        elif payload is not None:
             body, kind = payload, "application/json; charset=utf-8"
         else:
             body, kind = urlencode(data or {}).encode(), "application/x-www-form-urlencoded"
         try:
             raw = self.pool.request(
-                "POST",
+                method,
                 url,
                 body=body,
                 headers={"Content-Type": kind, "User-Agent": "aftercare"},

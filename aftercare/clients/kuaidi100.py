@@ -98,6 +98,23 @@ _QUERY_ERRORS: dict[str, type[ProviderError]] = {
 _LOCK_WORDS = ("锁定", "频繁")
 
 
+def parse_autonumber(body: Any) -> list[str]:
+    """Read a number-recognition answer: the courier codes it suggests, likeliest first."""
+    if isinstance(body, dict):  # a refusal: {"result": false, "returnCode": "600", ...}
+        code = str(body.get("returnCode", ""))
+        message = fields.optional_text(body.get("message")) or "no message"
+        error = _QUERY_ERRORS.get(code, RequestRejected)
+        raise error(f"number recognition refused: {message}", provider=PROVIDER, code=code)
+    if not isinstance(body, list):
+        raise MalformedResponse("number recognition answer is not a list", provider=PROVIDER)
+    codes: list[str] = []
+    for item in body:
+        found = item.get("comCode") if isinstance(item, dict) else None
+        if isinstance(found, str) and found.strip() and found.strip() not in codes:
+            codes.append(found.strip())
+    return codes
+
+
 def parse_query_response(body: Any, courier: str, waybill: str) -> TrackingResult:
     """Turn a decoded query answer into a TrackingResult, or raise the matching typed error."""
     if not isinstance(body, dict):
@@ -272,6 +289,17 @@ class Kuaidi100Client:
             ),
             idempotent=True,
             what=f"kuaidi100 query {courier} {waybill}",
+        )
+
+    def detect_courier(self, waybill: str) -> list[str]:
+        """Ask Kuaidi100 which couriers a waybill belongs to (free number recognition)."""
+        return self.core.call(
+            f"{self.base_url}/autonumber/auto",
+            form=lambda: {"num": waybill, "key": self._key},
+            method="GET",
+            decode=lambda r: parse_autonumber(json_body(r, PROVIDER, "autonumber")),
+            idempotent=True,
+            what=f"kuaidi100 number recognition {waybill}",
         )
 
     def subscribe(

@@ -96,9 +96,26 @@ class Kuaidi100:
         path = request.path.rstrip("/")
         if path.endswith("/poll/query.do"):
             return self.query(request)
+        if path.endswith("/autonumber/auto"):
+            return self.autonumber(request)
         if path.endswith("/poll"):
             return self.subscribe(request)
         return json_reply({"result": False, "returnCode": "404", "message": "接口不存在"}, 404)
+
+    def autonumber(self, request: Request) -> Reply:
+        """Answer number recognition (智能单号识别): the couriers that know the waybill."""
+        if request.params.get("key") != self._key:
+            return _fail("600", "您不是合法的订阅者")
+        num = (request.params.get("num") or "").strip()
+        if not num:
+            return _fail("400", "提交的数据不完整")
+        found = [
+            {"comCode": com, "lengthPre": len(num), "noPre": num[:4], "noCount": 1}
+            for com in KUAIDI100_COMS
+            if self.world.tracked_shipment(com, num) is not None
+            or (com, num) in self.world.planted_scans
+        ]
+        return json_reply(found)
 
     def query(self, request: Request) -> Reply:
         """Answer a real-time tracking query."""

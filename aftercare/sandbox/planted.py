@@ -16,6 +16,8 @@ trades.sold.increment.get half an hour before it, ratings by traderates.get at i
   (default 1970-01-01 08:00:00, the epoch; 2100 hides a parcel from every rule)
 - advanced_state: an order shipped two days ago whose courier answers with resultv2 sub-states
   as the top-level state (103 picked up, then 1001 arrived in the destination city)
+- unlisted_courier: an order shipped two days ago by 圆通 under a name no table lists
+  ("圆通快运物流有限公司"), its waybill one Kuaidi100 knows and recognises
 - no_waybill: an order marked shipped two days ago with no waybill on any sub-order
 - zoned_time: a paid order whose times carry an ISO offset (`2026-11-20T10:00:00+08:00`)
   instead of TOP's plain GMT+8 wall clock
@@ -62,6 +64,7 @@ TRADE_KINDS = (
     "implausible_time",
     "no_waybill",
     "advanced_state",
+    "unlisted_courier",
 )
 KINDS = (*TRADE_KINDS, "rating", "member")
 # Ids of planted records: far above the generated ones (at most 5 * 10**18), below 2**63.
@@ -153,6 +156,13 @@ def _bad_trade(
         world.planted_scans[("yuantong", trade.waybill)] = (
             TrackEvent(trade.consign_time, "【广州市】快件已揽收", 103, "103", "", "广州市"),
             TrackEvent(now - timedelta(hours=3), "快件到达【杭州市】", 1001, "1001", "", "杭州市"),
+        )
+    elif kind == "unlisted_courier":
+        trade = _shipped(trade, now, "圆通快运物流有限公司", f"YT5{tid % 10**12:012d}")
+        assert trade.waybill is not None and trade.consign_time is not None
+        world.planted_scans[("yuantong", trade.waybill)] = (
+            TrackEvent(trade.consign_time, "【广州市】快件已揽收", 1, "103", "", "广州市"),
+            TrackEvent(now - timedelta(hours=5), "快件到达【杭州转运中心】", 0, "1002", "", ""),
         )
     elif kind == "no_waybill":
         trade = _shipped(trade, now, catalog.COURIER_NAMES["yuantong"], None)

@@ -51,6 +51,8 @@ class CheckOutcome:
     queried: bool = True  # False when no request reached the courier (unknown courier)
     retry_after: timedelta | None = None
     pushed: bool = False  # the answer came as a subscription push, not from a query
+    # The courier Kuaidi100 recognised the waybill as, when our table did not know the name.
+    detected_courier: str | None = None
 
 
 def due_shipments_query(now: datetime, limit: int) -> Select[Any]:
@@ -152,6 +154,10 @@ def record_checks(
             change["last_push_at"] = now
         elif outcome.queried:
             change["last_checked_at"] = now
+        if outcome.detected_courier:
+            # Kept even if this query failed: the next one (and pushes) use the code.
+            change["courier"] = outcome.detected_courier
+            change["subscribe_due_at"] = now
         try:
             if outcome.result is None:
                 raise _CheckFailed(outcome.error or "no answer")

@@ -169,3 +169,15 @@ def test_unreadable_trades_raise_the_typed_error(broken):
 def test_an_undocumented_but_well_formed_state_is_read_not_refused(state):
     result = parse_query_response({**OK, "state": state}, "c", "n")
     assert result.state == int(state)
+
+
+def test_number_recognition_lists_the_suggested_couriers_likeliest_first():
+    from aftercare.clients.kuaidi100 import parse_autonumber
+
+    answer = [{"comCode": "yuantong", "lengthPre": 15}, {"comCode": "yunda"}, {"comCode": 5}]
+    assert parse_autonumber(answer) == ["yuantong", "yunda"]
+    assert parse_autonumber([]) == []
+    with pytest.raises(AuthenticationError):
+        parse_autonumber({"result": False, "returnCode": "601", "message": "POLL:KEY已过期"})
+    with pytest.raises(MalformedResponse):
+        parse_autonumber("yuantong")

@@ -125,7 +125,9 @@ def test_a_bad_record_gets_its_reason_and_the_rest_of_the_batch_is_processed(
     elif kind == "unknown_courier":
         shipment, cases = shipment_and_cases(url, planted["waybill"])
         assert shipment.courier is None
-        assert shipment.check_error == "unknown courier 火星快递"
+        assert shipment.check_error == (
+            "unknown courier 火星快递: Kuaidi100 does not recognise the waybill either"
+        )
         assert shipment.next_check_at is None, "never asked about until the data is fixed"
         assert any("courier unknown" in d for d in cases["untrackable"])
     elif kind == "unknown_waybill":
@@ -274,3 +276,12 @@ def test_a_sub_state_as_the_top_level_state_is_read_not_failed_and_noted(setting
     assert shipment.courier_state == 0 and shipment.event_count == 2
     notes = rejects(settings.database_url, "kuaidi100.state")
     assert "read as state 0" in notes[f"yuantong/{planted['waybill']}"]
+
+
+def test_a_courier_name_no_table_lists_is_recognised_by_kuaidi100_and_tracked(settings, sandbox):
+    planted = plant(sandbox.world, "unlisted_courier", shop=SHOP)
+    logistics_check(as_of=ANCHOR)
+    shipment, cases = shipment_and_cases(settings.database_url, planted["waybill"])
+    assert shipment.courier_name == "圆通快运物流有限公司" and shipment.courier == "yuantong"
+    assert shipment.check_error is None and shipment.event_count == 2
+    assert shipment.status == "in_transit" and "untrackable" not in cases
