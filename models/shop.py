@@ -28,15 +28,18 @@ class Shop(SQLModel, table=True):
 
 
 class Customer(SQLModel, table=True):
-    """A buyer of one shop, known by the platform nick."""
+    """A buyer of one shop, known by the platform's open uid (the nick is only shown)."""
 
     __tablename__ = "customers"
 
-    __table_args__ = (UniqueConstraint("shop_id", "buyer_nick"),)
+    __table_args__ = (UniqueConstraint("shop_id", "buyer_id", name="uq_customers_buyer"),)
 
     id: int | None = Field(default=None, primary_key=True)
     shop_id: int = Field(foreign_key="shops.id", index=True)
-    buyer_nick: str = Field(max_length=100)
+    # "uid:<buyer_open_uid>"; "nick:<nick>" for buyers known only by nick (member exports,
+    # trades synced before the platform gave uids). TOP blurs nicks: several buyers share one.
+    buyer_id: str = Field(max_length=120)
+    buyer_nick: str = Field(max_length=100, index=True)
     name: str | None = Field(default=None, max_length=60)
     phone: str | None = Field(default=None, max_length=20)
     phone_masked: bool = False

@@ -178,11 +178,11 @@ def queue_greetings(as_of: datetime) -> dict[str, int]:
                 if touchpoint is TouchPoint.BIRTHDAY:
                     if not is_birthday(birthdays.get(who.customer_id), today):
                         continue
-                    key, params = f"care:birthday:{who.shop_code}:{who.buyer_nick}:{today.year}", {}
+                    key, params = f"care:birthday:{who.shop_code}:{who.buyer_key}:{today.year}", {}
                 else:
                     if holiday is None:
                         continue
-                    key = f"care:holiday:{holiday}:{today.year}:{who.shop_code}:{who.buyer_nick}"
+                    key = f"care:holiday:{holiday}:{today.year}:{who.shop_code}:{who.buyer_key}"
                     params = {"holiday": holiday}
                 rows.append(_row(session, settings, who, touchpoint, key, params, as_of))
             enqueue(session=session, rows=rows)
@@ -216,7 +216,7 @@ def queue_new_product_preview(
             bought_since=as_of - timedelta(days=bought_within_days) if bought_within_days else None,
         )
         keyed = {
-            f"care:new_product:{shop_code}:{campaign}:{who.buyer_nick}": who
+            f"care:new_product:{shop_code}:{campaign}:{who.buyer_key}": who
             for who in members
             if who.customer_id in chosen
         }

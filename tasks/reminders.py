@@ -81,7 +81,7 @@ def decide_reminders(ids: list[int], as_of: datetime, label: str) -> dict[str, i
             if slot is not None and not store.take_contact_slots(
                 session=session,
                 subjects=[
-                    store.subject("nick", order.buyer_nick),
+                    store.buyer_subject(order.buyer_id),
                     store.subject("phone", order.phone or ""),
                 ],
                 day=slot.start.astimezone(team_zone).date(),

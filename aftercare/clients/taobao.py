@@ -28,7 +28,7 @@ from aftercare.settings import Settings
 
 PROVIDER = "taobao"
 TRADE_FIELDS = (
-    "tid,status,type,buyer_nick,created,modified,pay_time,consign_time,end_time,payment,"
+    "tid,status,type,buyer_nick,buyer_open_uid,created,modified,pay_time,consign_time,end_time,payment,"
     "total_fee,receiver_name,receiver_mobile,receiver_state,receiver_city,orders"
 )
 # Platform codes that mean "your credentials or signature", never worth repeating.
@@ -77,6 +77,8 @@ class TradeRecord:
     province: str | None
     city: str | None
     items: tuple[TradeItemRecord, ...]
+    # Who the buyer is: the nick is blurred and shared by many (display only).
+    buyer_open_uid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +148,7 @@ def parse_trade(raw: Any) -> TradeRecord:
             status=status,
             trade_type=fields.optional_text(raw.get("type")) or "fixed",
             buyer_nick=fields.text(raw["buyer_nick"]),
+            buyer_open_uid=fields.optional_text(raw.get("buyer_open_uid")),
             created=fields.china_time(raw["created"]),
             modified=fields.china_time(raw["modified"]),
             pay_time=fields.optional_china_time(raw.get("pay_time")),

@@ -225,6 +225,7 @@ def render_trade(trade: Trade, shop: Shop, fields: frozenset[str] | None) -> dic
         "type": trade.type,
         "seller_nick": shop.seller_nick,
         "buyer_nick": buyer.nick,
+        "buyer_open_uid": buyer.uid,
         "created": china_time(trade.created),
         "modified": china_time(trade.modified),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import hashlib
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -58,6 +59,15 @@ class Buyer:
     city: str
     district: str
     address: str
+    # TOP's buyer_open_uid: one per buyer and app (the nick is blurred, several share one).
+    open_uid: str = ""
+
+    @property
+    def uid(self) -> str:
+        """Return the buyer's open uid, derived from the person when none was given."""
+        if self.open_uid:
+            return self.open_uid
+        return "AAH" + hashlib.sha256(f"{self.phone}|{self.name}".encode()).hexdigest()[:21]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from aftercare.store.reminders import subject, take_contact_slots
+from aftercare.store.reminders import buyer_key, buyer_subject, subject, take_contact_slots
 from models import (
     AfterSalesCase,
     ContactSlot,
@@ -50,6 +50,12 @@ class Addressee:
     consigned_at: datetime | None = None
     ended_at: datetime | None = None
     blocked_by_case: bool = False
+    buyer_id: str = ""
+
+    @property
+    def buyer_key(self) -> str:
+        """Name the buyer in message keys (the nick for buyers known only by nick)."""
+        return buyer_key(self.buyer_id or f"nick:{self.buyer_nick}")
 
 
 def shipped_orders(*, session: Session, since: datetime, until: datetime) -> list[Addressee]:
@@ -130,6 +136,7 @@ def _addressees(
                 sms_enabled=shop.sms_enabled,
                 customer_id=order.customer_id,
                 buyer_nick=customer.buyer_nick,
+                buyer_id=customer.buyer_id,
                 # The platform masks some phones; a member's own number on file still reaches them.
                 phone=customer.phone
                 if order.phone_masked and customer.phone
@@ -206,6 +213,7 @@ def members(*, session: Session, shop_ids: set[int] | None = None) -> list[Addre
             sms_enabled=shop.sms_enabled,
             customer_id=customer.id or 0,
             buyer_nick=customer.buyer_nick,
+            buyer_id=customer.buyer_id,
             phone=customer.phone,
             phone_masked=customer.phone_masked,
             consent=customer.marketing_consent,
@@ -238,7 +246,10 @@ def take_marketing_slot(
     Slot n of a day is its own scope ("marketing:1", "marketing:2"...), so the database's
     unique key enforces the daily cap even when runs overlap.
     """
-    subjects = [subject("nick", who.buyer_nick), subject("phone", who.phone or "")]
+    subjects = [
+        buyer_subject(who.buyer_id or f"nick:{who.buyer_nick}"),
+        subject("phone", who.phone or ""),
+    ]
     this_week = session.exec(
         select(func.count(func.distinct(ContactSlot.taken_by))).where(
             col(ContactSlot.scope).like(f"{MARKETING_SCOPE}:%"),
@@ -265,10 +276,17 @@ def take_marketing_slot(
 def import_members(
     *, session: Session, shop_id: int, members: list[dict[str, object]], now: datetime
 ) -> int:
-    """Upsert member data (birthday, grade, tags, consent) onto the shop's customers."""
+    """Upsert member data (birthday, grade, tags, consent) onto the shop's customers.
+
+    The export names members by nick only: a member goes onto the one customer of that nick,
+    or, when several buyers share the (blurred) nick, onto a customer of its own, so consent
+    is never given to the wrong person.
+    """
+    ids = _buyer_ids_by_nick(session, shop_id, {str(m["buyer_nick"]) for m in members})
     rows = [
         {
             "shop_id": shop_id,
+            "buyer_id": ids.get(str(m["buyer_nick"])) or f"nick:{m['buyer_nick']}"[:120],
             "buyer_nick": m["buyer_nick"],
             "name": m.get("name"),
             "phone": m.get("phone"),
@@ -298,12 +316,28 @@ def import_members(
         session,
         Customer,
         with_phone,
-        keys=["shop_id", "buyer_nick"],
+        keys=["shop_id", "buyer_id"],
         update=[*member_data, "phone", "phone_masked"],
     )
     without = [{k: v for k, v in r.items() if k != "phone"} for r in rows if not r["phone"]]
-    upsert(session, Customer, without, keys=["shop_id", "buyer_nick"], update=member_data)
+    upsert(session, Customer, without, keys=["shop_id", "buyer_id"], update=member_data)
     return len(rows)
+
+
+def _buyer_ids_by_nick(session: Session, shop_id: int, nicks: set[str]) -> dict[str, str]:
+    """Return the buyer id of each nick that exactly one customer of the shop has."""
+    found: dict[str, list[str]] = {}
+    listed = list(nicks)
+    for start in range(0, len(listed), 500):
+        rows = session.exec(
+            select(Customer.buyer_nick, Customer.buyer_id).where(
+                Customer.shop_id == shop_id,
+                col(Customer.buyer_nick).in_(listed[start : start + 500]),
+            )
+        ).all()
+        for nick, buyer in rows:
+            found.setdefault(nick, []).append(buyer)
+    return {nick: buyers[0] for nick, buyers in found.items() if len(buyers) == 1}
 
 
 def segment(

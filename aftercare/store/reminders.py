@@ -42,6 +42,7 @@ class OrderToRemind:
     shop_timezone: str | None
     customer_id: int
     buyer_nick: str
+    buyer_id: str
     status: str
     trade_type: str
     created_at: datetime
@@ -81,7 +82,7 @@ def claim_due_orders(
 def load_orders(*, session: Session, ids: list[int], paid_since: datetime) -> list[OrderToRemind]:
     """Load the claimed orders with their buyer's standing, in a handful of queries."""
     rows = session.exec(
-        select(Order, Customer.buyer_nick, Shop)
+        select(Order, Customer.buyer_nick, Customer.buyer_id, Shop)
         .join(Customer, col(Customer.id) == Order.customer_id)
         .join(Shop, col(Shop.id) == Order.shop_id)
         .where(col(Order.id).in_(ids), col(Order.reminder_stage).is_not(None))
@@ -89,14 +90,17 @@ def load_orders(*, session: Session, ids: list[int], paid_since: datetime) -> li
     ).all()
     if not rows:
         return []
-    nicks = {nick for _, nick, _ in rows}
-    phones = {order.receiver_phone for order, _, _ in rows if order.receiver_phone}
+    nicks = {nick for _, nick, _, _ in rows}
+    buyers = {buyer for _, _, buyer, _ in rows}
+    phones = {order.receiver_phone for order, _, _, _ in rows if order.receiver_phone}
     titles = _first_titles(session, ids)
+    # The buyer, not the nick: a blurred nick is shared, and another buyer's payment is no
+    # reason to leave this one's order unreminded.
     paid = set(
         session.exec(
-            select(Customer.buyer_nick)
+            select(Customer.buyer_id)
             .join(Order, col(Order.customer_id) == Customer.id)
-            .where(col(Customer.buyer_nick).in_(nicks), col(Order.paid_at) >= paid_since)
+            .where(col(Customer.buyer_id).in_(buyers), col(Order.paid_at) >= paid_since)
             .distinct()
         ).all()
     )
@@ -127,6 +131,7 @@ def load_orders(*, session: Session, ids: list[int], paid_since: datetime) -> li
             shop_timezone=shop.timezone,
             customer_id=order.customer_id,
             buyer_nick=nick,
+            buyer_id=buyer,
             status=order.status,
             trade_type=order.trade_type,
             created_at=order.created_at,
@@ -135,12 +140,12 @@ def load_orders(*, session: Session, ids: list[int], paid_since: datetime) -> li
             phone_masked=order.phone_masked,
             stage=Stage(str(order.reminder_stage)),
             item_title=titles.get(order.id, ""),  # type: ignore[arg-type]
-            buyer_paid_recently=nick in paid,
+            buyer_paid_recently=buyer in paid,
             blacklisted=(order.shop_id, "nick", nick) in blocked
             or (order.shop_id, "phone", order.receiver_phone) in blocked,
             opted_out=("nick", nick) in opted or ("phone", order.receiver_phone) in opted,
         )
-        for order, nick, shop in rows
+        for order, nick, buyer, shop in rows
     ]
 
 
@@ -158,6 +163,18 @@ def _first_titles(session: Session, ids: list[int]) -> dict[int, str]:
 def subject(kind: str, value: str) -> str:
     """Identify a buyer or phone in the contact slots without storing it."""
     return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
+
+
+def buyer_subject(buyer_id: str) -> str:
+    """Identify a buyer in the contact slots: by open uid, or as before by nick (no uid)."""
+    if buyer_id.startswith("nick:"):
+        return subject("nick", buyer_id.removeprefix("nick:"))
+    return subject("buyer", buyer_id)
+
+
+def buyer_key(buyer_id: str) -> str:
+    """Name a buyer in message keys: the nick for buyers known by nick (the keys they had)."""
+    return buyer_id.removeprefix("nick:")
 
 
 def take_contact_slots(

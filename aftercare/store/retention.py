@@ -166,8 +166,9 @@ def purge_customers(*, session: Session, before: datetime, dry: bool) -> Counter
         ),
     )
     values = {
-        # The nick is the customer's key in its shop: a pseudonym keeps it unique.
+        # The buyer id is the customer's key in its shop: a pseudonym keeps it unique.
         "buyer_nick": literal(f"{PURGED}-").concat(cast(col(Customer.id), String)),
+        "buyer_id": literal(f"{PURGED}-").concat(cast(col(Customer.id), String)),
         "name": None,
         "phone": None,
         "birthday": None,

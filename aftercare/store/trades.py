@@ -49,7 +49,7 @@ def save_trades(
     if not trades:
         return report
     customer_ids = _save_customers(session, shop_id, trades, now)
-    order_rows = [_order_row(shop_id, customer_ids[t.buyer_nick], t, now) for t in trades]
+    order_rows = [_order_row(shop_id, customer_ids[buyer_id(t)[:120]], t, now) for t in trades]
     updated_columns = [k for k in order_rows[0] if k not in ("shop_id", "tid")]
     for row, trade in zip(order_rows, trades, strict=True):
         # Only a new order gets its first reminder stage; a known one keeps its progress.
@@ -118,37 +118,48 @@ def save_trades(
     return report
 
 
+def buyer_id(trade: TradeRecord) -> str:
+    """Return who the buyer is: the platform's open uid; the (blurred) nick only without one."""
+    if trade.buyer_open_uid:
+        return f"uid:{trade.buyer_open_uid}"
+    return f"nick:{trade.buyer_nick}"
+
+
 def _save_customers(
     session: Session, shop_id: int, trades: tuple[TradeRecord, ...], now: datetime
 ) -> dict[str, int]:
+    """Upsert the trades' buyers; return customer ids by buyer id."""
     latest: dict[str, TradeRecord] = {}
     for trade in trades:
-        if trade.buyer_nick not in latest or latest[trade.buyer_nick].modified < trade.modified:
-            latest[trade.buyer_nick] = trade
+        key = buyer_id(trade)
+        if key not in latest or latest[key].modified < trade.modified:
+            latest[key] = trade
     rows = [
         {
             "shop_id": shop_id,
-            "buyer_nick": nick,
+            "buyer_id": key[:120],
+            "buyer_nick": t.buyer_nick,
             "name": t.receiver_name[:60] or None,
             "phone": _receiver_phone(t),
             "phone_masked": t.phone_masked,
             "first_seen_at": now,
             "updated_at": now,
         }
-        for nick, t in latest.items()
+        for key, t in latest.items()
     ]
     upsert(
         session,
         Customer,
         rows,
-        keys=["shop_id", "buyer_nick"],
-        update=["name", "phone", "phone_masked", "updated_at"],
+        keys=["shop_id", "buyer_id"],
+        update=["buyer_nick", "name", "phone", "phone_masked", "updated_at"],
     )
     return {
-        nick: customer_id
-        for nick, customer_id in session.exec(
-            select(Customer.buyer_nick, Customer.id).where(
-                Customer.shop_id == shop_id, col(Customer.buyer_nick).in_(list(latest))
+        key: customer_id
+        for key, customer_id in session.exec(
+            select(Customer.buyer_id, Customer.id).where(
+                Customer.shop_id == shop_id,
+                col(Customer.buyer_id).in_([k[:120] for k in latest]),
             )
         ).all()
         if customer_id is not None

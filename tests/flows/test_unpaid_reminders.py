@@ -184,3 +184,28 @@ def test_deferred_reminders_go_out_when_the_window_opens(settings, sandbox):
     result = dispatch_messages(as_of=opening)
     assert result["sent"] + result.get("suppressed_by_live_check", 0) == len(deferred)
     assert result["sent"] > 0
+
+
+def test_a_buyer_sharing_a_blurred_nick_with_one_who_paid_is_still_reminded(settings, sandbox):
+    from aftercare.sandbox.planted import plant
+
+    # TOP blurs nicks: two different buyers both show as t**8; the first one has just paid.
+    paid = plant(sandbox.world, "rating", shop="sishi", nick="t**8")
+    unpaid = plant(sandbox.world, "hostile", shop="sishi", nick="t**8")
+    assert (
+        sandbox.world.trade(paid["tid"]).buyer.uid != sandbox.world.trade(unpaid["tid"]).buyer.uid
+    )
+    unpaid_order_reminders(as_of=ANCHOR)
+    with session_scope(settings.database_url) as session:
+        message = session.exec(
+            select(OutboxMessage)
+            .join(Order, Order.id == OutboxMessage.order_id)  # type: ignore[arg-type]
+            .where(Order.tid == str(unpaid["tid"]))
+        ).one()
+        buyers = session.exec(
+            select(Order.customer_id).where(
+                Order.tid.in_([str(paid["tid"]), str(unpaid["tid"])])  # type: ignore[attr-defined]
+            )
+        ).all()
+    assert len(set(buyers)) == 2, "two buyers, not one merged by nick"
+    assert message.status == "pending", message.reason

@@ -50,3 +50,36 @@ def test_phones_of_opt_outs_and_blacklists_are_normalised_keeping_one_of_each(da
     with get_engine(database_url).connect() as connection:
         values = connection.execute(sa.text("SELECT value FROM opt_outs")).scalars().all()
     assert sorted(values) == ["138****1234", "13800138000", "13900139000"]
+
+
+def test_customers_known_so_far_keep_their_nick_as_identity_and_their_orders(database_url):
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+    from alembic import command
+
+    config = alembic_config(database_url)
+    command.downgrade(config, "0011")
+    at = datetime(2026, 11, 20, tzinfo=UTC).isoformat()
+    with get_engine(database_url).begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO shops (code, name, platform, seller_nick, sms_sign_name, "
+                "sms_enabled, active) VALUES ('s', 'S', 'taobao', 'sn', 'sig', true, true)"
+            )
+        )
+        shop_id = connection.execute(sa.text("SELECT id FROM shops")).scalar()
+        connection.execute(
+            sa.text(
+                "INSERT INTO customers (shop_id, buyer_nick, phone_masked, first_seen_at, "
+                "updated_at, tags, marketing_consent) VALUES (:shop, 't**8', false, :at, :at, "
+                "'', true)"
+            ),
+            {"shop": shop_id, "at": at},
+        )
+    command.upgrade(config, "head")
+    with get_engine(database_url).connect() as connection:
+        rows = connection.execute(
+            sa.text("SELECT buyer_id, buyer_nick, marketing_consent FROM customers")
+        ).all()
+    assert [(r[0], r[1], bool(r[2])) for r in rows] == [("nick:t**8", "t**8", True)]
