@@ -166,7 +166,7 @@ def _finish(session: Session, message_id: int, owner: str, **values: Any) -> boo
             col(OutboxMessage.claimed_by) == owner,
             col(OutboxMessage.status) == OutboxStatus.SENDING,
         )
-        .values(claimed_by=None, claimed_until=None, **values)
+        .values(**{"claimed_by": None, "claimed_until": None, **values})
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -235,20 +235,13 @@ def keep_in_doubt(
     *, session: Session, message_id: int, owner: str, reason: str, check_at: datetime
 ) -> bool:
     """Leave a message in doubt (sending, unclaimed) with why, to be looked up again later."""
-    result = session.execute(
-        update(OutboxMessage)
-        .where(
-            col(OutboxMessage.id) == message_id,
-            col(OutboxMessage.claimed_by) == owner,
-            col(OutboxMessage.status) == OutboxStatus.SENDING,
-        )
-        .values(
-            claimed_by=None,
-            claimed_until=check_at,
-            last_error=f"in doubt, not resent: {reason}"[:500],
-        )
+    return _finish(
+        session,
+        message_id,
+        owner,
+        claimed_until=check_at,
+        last_error=f"in doubt, not resent: {reason}"[:500],
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def requeue(*, session: Session, message_id: int, owner: str, now: datetime) -> bool:
