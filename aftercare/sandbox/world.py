@@ -60,7 +60,8 @@ class Buyer:
     district: str
     address: str
     # TOP's buyer_open_uid: one per buyer and app (the nick is blurred, several share one).
-    open_uid: str = ""
+    # Out of the repr: the pinned world fingerprints predate it.
+    open_uid: str = dataclasses.field(default="", repr=False)
 
     @property
     def uid(self) -> str:

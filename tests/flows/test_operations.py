@@ -6,7 +6,11 @@ from datetime import timedelta
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    ArtifactFilterKey,
+)
 from typer.testing import CliRunner
 
 from aftercare.cli import app
@@ -43,8 +47,10 @@ def test_daily_report_names_and_progress_show_in_the_prefect_ui(settings, sandbo
         )
         progress = [
             a
-            for a in client.read_artifacts(limit=200)
-            if a.type == "progress" and a.flow_run_id == run.id
+            for a in client.read_artifacts(
+                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id]))
+            )
+            if a.type == "progress"
         ]
     assert run.name == "logistics-check · all shops · as of 11-20 02:00"
     assert reports and "物流异常" in reports[-1].data and "催付" in reports[-1].data

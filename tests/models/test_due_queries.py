@@ -61,6 +61,7 @@ def fill(url: str) -> None:
                     "id": 1,
                     "shop_id": 1,
                     "buyer_nick": "b",
+                    "buyer_id": "nick:b",
                     "phone_masked": False,
                     "first_seen_at": NOW,
                     "updated_at": NOW,
