@@ -14,7 +14,11 @@ from pathlib import Path
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import WorkPoolCreate
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    ArtifactFilterKey,
+)
 from prefect.deployments import run_deployment
 from prefect.settings import PREFECT_API_URL
 from sqlmodel import select
@@ -98,9 +102,11 @@ def test_two_workers_share_one_backlog_and_send_each_message_once(settings, sand
 
     # Both runs (one per worker, each worker taking one run at a time) sent part of the backlog.
     with get_client(sync_client=True) as client:
+        # By run: the session's many earlier dispatch runs would push these past a page.
         summaries = client.read_artifacts(
             artifact_filter=ArtifactFilter(
-                key=ArtifactFilterKey(any_=["dispatch-messages-summary"])
+                key=ArtifactFilterKey(any_=["dispatch-messages-summary"]),
+                flow_run_id=ArtifactFilterFlowRunId(any_=[r.id for r in finished]),
             )
         )
     sent = {
