@@ -193,6 +193,11 @@ def summary_table(database_url: str, figures: Figures) -> Table:
         table.add_row(f"care {decision}", str(count))
     table.add_row("SMS accepted by the provider", str(figures.sms_accepted))
     table.add_row("dispatch: sent this run", str(dispatched.get("sent", 0)))
+    # The demo runs on the wall clock: at night every text waits for the morning.
+    table.add_row(
+        "dispatch: held for the send window (09:00-22:00, marketing until 21:00)",
+        str(dispatched.get("deferred_quiet_hours", 0)),
+    )
     table.add_row(
         "dispatch: stopped by the live order check",
         str(dispatched.get("suppressed_by_live_check", 0)),
