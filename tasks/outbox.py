@@ -9,8 +9,6 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import partial
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from prefect import get_run_logger, task
@@ -79,16 +77,12 @@ def _settle(
 ) -> _Settled:
     """Decide what the provider's records say of one message in doubt."""
     message_id: int = message.id  # type: ignore[assignment]
-    days = still_listed(
-        lookup_days(message.attempted_at, message.last_attempt_at),
-        world,
-        settings.dispatch.lookup_horizon_days,
-    )
-    phone = message.phone or ""
+    horizon = settings.dispatch.lookup_horizon_days
+    days = still_listed(lookup_days(message.attempted_at, message.last_attempt_at), world, horizon)
     if not days:
         reason = (
             "whether it was sent cannot be confirmed any more (the provider lists sends of "
-            f"the last {settings.dispatch.lookup_horizon_days} days); not resent"
+            f"the last {horizon} days); not resent"
         )
         return _Settled(
             "unconfirmable",
@@ -96,37 +90,26 @@ def _settle(
                 session=session, message_id=message_id, owner=owner, error=reason, retry_at=None
             ),
         )
-    for day in days:
-        listing = listings.get((phone, day))
-        if listing is None:
-            try:
-                listing = sms.sent_on(phone=phone, day=day)
-            except ProviderError as error:
-                listing = f"the lookup of {day:%Y-%m-%d} failed: {error.reason}"
-            listings[(phone, day)] = listing
-        if isinstance(listing, str):
-            return _Settled(
-                "lookup_failed",
-                partial(
-                    _keep_in_doubt,
-                    message_id=message_id,
-                    owner=owner,
-                    reason=listing,
-                    check_at=now + timedelta(minutes=settings.dispatch.lookup_retry_minutes),
-                ),
-            )
-        found = listing.get(message.idempotency_key)
-        if found is not None:
-            return _Settled(
-                "confirmed_sent",
-                partial(
-                    _mark_sent,
-                    message_id=message_id,
-                    owner=owner,
-                    provider_id=found.biz_id,
-                    now=now,
-                ),
-            )
+    found = _look_up(sms, message.phone or "", days, message.idempotency_key, listings)
+    if isinstance(found, str):
+        check_at = now + timedelta(minutes=settings.dispatch.lookup_retry_minutes)
+        return _Settled(
+            "lookup_failed",
+            lambda session: outbox.keep_in_doubt(
+                session=session, message_id=message_id, owner=owner, reason=found, check_at=check_at
+            ),
+        )
+    if found is not None:
+        return _Settled(
+            "confirmed_sent",
+            lambda session: outbox.mark_sent(
+                session=session,
+                message_id=message_id,
+                owner=owner,
+                provider_id=found.biz_id,
+                now=now,
+            ),
+        )
     gap = timedelta(minutes=settings.care.min_gap_minutes)
 
     def requeue(session: Session) -> None:
@@ -140,12 +123,29 @@ def _settle(
     return _Settled("requeued", requeue)
 
 
-def _keep_in_doubt(session: Session, **values: Any) -> bool:
-    return outbox.keep_in_doubt(session=session, **values)
+def _look_up(
+    sms: SmsClient,
+    phone: str,
+    days: list[date],
+    out_id: str,
+    listings: dict[tuple[str, date], dict[str, SentSms] | str],
+) -> SentSms | str | None:
+    """Return the provider's record of the send, None if it has none, or why it cannot tell.
 
-
-def _mark_sent(session: Session, **values: Any) -> bool:
-    return outbox.mark_sent(session=session, **values)
+    Each phone and day is asked once per batch: the listing serves every message to it.
+    """
+    for day in days:
+        if (phone, day) not in listings:
+            try:
+                listings[(phone, day)] = sms.sent_on(phone=phone, day=day)
+            except ProviderError as error:
+                listings[(phone, day)] = f"the lookup of {day:%Y-%m-%d} failed: {error.reason}"
+        listing = listings[(phone, day)]
+        if isinstance(listing, str):
+            return listing
+        if out_id in listing:
+            return listing[out_id]
+    return None
 
 
 class _Recorder:

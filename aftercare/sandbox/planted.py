@@ -138,9 +138,9 @@ def _bad_trade(
         trade = _shipped(trade, now, catalog.COURIER_NAMES["yuantong"], waybill)
     elif kind == "future_scan":
         trade = _shipped(trade, now, catalog.COURIER_NAMES["yuantong"], f"YT8{tid % 10**12:012d}")
-        assert trade.waybill is not None and trade.consign_time is not None
-        world.planted_scans[("yuantong", trade.waybill)] = (
-            TrackEvent(trade.consign_time, "【广州市】快件已揽收", 1, "103", "", "广州市"),
+        _plant_scans(
+            world,
+            trade,
             TrackEvent(now - timedelta(days=1), "快件已到达【杭州转运中心】", 0, "1002", "", ""),
             TrackEvent(now + timedelta(hours=hours_ahead), "快件离开【杭州】", 0, "1002", "", ""),
         )
@@ -152,16 +152,17 @@ def _bad_trade(
         wire.update(pay_time=when, consign_time=when)
     elif kind == "advanced_state":
         trade = _shipped(trade, now, catalog.COURIER_NAMES["yuantong"], f"YT6{tid % 10**12:012d}")
-        assert trade.waybill is not None and trade.consign_time is not None
-        world.planted_scans[("yuantong", trade.waybill)] = (
-            TrackEvent(trade.consign_time, "【广州市】快件已揽收", 103, "103", "", "广州市"),
+        _plant_scans(
+            world,
+            trade,
             TrackEvent(now - timedelta(hours=3), "快件到达【杭州市】", 1001, "1001", "", "杭州市"),
+            picked_up_state=103,
         )
     elif kind == "unlisted_courier":
         trade = _shipped(trade, now, "圆通快运物流有限公司", f"YT5{tid % 10**12:012d}")
-        assert trade.waybill is not None and trade.consign_time is not None
-        world.planted_scans[("yuantong", trade.waybill)] = (
-            TrackEvent(trade.consign_time, "【广州市】快件已揽收", 1, "103", "", "广州市"),
+        _plant_scans(
+            world,
+            trade,
             TrackEvent(now - timedelta(hours=5), "快件到达【杭州转运中心】", 0, "1002", "", ""),
         )
     elif kind == "no_waybill":
@@ -238,6 +239,15 @@ def _shipped(trade: Trade, now: datetime, company: str, waybill: str | None) -> 
         logistics_company=company,
         waybill=waybill,
     )
+
+
+def _plant_scans(world: World, trade: Trade, *later: TrackEvent, picked_up_state: int = 1) -> None:
+    """Have Kuaidi100 know the trade's yuantong waybill: picked up when shipped, then `later`."""
+    assert trade.waybill is not None and trade.consign_time is not None
+    picked_up = TrackEvent(
+        trade.consign_time, "【广州市】快件已揽收", picked_up_state, "103", "", "广州市"
+    )
+    world.planted_scans[("yuantong", trade.waybill)] = (picked_up, *later)
 
 
 def _parcel(trade: Trade) -> dict[str, Any]:
