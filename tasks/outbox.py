@@ -81,8 +81,8 @@ def _settle(
     days = still_listed(lookup_days(message.attempted_at, message.last_attempt_at), world, horizon)
     if not days:
         reason = (
-            "whether it was sent cannot be confirmed any more (the provider lists sends of "
-            f"the last {horizon} days); not resent"
+            f"{outbox.UNCONFIRMABLE} (the provider lists sends of the last {horizon} days); "
+            "not resent"
         )
         return _Settled(
             "unconfirmable",

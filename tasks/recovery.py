@@ -8,15 +8,15 @@ from datetime import datetime, timedelta
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy import update
 from sqlmodel import col, select
 
 from aftercare.settings import get_settings
+from aftercare.store import outbox
 from aftercare.store.outbox import due_messages_query
 from aftercare.store.reminders import due_orders_query
 from aftercare.store.shipments import due_shipments_query
 from aftercare.store.shops import ShopInfo
-from models import AfterSalesCase, OutboxMessage, OutboxStatus, Shipment, Shop
+from models import AfterSalesCase, Shipment, Shop
 from models.db import claim, session_scope
 from tasks import limits
 from tasks.reviews import pull_rating_window
@@ -126,29 +126,10 @@ def requeue_failed(
     start: datetime, end: datetime, purposes: list[str], dry_run: bool, now: datetime
 ) -> dict[str, int]:
     """Put messages that failed in the window back in the queue; sent ones are never touched."""
-    settings = get_settings()
-    conditions = [
-        col(OutboxMessage.status) == OutboxStatus.FAILED,
-        col(OutboxMessage.last_attempt_at) >= start,
-        col(OutboxMessage.last_attempt_at) <= end,
-    ]
-    if purposes:
-        conditions.append(col(OutboxMessage.purpose).in_(purposes))
-    with session_scope(settings.database_url) as session:
-        failed = session.exec(select(OutboxMessage.purpose).where(*conditions)).all()
-        if not dry_run and failed:
-            session.execute(
-                update(OutboxMessage)
-                .where(*conditions)
-                .values(
-                    status=OutboxStatus.PENDING,
-                    retryable=True,
-                    next_attempt_at=now,
-                    reason="queued again by an operator",
-                )
-            )
-    counts = Counter(f"{'would requeue' if dry_run else 'requeued'} {p}" for p in failed)
-    return dict(counts)
+    with session_scope(get_settings().database_url) as session:
+        return outbox.requeue_failed(
+            session=session, start=start, end=end, purposes=purposes, now=now, dry_run=dry_run
+        )
 
 
 @task(name="count-due-work", cache_policy=NO_CACHE)

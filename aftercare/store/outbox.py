@@ -16,6 +16,9 @@ from models import ContactGap, OptOut, Order, OutboxMessage, OutboxStatus, Shop
 from models.db import claim, insert_ignore
 
 RETRYABLE = (OutboxStatus.PENDING, OutboxStatus.FAILED)
+# How a failure reads when the message may have reached the buyer: an operator's resend
+# leaves it alone, since sending it again could text the buyer twice.
+UNCONFIRMABLE = "whether it was sent cannot be confirmed any more"
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +259,46 @@ class Sender:
     sign_name: str
     shop_code: str
     timezone: str | None
+
+
+def requeue_failed(
+    *,
+    session: Session,
+    start: datetime,
+    end: datetime,
+    purposes: list[str],
+    now: datetime,
+    dry_run: bool,
+) -> dict[str, int]:
+    """Queue again the messages that failed in a window, except those that may have left."""
+    failed = [
+        col(OutboxMessage.status) == OutboxStatus.FAILED,
+        col(OutboxMessage.last_attempt_at) >= start,
+        col(OutboxMessage.last_attempt_at) <= end,
+    ]
+    if purposes:
+        failed.append(col(OutboxMessage.purpose).in_(purposes))
+    maybe_sent = func.coalesce(OutboxMessage.reason, "").startswith(UNCONFIRMABLE)
+    counts: dict[str, int] = {}
+    for purpose, unsure in session.exec(select(OutboxMessage.purpose, maybe_sent).where(*failed)):
+        label = (
+            "left failed (may have been sent)"
+            if unsure
+            else (f"{'would requeue' if dry_run else 'requeued'} {purpose}")
+        )
+        counts[label] = counts.get(label, 0) + 1
+    if not dry_run:
+        session.execute(
+            update(OutboxMessage)
+            .where(*failed, ~maybe_sent)
+            .values(
+                status=OutboxStatus.PENDING,
+                retryable=True,
+                next_attempt_at=now,
+                reason="queued again by an operator",
+            )
+        )
+    return counts
 
 
 def senders(*, session: Session, shop_ids: set[int]) -> dict[int, Sender]:

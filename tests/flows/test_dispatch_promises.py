@@ -13,6 +13,7 @@ from aftercare.clock import pin_world_clock
 from aftercare.sandbox import FaultConfig
 from aftercare.store.outbox import Recipient, enqueue, message_row
 from flows.dispatch_messages import dispatch_messages
+from flows.resend_failed_messages import resend_failed_messages
 from models import OutboxMessage, Shop
 from models.db import session_scope
 from tests.conftest import ANCHOR
@@ -109,6 +110,15 @@ def test_a_message_whose_send_can_no_longer_be_confirmed_is_never_resent(setting
         for m in rows(settings.database_url).values()
     )
     assert len(sandbox.sms_sent) == 2
+
+    # An operator resends the window's failures: these may have reached the buyer, so they
+    # stay failed, and the run says why it left them.
+    later = ANCHOR + timedelta(days=45, minutes=5)
+    counts = resend_failed_messages(start=ANCHOR, end=later, as_of=later, dry_run=False)
+    assert counts.get("left failed (may have been sent)") == 2, counts
+    assert not any(k.startswith("requeued") for k in counts), counts
+    assert len(sandbox.sms_sent) == 2
+    assert {m.status for m in rows(settings.database_url).values()} == {"failed"}
 
 
 def test_a_replay_run_late_at_night_texts_nobody(settings, sandbox):
