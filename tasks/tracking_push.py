@@ -150,5 +150,6 @@ def drain_pushes(as_of: datetime, label: str) -> dict[str, int]:
         **reviewed,
         "checked": counts["checked"],
         "check_failed": sum(1 for e in errors.values() if e),
+        "older_news": counts.get("older_news", 0),  # late pushes kept, status left alone
         "pushes": len(pushes),
     }

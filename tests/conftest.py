@@ -109,6 +109,7 @@ FIGURE_TESTS = (
     "tests/test_no_leaks.py",
     "tests/scaleout/",
     "tests/flows/test_promises_stateful.py",
+    "tests/flows/test_parcels_stateful.py",
 )
 _figures: list[tuple[str, str]] = []
 

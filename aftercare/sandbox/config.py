@@ -33,6 +33,9 @@ class FaultConfig:
     malformed_rate: float = 0.0
     max_rps: float | None = None
     process_then_fail_rate: float = 0.0
+    # Kuaidi100 pushes only: after a push is acknowledged, the waybill's previous push comes
+    # again (a late retry), so an older history arrives after a newer one.
+    stale_rate: float = 0.0
 
     def __post_init__(self) -> None:
         for name in (
@@ -43,6 +46,7 @@ class FaultConfig:
             "drop_rate",
             "malformed_rate",
             "process_then_fail_rate",
+            "stale_rate",
         ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:

@@ -115,6 +115,13 @@ class FaultInjector:
         with self._lock:
             return {p: self._configs.get(p, FaultConfig()).to_dict() for p in FAULT_PROVIDERS}
 
+    def chance(self, provider: str, rate: str) -> bool:
+        """Draw whether a side fault (a `*_rate` outside the main draw) happens this time."""
+        with self._lock:
+            config = self._configs.get(provider)
+            chance = getattr(config, rate) if config is not None else 0.0
+            return chance > 0 and self._rng.random() < chance
+
     def draw(self, provider: str) -> Decision:
         """Decide the fault for the next request to `provider`."""
         with self._lock:

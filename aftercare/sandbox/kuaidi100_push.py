@@ -48,8 +48,11 @@ waits before posting; `malformed_rate` posts a broken body (one of the four defe
 time; `process_then_fail_rate` posts and then ignores the acknowledgement, so the same push
 arrives again on the next retry (a duplicate delivery); every other fault kind (`drop_rate`,
 `error_rate`, `busy_rate`, `timeout_rate`, bursts, `max_rps` ...) means the attempt is not
-sent at all and counts as failed, to be retried after the back-off. "*" does not include
-"kuaidi100_push".
+sent at all and counts as failed, to be retried after the back-off. `stale_rate` is drawn
+after a push is acknowledged: the waybill's previous acknowledged push is posted once more
+(Kuaidi100 retrying an old one late), so an older history arrives after a newer one; such a
+copy is a record with `stale` set, tried once, and holds no later push back. "*" does not
+include "kuaidi100_push".
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ import time
 import zlib
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
@@ -220,6 +223,7 @@ class PushRecord:
     due_at: datetime  # simulated: the first new scan, or the abort deadline
     sent_at: datetime  # simulated: the clock when the sandbox made the push
     malformed: str = ""  # which of MALFORMED_DEFECTS the push carries ("" when none)
+    stale: bool = False  # a late copy of an earlier push (the `stale_rate` fault)
     delivered: bool = False
     done: bool = False  # delivered, or given up after the last retry
     attempts: list[PushAttempt] = field(default_factory=list)
@@ -251,6 +255,7 @@ class PushRecord:
             "due_at": self.due_at.isoformat(),
             "sent_at": self.sent_at.isoformat(),
             "malformed": self.malformed,
+            "stale": self.stale,
             "delivered": self.delivered,
             "done": self.done,
             "attempts": [
@@ -277,6 +282,7 @@ class _Watch:
     ended: str = ""  # "shutdown" or "abort" once monitoring stopped
     busy: bool = False  # a push is under way
     pushes: int = 0
+    acknowledged: PushRecord | None = None  # the latest push acknowledged
     due: datetime | None = None  # when the heap expects it next
     generation: int = 0  # the pusher's reset count when the watch began
 
@@ -554,11 +560,12 @@ class Kuaidi100Pusher:
 
     def _finish_locked(self, record: PushRecord, watch: _Watch, attempt: PushAttempt) -> None:
         record.attempts.append(attempt)
-        if watch.generation != self._generation:  # forgotten by reset: no retries
+        if watch.generation != self._generation or record.stale:  # no retries, nothing next
             record.delivered, record.done = attempt.ok, True
             return
         if attempt.ok:
             record.delivered = record.done = True
+            self._maybe_repeat_locked(watch, record)
         elif len(record.attempts) <= len(self.backoff):
             pause = self.backoff[len(record.attempts) - 1]
             entry = (time.monotonic() + pause, next(self._sequence), record, watch)
@@ -579,6 +586,18 @@ class Kuaidi100Pusher:
         watch.busy = False
         if self._watches.get(watch.key) is watch:
             self._schedule_locked(watch)
+
+    def _maybe_repeat_locked(self, watch: _Watch, record: PushRecord) -> None:
+        """Post the waybill's previous push again after this one, when the fault says so."""
+        earlier, watch.acknowledged = watch.acknowledged, record
+        if earlier is None or not self.faults.chance(PROVIDER, "stale_rate"):
+            return
+        copy = replace(
+            earlier, sent_at=self.clock.now(), stale=True, delivered=False, done=False, attempts=[]
+        )
+        self._records.append(copy)
+        self.stats.count_fault(PROVIDER, "stale")
+        self._ready.append((copy, watch))
 
     # -- the workers -------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """Model-based test: random interleavings of queueing, opt-outs in every format, clock jumps
-across 21:00, 22:00 and midnight, replays of past days, lost answers, dropped connections and
-dead dispatchers; after every step no message went twice, none after an opt-out, none outside
-its window, and every message not sent says why."""
+across 21:00, 22:00 and midnight, replays of past days (by the scheduler and by operators'
+recovery flows), resends of failures, lost answers, dropped connections and dead dispatchers;
+after every step no message went twice, none after an opt-out, none outside its window, and
+every message not sent says why."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ from aftercare.sandbox import FaultConfig
 from aftercare.settings import get_settings
 from aftercare.store import outbox
 from flows.dispatch_messages import dispatch_messages
+from flows.replay_pipeline import replay_pipeline
+from flows.resend_failed_messages import resend_failed_messages
 from models import OptOut, OutboxMessage, Shop
 from models.db import session_scope
 from tests.conftest import ANCHOR
@@ -192,6 +195,24 @@ class Promises(RuleBasedStateMachine):
         dispatch_messages(as_of=self.now() - timedelta(hours=replay_hours))
         self.world.examples["dispatch runs"] += 1
 
+    @rule(replay_hours=st.sampled_from([1, 20, 50]), dry_run=st.booleans())
+    def operator_replays_dispatch(self, replay_hours: int, dry_run: bool) -> None:
+        """An operator replays a missed dispatch run from the recovery flow."""
+        as_of = self.now() - timedelta(hours=replay_hours)
+        replay_pipeline(pipeline="dispatch-messages", as_of=as_of, dry_run=dry_run)
+        self.world.examples["replays"] += 1
+
+    @rule(days_back=st.sampled_from([1, 3]), dry_run=st.booleans())
+    def operator_resends_failures(self, days_back: int, dry_run: bool) -> None:
+        """An operator queues the last days' failed messages again."""
+        resend_failed_messages(
+            start=self.now() - timedelta(days=days_back),
+            end=self.now(),
+            dry_run=dry_run,
+            as_of=self.now(),
+        )
+        self.world.examples["resends"] += 1
+
     @rule()
     def dead_dispatcher(self) -> None:
         """A dispatcher claims a batch and is killed before sending anything."""
@@ -255,7 +276,7 @@ def test_no_interleaving_breaks_a_promise(settings, sandbox, receiver, tmp_path,
             Promises,
             settings=hypothesis_settings(
                 max_examples=12,
-                stateful_step_count=12,
+                stateful_step_count=16,
                 deadline=None,
                 suppress_health_check=[HealthCheck.too_slow],
             ),

@@ -97,10 +97,11 @@ def test_the_receiver_refuses_forged_pushes(pushes_on, receiver):
         assert session.exec(select(TrackingPush)).all() == []
 
 
-def retry_late(receiver, settings, push):
-    """Post an earlier push again as Kuaidi100 retries one (its message field renewed)."""
+def retry_late(receiver, settings, push, note="重新推送"):
+    """Post an earlier push again as a late delivery (its message field renewed, so the
+    receiver stores it instead of taking it for the copy it already holds)."""
     param = json.loads(push.param)
-    param["message"] = "重新推送"
+    param["message"] = note
     text = json.dumps(param, ensure_ascii=False)
     salt = settings.kuaidi100_salt.get_secret_value()
     sign = hashlib.md5((text + salt).encode()).hexdigest().upper()
@@ -135,7 +136,8 @@ def test_an_old_push_retried_late_never_moves_a_parcel_backwards(pushes_on, sand
 
     # And once more after the newer ones were applied: the old news changes nothing.
     for waybill in moved:
-        assert retry_late(receiver, pushes_on, early[waybill]) == 200
-    logistics_check(as_of=later + timedelta(minutes=5))
+        assert retry_late(receiver, pushes_on, early[waybill], note="再次推送") == 200
+    again = logistics_check(as_of=later + timedelta(minutes=5))
+    assert again["push:pushes"] == len(moved) and again["push:older_news"] == len(moved), again
     rows = shipments(pushes_on.database_url)
     assert {w: (rows[w].status, rows[w].last_event_at) for w in moved} == settled

@@ -530,3 +530,31 @@ def test_push_settings():
     ):
         with pytest.raises(ValueError):
             SandboxConfig.from_dict(bad)
+
+
+def test_a_stale_push_comes_again_after_a_newer_one(pushing: Sandbox, callback: Callback):
+    sb = pushing
+    sb.faults.set("kuaidi100_push", FaultConfig(stale_rate=1.0))
+    shipment = _first(sb, "in_transit")
+    events = shipment.events
+    seen = len(shipment.visible(ANCHOR))
+    _subscribed(sb, shipment, callback)
+    assert sb.deliver_pushes(timeout=5)
+    assert len(callback.pushes) == 1, "nothing earlier to repeat yet"
+    sb.clock.set(events[seen].time)
+    assert sb.deliver_pushes(timeout=5)
+    sb.clock.set(events[-1].time + MINUTE)
+    assert sb.deliver_pushes(timeout=5)
+    sizes = [(p.param["status"], len(p.param["lastResult"]["data"])) for p in callback.pushes]
+    # Each newer push is followed by the one before it, exactly as it was signed then.
+    assert sizes == [
+        ("polling", seen),
+        ("polling", seen + 1),
+        ("polling", seen),
+        ("shutdown", len(events)),
+        ("polling", seen + 1),
+    ]
+    assert callback.pushes[2].fields == callback.pushes[0].fields and not callback.rejected
+    assert [r.stale for r in sb.pushes] == [False, False, True, False, True]
+    assert sb.stats.faults_by_provider["kuaidi100_push"]["stale"] == 2
+    sb.faults.clear()
