@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from aftercare.rules.explanations import UNRECORDED_DEEDS
 from aftercare.templates import MAX_PARAM_CHARS, load_templates, sms_segments
 
 TEMPLATES = load_templates()
@@ -58,3 +59,17 @@ def test_each_text_takes_at_most_two_messages_and_three_with_the_longest_values(
 def test_segments_are_counted_as_carriers_bill_them(length, segments):
     assert sms_segments("字" * length) == segments
     assert sms_segments("😀" * 35) == 1 and sms_segments("😀" * 36) == 2, "emoji count twice"
+
+
+# Texts leave the moment a pipeline decides, before anyone has done anything: a text that says
+# a deed is done ("我们已帮您催促快递") tells the buyer something untrue.
+DEEDS_NOT_YET_DONE = (
+    *UNRECORDED_DEEDS,
+    *("已帮您", "已催促", "已联系", "已在", "为您安排", "为您处理"),
+)
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_no_text_says_a_deed_was_done_before_anyone_did_it(name):
+    text = TEMPLATES[name].text
+    assert not [deed for deed in DEEDS_NOT_YET_DONE if deed in text], text

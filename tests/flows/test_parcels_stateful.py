@@ -1,6 +1,7 @@
 """Model-based test: Kuaidi100 pushes delivered late, twice, out of order and lost, drained and
 polled in random interleavings with the clock moving; after every step no parcel moved
-backwards, none lost news it was given, and no buyer got the same text twice."""
+backwards, none lost news it was given, every unreadable push kept its reason, and no buyer
+got the same text twice."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from hypothesis.stateful import (
 )
 from sqlmodel import select
 
+from aftercare.clients.errors import MalformedResponse
+from aftercare.clients.kuaidi100 import parse_push
 from aftercare.sandbox import FaultConfig
 from aftercare.settings import get_settings
 from flows.dispatch_messages import dispatch_messages
@@ -158,7 +161,14 @@ class Parcels(RuleBasedStateMachine):
             waiting = session.exec(
                 select(TrackingPush).where(TrackingPush.processed_at.is_(None))  # type: ignore[union-attr]
             ).all()
+            stored = session.exec(select(TrackingPush)).all()
         assert not waiting, f"{len(waiting)} pushes left undrained"
+        for push in stored:  # every unreadable push keeps the reason it was not applied
+            try:
+                parse_push(push.param)
+            except MalformedResponse:
+                assert push.error, push.id
+                self.world.figures["unreadable pushes recorded"] += 1
 
     @invariant()
     def no_parcel_moves_backwards(self) -> None:
