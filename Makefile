@@ -25,8 +25,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy aftercare flows tasks models deployments bench
 
+# Ports: PORT (Prefect server and UI), SANDBOX_PORT (sandbox APIs); make serve PORT=4300
+PORT ?= 4200
+SANDBOX_PORT ?= 8765
 serve: $(STAMP)
-	$(BIN)/aftercare serve
+	$(BIN)/aftercare serve --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
 sandbox: $(STAMP)
 	$(BIN)/aftercare sandbox

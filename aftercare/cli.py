@@ -29,6 +29,28 @@ app.add_typer(shops_app, name="shops")
 app.add_typer(run_app, name="run")
 
 
+# Commands that bring their own schema (or none): every other one needs the database ready.
+_OWN_SCHEMA = {"sandbox", "db", "demo", "serve", "setup", "receiver"}
+
+
+@app.callback()
+def _home(ctx: typer.Context) -> None:
+    """After-sales follow-up for online shops."""
+    from aftercare.home import use_home
+
+    use_home()  # the demo, serve and every command share one data folder
+    if ctx.invoked_subcommand in _OWN_SCHEMA or ctx.resilient_parsing:
+        return
+    from aftercare.settings import get_settings
+    from models.migrate import SchemaMissing, require_schema
+
+    try:
+        require_schema(get_settings().database_url)
+    except SchemaMissing as missing:
+        typer.echo(f"aftercare: {missing}", err=True)
+        raise typer.Exit(1) from None
+
+
 def _console() -> Any:
     """A console; piped output gets wide lines instead of cut columns.
 
@@ -310,11 +332,17 @@ def customers_import(shop: str, path: Path) -> None:
 
 
 @app.command()
-def serve(port: int = 4200) -> None:
-    """Start a local Prefect server with its UI and serve every deployment on schedule."""
+def serve(
+    port: Annotated[int, typer.Option(help="The Prefect server and its UI")] = 4200,
+    sandbox_port: Annotated[int, typer.Option(help="The sandbox APIs (sandbox only)")] = 8765,
+) -> None:
+    """Start a local Prefect server with its UI and serve every deployment on schedule.
+
+    The receiver listens on AFTERCARE_RECEIVER_PORT (8766).
+    """
     from deployments.local import run
 
-    run(port)
+    run(port, sandbox_port)
 
 
 setup_app = typer.Typer(help="Set up a Prefect server for aftercare.", no_args_is_help=True)
@@ -423,6 +451,10 @@ def run_dispatch_messages(as_of: datetime | None = None) -> None:
 @app.command()
 def demo(orders_per_shop: int = 150, seed: int = 7) -> None:
     """Run the main job once on the embedded default: sandbox APIs, SQLite, Prefect."""
-    from aftercare.demo import run_demo
+    from aftercare.demo import DemoRefused, run_demo
 
-    run_demo(orders_per_shop=orders_per_shop, seed=seed)
+    try:
+        run_demo(orders_per_shop=orders_per_shop, seed=seed)
+    except DemoRefused as refused:
+        typer.echo(f"aftercare demo: {refused}", err=True)
+        raise typer.Exit(1) from None

@@ -13,7 +13,9 @@ from sqlmodel import col, func, select
 
 from aftercare.settings import get_settings
 
-DEMO_DB = Path("var/demo.db")
+
+class DemoRefused(RuntimeError):
+    """The configured database holds something the demo must not wipe."""
 
 
 def sandbox_environment(base_urls: dict[str, str], database_url: str) -> dict[str, str]:
@@ -64,15 +66,49 @@ def import_sandbox_members(sandbox: object, database_url: str) -> None:
             import_members(session=session, shop_id=shop.id or 0, members=members, now=utcnow())
 
 
+def fresh_demo_database(database_url: str) -> None:
+    """Start the demo from an empty shop history, never wiping a real shop's data.
+
+    The demo uses the database every command uses, so its footer's commands show its results;
+    a file holding any shop the sandbox does not have is left alone and the demo refuses.
+    """
+    from sqlalchemy import create_engine, inspect, text
+
+    from aftercare.sandbox import SHOPS
+
+    if not database_url.startswith("sqlite:///"):
+        raise DemoRefused(
+            "the demo runs on the embedded SQLite database; unset AFTERCARE_DATABASE_URL "
+            "(or point AFTERCARE_DATA_DIR at a folder of its own)"
+        )
+    path = Path(database_url.removeprefix("sqlite:///"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        engine = create_engine(database_url)
+        try:
+            with engine.connect() as connection:
+                codes = set()
+                if inspect(connection).has_table("shops"):
+                    codes = set(connection.execute(text("SELECT code FROM shops")).scalars())
+        finally:
+            engine.dispose()
+        foreign = sorted(codes - set(SHOPS))
+        if foreign:
+            raise DemoRefused(
+                f"{path} holds shops the demo does not own ({', '.join(foreign)}); run the "
+                "demo in another data folder: AFTERCARE_DATA_DIR=var/demo make demo"
+            )
+        path.unlink()
+
+
 def run_demo(*, orders_per_shop: int, seed: int) -> None:
-    """Start the sandbox, run logistics-check and dispatch-messages once, print a summary."""
+    """Start the sandbox, run every pipeline once, print a summary and what to try next."""
     from aftercare.sandbox import Sandbox, SandboxConfig
     from models.migrate import upgrade
 
     console = Console()
-    DEMO_DB.parent.mkdir(parents=True, exist_ok=True)
-    DEMO_DB.unlink(missing_ok=True)  # each demo starts from an empty shop history
-    database_url = f"sqlite:///{DEMO_DB}"
+    database_url = get_settings().database_url
+    fresh_demo_database(database_url)
     with Sandbox(SandboxConfig(seed=seed, orders_per_shop=orders_per_shop)) as sandbox:
         urls = {name: sandbox.url(name) for name in ("kuaidi100", "taobao", "sms", "dingtalk")}
         os.environ.update(sandbox_environment(urls, database_url))
@@ -112,13 +148,27 @@ def run_demo(*, orders_per_shop: int, seed: int) -> None:
             checked, reminded, reviewed, cared, dispatched, len(sandbox.sms_sent), drained
         )
         console.print(summary_table(database_url, figures))
-    prefect_home = os.environ.get("PREFECT_HOME", "~/.prefect")
-    console.print(
-        "The runs, their task runs and the summary artifacts are in Prefect's database "
-        f"under {prefect_home}.\nTo browse them in the Prefect UI:\n"
-        f"  PREFECT_HOME={prefect_home} .venv/bin/prefect server start\n"
-        "  then open http://127.0.0.1:4200/runs (flow runs) and /artifacts (summaries)."
-    )
+    console.print(footer(database_url, os.environ["PREFECT_HOME"]))
+
+
+# What the footer invites a newcomer to try; a test runs each one after a demo.
+NEXT_COMMANDS = (
+    ("today's 中差评 call list", ".venv/bin/aftercare followup calls"),
+    ("open after-sales cases", ".venv/bin/aftercare cases list"),
+    ("the parcels' cases that are stalled", ".venv/bin/aftercare cases list --kind stalled"),
+)
+
+
+def footer(database_url: str, prefect_home: str) -> str:
+    """Say where the demo's data is and what to try next (every command works as printed)."""
+    lines = [
+        f"The demo's data: {database_url.removeprefix('sqlite:///')}; its runs and summaries: "
+        f"Prefect's database under {prefect_home}. Every command below uses both.",
+        *(f"  {command:<50} # {what}" for what, command in NEXT_COMMANDS),
+        "  make serve                                         # the Prefect UI with these runs, "
+        "at http://127.0.0.1:4200 (flow runs: /runs, summaries: /artifacts)",
+    ]
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from aftercare.home import default_database_url
+
 # The embedded default is the local sandbox; real deployments set every URL and credential.
 SANDBOX_BASE = "http://127.0.0.1:8765"
 SANDBOX_SECRETS = {
@@ -291,7 +293,8 @@ class Settings(BaseSettings):
     )
 
     environment: Literal["sandbox", "production"] = "sandbox"
-    database_url: str = "sqlite:///./var/aftercare.db"
+    # Default: aftercare.db in the data folder (AFTERCARE_DATA_DIR, else ./var).
+    database_url: str = Field(default_factory=default_database_url)
     timezone: str = "Asia/Shanghai"
 
     kuaidi100_url: str = f"{SANDBOX_BASE}/kuaidi100"

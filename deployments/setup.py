@@ -23,6 +23,7 @@ from aftercare.settings import Settings
 from tasks.limits import limit_specs
 
 FAILED_RUN = "aftercare: a pipeline run failed"
+MIN_SILENCE = timedelta(minutes=30)
 ALERT_TEXT = (
     "{{ flow.name }} run {{ flow_run.name }} ended {{ flow_run.state.name }}: "
     "{{ flow_run.state.message }}"
@@ -84,7 +85,9 @@ def ensure_automations(alert_deployment: UUID, scheduled: dict[UUID, tuple[str, 
         )
     ]
     for deployment_id, (name, cron) in scheduled.items():
-        window = 2 * max_gap(cron, "Asia/Shanghai")
+        # Twice the longest gap, and never under half an hour: after a restart the scheduler
+        # needs a tick or two before a 5-minute pipeline's first run even exists.
+        window = max(2 * max_gap(cron, "Asia/Shanghai"), MIN_SILENCE)
         wanted.append(
             AutomationCore(
                 name=f"aftercare: {name} has not run",
@@ -99,18 +102,90 @@ def ensure_automations(alert_deployment: UUID, scheduled: dict[UUID, tuple[str, 
                     _alert(
                         alert_deployment,
                         f"{name} has not run",
-                        f"{name} has not completed a run for {window} (twice its longest gap).",
+                        f"{name} has not completed a run for {window}.",
                     )
                 ],
             )
         )
     with get_client(sync_client=True) as client:
         for automation in wanted:
-            # Re-running the set-up replaces the automations instead of adding copies.
-            for old in client.read_automations_by_name(automation.name):
+            existing = client.read_automations_by_name(automation.name)
+            if len(existing) == 1 and _shape(existing[0]) == _shape(automation):
+                # A restart keeps an unchanged automation: a "has not run" window that is
+                # under way goes on instead of starting over.
+                continue
+            # A changed one is replaced, never added beside the old copy.
+            for old in existing:
                 client.delete_automation(old.id)
             client.create_automation(automation)
     return [a.name for a in wanted]
+
+
+def _shape(automation: AutomationCore) -> dict[str, Any]:
+    """What an automation does, without the ids and stamps the server adds."""
+    data = automation.model_dump(
+        mode="json", include={"name", "description", "enabled", "trigger", "actions"}
+    )
+    data["trigger"].pop("id", None)
+    return data
+
+
+def remove_twin_runs(deployment_ids: list[UUID]) -> int:
+    """Delete scheduled runs that repeat another run of the same deployment and start time.
+
+    Re-applying a deployment gives its schedule a new id; a scheduler tick racing the restart
+    can leave runs of the old schedule beside the new one's, so a pipeline would run twice.
+    The run of a schedule that still exists is kept.
+    """
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    if not deployment_ids:
+        return 0
+    removed = 0
+    with get_client(sync_client=True) as client:
+        live = {
+            str(schedule.id)
+            for deployment_id in deployment_ids
+            for schedule in client.read_deployment(deployment_id).schedules
+        }
+        runs: list[Any] = []
+        while True:  # the API answers 200 runs at most per page
+            page = client.read_flow_runs(
+                deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=deployment_ids)),
+                flow_run_filter=FlowRunFilter(
+                    state=FlowRunFilterState(
+                        type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])
+                    )
+                ),
+                limit=200,
+                offset=len(runs),
+            )
+            runs.extend(page)
+            if len(page) < 200:
+                break
+        groups: dict[tuple[Any, Any], list[Any]] = {}
+        for run in runs:
+            groups.setdefault((run.deployment_id, run.expected_start_time), []).append(run)
+        for twins in groups.values():
+            if len(twins) < 2:
+                continue
+            twins.sort(key=lambda r: (_schedule_id(r) not in live, r.created))
+            for extra in twins[1:]:
+                client.delete_flow_run(extra.id)
+                removed += 1
+    return removed
+
+
+def _schedule_id(run: Any) -> str | None:
+    created_by = run.created_by
+    return str(created_by.id) if created_by is not None and created_by.id else None
 
 
 def _alert(deployment_id: UUID, title: str, text: str) -> Any:

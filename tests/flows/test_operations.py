@@ -10,13 +10,21 @@ from prefect.client.schemas.filters import (
     ArtifactFilter,
     ArtifactFilterFlowRunId,
     ArtifactFilterKey,
+    DeploymentFilter,
+    DeploymentFilterId,
 )
+from prefect.states import Scheduled
 from typer.testing import CliRunner
 
 from aftercare.cli import app
 from aftercare.settings import Settings, get_settings
 from deployments.serve import SCHEDULED, all_deployments
-from deployments.setup import ensure_automations, ensure_rate_limits, push_secret_blocks
+from deployments.setup import (
+    ensure_automations,
+    ensure_rate_limits,
+    push_secret_blocks,
+    remove_twin_runs,
+)
 from flows.daily_report import REPORT_KEY, daily_after_sales_report
 from flows.dispatch_messages import dispatch_messages
 from flows.logistics_check import logistics_check
@@ -106,3 +114,36 @@ def test_operator_cli_lists_cases_and_message_history_masked(settings, sandbox):
     history = runner.invoke(app, ["messages", "history", "--phone", phone])
     assert history.exit_code == 0 and "sent" in history.output
     assert phone not in history.output and phone[:3] + "****" + phone[-4:] in history.output
+
+
+def test_a_restart_keeps_the_automations_and_no_pipeline_runs_twice(settings):
+    deployments = all_deployments()
+    ids = {d.flow_name: d.apply() for d in deployments}
+    scheduled = {ids[flow.name]: (flow.name, cron) for flow, cron, _ in SCHEDULED}
+    ensure_automations(ids["staff-alert"], scheduled)
+    with get_client(sync_client=True) as client:
+        before = {a.name: a.id for a in client.read_automations()}
+    # The restart: the deployments applied again, the automations ensured again.
+    ids = {d.flow_name: d.apply() for d in deployments}
+    ensure_automations(ids["staff-alert"], scheduled)
+    with get_client(sync_client=True) as client:
+        after = {a.name: a.id for a in client.read_automations()}
+    assert after == before, "an unchanged automation was replaced (its window started over)"
+
+    # A scheduler tick raced the restart: the 21:30 report is scheduled twice.
+    report = ids["daily-after-sales-report"]
+    at = ANCHOR + timedelta(days=400)
+    with get_client(sync_client=True) as client:
+        for _ in range(2):
+            client.create_flow_run_from_deployment(report, state=Scheduled(scheduled_time=at))
+    assert remove_twin_runs(list(ids.values())) == 1
+    with get_client(sync_client=True) as client:
+        left = [
+            r
+            for r in client.read_flow_runs(
+                deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[report]))
+            )
+            if r.expected_start_time == at
+        ]
+    assert len(left) == 1
+    assert remove_twin_runs(list(ids.values())) == 0
