@@ -41,6 +41,7 @@ from aftercare.store.shops import ShopInfo
 from aftercare.store.trades import advance_cursor, get_cursor
 from models.db import session_scope
 from tasks import limits
+from tasks.policy import worth_retrying
 from tasks.trades import session_key
 
 STREAM = "ratings"
@@ -104,6 +105,7 @@ def pull_rating_window(
     task_run_name="sync-ratings-{shop.code}",
     retries=2,
     retry_delay_seconds=30,
+    retry_condition_fn=worth_retrying,
     cache_policy=NO_CACHE,
 )
 def sync_ratings(shop: ShopInfo, as_of: datetime) -> dict[str, int]:

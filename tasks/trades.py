@@ -15,6 +15,7 @@ from aftercare.store.shops import ShopInfo
 from aftercare.store.trades import advance_cursor, get_cursor, save_trades
 from models.db import session_scope
 from tasks import limits
+from tasks.policy import worth_retrying
 
 STREAM = "trades"
 
@@ -83,6 +84,7 @@ def pull_trade_window(
     task_run_name="sync-trades-{shop.code}",
     retries=2,
     retry_delay_seconds=30,
+    retry_condition_fn=worth_retrying,
     cache_policy=NO_CACHE,
 )
 def sync_trades(shop: ShopInfo, as_of: datetime) -> dict[str, int]:

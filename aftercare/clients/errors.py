@@ -79,7 +79,19 @@ class PermanentError(ProviderError):
 
 
 class AuthenticationError(PermanentError):
-    """Credentials, signature, session or timestamp were refused: a configuration problem."""
+    """Credentials, signature, session or timestamp were refused: a configuration problem.
+
+    `fix` names what to correct (the setting, or the machine's clock), so the person reading
+    the failure knows where to look; retrying cannot help.
+    """
+
+    def __init__(self, message: str, *, fix: str = "", **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.fix = fix
+
+    def __str__(self) -> str:
+        said = super().__str__()
+        return f"{said}; check {self.fix}" if self.fix else said
 
 
 class RequestRejected(PermanentError):

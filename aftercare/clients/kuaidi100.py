@@ -94,6 +94,17 @@ _QUERY_ERRORS: dict[str, type[ProviderError]] = {
     "503": AuthenticationError,  # signature verification failed
     "601": AuthenticationError,  # key expired or no quota left
 }
+KEY_FIX = "AFTERCARE_KUAIDI100_KEY and AFTERCARE_KUAIDI100_CUSTOMER"
+
+
+def _refused(code: str, text: str) -> ProviderError:
+    """Build the typed error for a refusal; a refused key says which settings to check."""
+    error = _QUERY_ERRORS.get(code, RequestRejected)
+    if error is AuthenticationError:
+        return AuthenticationError(text, provider=PROVIDER, code=code, fix=KEY_FIX)
+    return error(text, provider=PROVIDER, code=code)
+
+
 # The lock answer has no code of its own (unconfirmed); it is told apart by its wording.
 _LOCK_WORDS = ("锁定", "频繁")
 
@@ -103,8 +114,7 @@ def parse_autonumber(body: Any) -> list[str]:
     if isinstance(body, dict):  # a refusal: {"result": false, "returnCode": "600", ...}
         code = str(body.get("returnCode", ""))
         message = fields.optional_text(body.get("message")) or "no message"
-        error = _QUERY_ERRORS.get(code, RequestRejected)
-        raise error(f"number recognition refused: {message}", provider=PROVIDER, code=code)
+        raise _refused(code, f"number recognition refused: {message}")
     if not isinstance(body, list):
         raise MalformedResponse("number recognition answer is not a list", provider=PROVIDER)
     codes: list[str] = []
@@ -126,8 +136,7 @@ def parse_query_response(body: Any, courier: str, waybill: str) -> TrackingResul
             return TrackingResult(courier, waybill, None, False, ())
         if code == "400" and any(word in message for word in _LOCK_WORDS):
             raise WaybillLocked(f"waybill locked: {message}", provider=PROVIDER, code=code)
-        error = _QUERY_ERRORS.get(code, RequestRejected)
-        raise error(f"query refused: {message or 'no message'}", provider=PROVIDER, code=code)
+        raise _refused(code, f"query refused: {message or 'no message'}")
     return _parse_result(body, courier, waybill)
 
 
@@ -220,7 +229,7 @@ def parse_subscribe_answer(body: Any) -> bool:
         return False
     message = str(body.get("message", ""))
     if code in ("600", "601"):
-        raise AuthenticationError(message, provider=PROVIDER, code=code)
+        raise AuthenticationError(message, provider=PROVIDER, code=code, fix=KEY_FIX)
     if code == "500":
         raise ProviderUnavailable(message, provider=PROVIDER, code=code)
     raise RequestRejected(f"subscription refused: {message}", provider=PROVIDER, code=code)

@@ -44,7 +44,8 @@ def error_from_answer(body: dict[str, Any]) -> ProviderError:
     except ValueError:
         return MalformedResponse(f"unreadable errcode: {message}", provider=PROVIDER)
     if code in _AUTH:
-        return AuthenticationError(message, provider=PROVIDER, code=str(code))
+        fix = "AFTERCARE_ROBOT_ACCESS_TOKEN" if code == 300001 else "AFTERCARE_ROBOT_SECRET"
+        return AuthenticationError(message, provider=PROVIDER, code=str(code), fix=fix)
     if code in _THROTTLED:
         return RateLimited(message, provider=PROVIDER, code=str(code), retry_after=60.0)
     if code == -1:

@@ -63,6 +63,17 @@ def sign_rpc(params: dict[str, str], secret: str, http_method: str = "POST") -> 
 
 _THROTTLED = ("isv.BUSINESS_LIMIT_CONTROL", "Throttling", "isv.DAY_LIMIT_CONTROL")
 _AUTH = ("SignatureDoesNotMatch", "InvalidAccessKeyId", "IncompleteSignature", "Forbidden")
+
+
+def _auth_fix(code: str) -> str:
+    """Say what to correct for a refused SMS call."""
+    if code.startswith("InvalidAccessKeyId"):
+        return "AFTERCARE_SMS_ACCESS_KEY_ID"
+    if code.startswith("Forbidden"):
+        return "the access key's SMS permissions (RAM policy) on the provider's console"
+    return "AFTERCARE_SMS_ACCESS_KEY_SECRET"
+
+
 _RECIPIENT = ("isv.MOBILE_NUMBER_ILLEGAL", "isv.MOBILE_COUNT_OVER_LIMIT", "isv.BLACK_KEY_CONTROL")
 
 
@@ -81,7 +92,7 @@ def error_from_answer(body: dict[str, Any], status: int) -> ProviderError:
     if code.startswith("isp.") or code in ("ServiceUnavailable", "InternalError"):
         return ProviderUnavailable(message, maybe_processed=True, **details)
     if code.startswith(_AUTH) or code == "SignatureNonceUsed":
-        return AuthenticationError(message, **details)
+        return AuthenticationError(message, fix=_auth_fix(code), **details)
     if code.startswith(_RECIPIENT):
         return InvalidRecipient(message, **details)
     return RequestRejected(message, **details)

@@ -33,6 +33,18 @@ TRADE_FIELDS = (
 )
 # Platform codes that mean "your credentials or signature", never worth repeating.
 _AUTH_CODES = frozenset({10, 11, 24, 25, 26, 27, 28, 29, 30, 31})
+# What to correct for each refusal, by TOP's platform error code.
+_AUTH_FIXES = {
+    11: "the app's API permissions and IP whitelist on the open platform",
+    24: "AFTERCARE_TAOBAO_APP_SECRET and AFTERCARE_TAOBAO_SIGN_METHOD",
+    25: "AFTERCARE_TAOBAO_APP_SECRET and AFTERCARE_TAOBAO_SIGN_METHOD",
+    26: "the shop's session key in AFTERCARE_TAOBAO_SESSIONS",
+    27: "the shop's session key in AFTERCARE_TAOBAO_SESSIONS (expired or revoked: authorise again)",
+    28: "AFTERCARE_TAOBAO_APP_KEY",
+    29: "AFTERCARE_TAOBAO_APP_KEY",
+    30: "this machine's clock (TOP allows 10 minutes of skew)",
+    31: "this machine's clock (TOP allows 10 minutes of skew)",
+}
 _BAN_SECONDS = re.compile(r"([0-9]+)\s*more seconds")
 # A ban is never longer than a day; a larger figure is a misreading, not a reason to sleep forever.
 _MAX_BAN_SECONDS = 86_400.0
@@ -121,7 +133,7 @@ def error_from_response(body: dict[str, Any]) -> ProviderError:
     if code == 9 or (code == 15 and sub_code.startswith("isp.")):
         return ProviderUnavailable(message, **details)
     if code in _AUTH_CODES:
-        return AuthenticationError(message, **details)
+        return AuthenticationError(message, fix=_AUTH_FIXES.get(code, ""), **details)
     if sub_code == "isv.trade-not-exist":
         return TradeNotFound(message, **details)
     return RequestRejected(message, **details)
