@@ -10,6 +10,8 @@ from typing import Annotated, Any
 import typer
 from sqlmodel import select
 
+from aftercare.rules.reviews import Outcome
+
 app = typer.Typer(help="After-sales follow-up for online shops.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 shops_app = typer.Typer(help="Shops the team serves.", no_args_is_help=True)
@@ -167,29 +169,47 @@ def _record_contact_rule(*, shop: str | None, phone: str, nick: str, note: str) 
 @followup_app.command("record")
 def followup_record(
     case_id: int,
-    outcome: Annotated[
-        str,
-        typer.Argument(
-            help="agreed_to_revise | declined | compensation_accepted | "
-            "compensation_declined | unreachable | malicious_reported"
-        ),
-    ],
+    outcome: Annotated[Outcome, typer.Argument(help="What the call came to")],
     note: str = "",
     next_contact: Annotated[
-        datetime | None, typer.Option(help="The time agreed with the buyer (核实时间)")
+        datetime | None,
+        typer.Option(help="The time agreed with the buyer (核实时间), Beijing time"),
     ] = None,
     agent: Annotated[str, typer.Option(help="Who made the call")] = "agent",
 ) -> None:
-    """Record what a call to a buyer came to, through the record-followup flow."""
-    from aftercare.clock import CHINA
+    """Record what a call to a buyer came to, through the record-followup flow.
+
+    The input is checked before any run starts: a typo is a message here, never a failed run
+    that alerts the staff group.
+    """
+    from aftercare.clock import shop_time, world_now
+    from aftercare.settings import get_settings
+    from aftercare.store.reviews import is_open_review_case
+    from models.db import session_scope
+
+    settings = get_settings()
+    with session_scope(settings.database_url) as session:
+        if not is_open_review_case(session=session, case_id=case_id):
+            _refuse(f"case {case_id} is not an open review case (see `aftercare followup calls`)")
+    now = world_now(settings.simulated_now)
+    if next_contact is not None and shop_time(next_contact, settings.timezone) <= now:
+        _refuse(f"--next-contact {next_contact:%Y-%m-%d %H:%M} is not in the future")
     from flows.record_followup import record_followup
 
-    if next_contact is not None and next_contact.tzinfo is None:
-        next_contact = next_contact.replace(tzinfo=CHINA)  # agents type Beijing time
     result = record_followup(
-        case_id=case_id, outcome=outcome, note=note, next_contact_at=next_contact, agent=agent
+        case_id=case_id,
+        outcome=outcome,
+        note=note,
+        next_contact_at=next_contact,
+        agent=agent,
     )
     typer.echo(json.dumps(result, ensure_ascii=False, default=str))
+
+
+def _refuse(message: str) -> None:
+    """Say what is wrong with the input, in one line, and stop before anything runs."""
+    typer.echo(f"aftercare: {message}", err=True)
+    raise typer.Exit(1)
 
 
 @followup_app.command("calls")

@@ -65,6 +65,17 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def shop_time(moment: datetime, zone: str = "Asia/Shanghai") -> datetime:
+    """Read a time a person or a schedule gave: naive values are the shop's wall clock.
+
+    One rule for every input (--as-of, --next-contact, a recovery window, a UI form); only
+    values read back from the database are naive UTC (see as_utc).
+    """
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    return moment.astimezone(UTC)
+
+
 def parse_china_time(text: str) -> datetime:
     """Parse a provider's 'yyyy-MM-dd HH:mm:ss' GMT+8 string into an aware UTC datetime."""
     text = text.strip()

@@ -24,9 +24,28 @@ from tasks.limits import limit_specs
 
 FAILED_RUN = "aftercare: a pipeline run failed"
 MIN_SILENCE = timedelta(minutes=30)
+# The pipelines as the team names them, for the alerts posted to its group chat.
+PIPELINE_NAMES = {
+    "logistics-check": "物流检查",
+    "unpaid-order-reminders": "催付提醒",
+    "bad-review-followups": "中差评跟进",
+    "care-messages": "关怀短信",
+    "dispatch-messages": "短信发送",
+    "daily-after-sales-report": "售后日报",
+    "purge-personal-data": "个人信息清理",
+    "new-product-preview": "新品预告",
+    "record-followup": "记录回访结果",
+    "resync-window": "补拉订单/评价",
+    "recheck-shipments": "重查物流",
+    "resend-failed-messages": "重发失败短信",
+    "replay-pipeline": "补跑流水线",
+}
+# The run's name carries the pipeline, the shops and the business time (Beijing).
 ALERT_TEXT = (
-    "{{ flow.name }} run {{ flow_run.name }} ended {{ flow_run.state.name }}: "
-    "{{ flow_run.state.message }}"
+    "流水线运行失败：{{ flow.name }}（{{ flow_run.name }}）\n\n"
+    "状态：{{ flow_run.state.name }}；原因：{{ flow_run.state.message }}\n\n"
+    "处理：在 Prefect 界面打开这次运行看日志；原因修正后，用 replay-pipeline 按这次的时间补跑"
+    "（先 dry run 看会做什么），重复补跑不会重复发短信。"
 )
 
 
@@ -81,7 +100,7 @@ def ensure_automations(alert_deployment: UUID, scheduled: dict[UUID, tuple[str, 
                 posture=Posture.Reactive,
                 threshold=1,
             ),
-            actions=[_alert(alert_deployment, "pipeline run failed", ALERT_TEXT)],
+            actions=[_alert(alert_deployment, "流水线运行失败", ALERT_TEXT)],
         )
     ]
     for deployment_id, (name, cron) in scheduled.items():
@@ -101,8 +120,10 @@ def ensure_automations(alert_deployment: UUID, scheduled: dict[UUID, tuple[str, 
                 actions=[
                     _alert(
                         alert_deployment,
-                        f"{name} has not run",
-                        f"{name} has not completed a run for {window}.",
+                        f"{PIPELINE_NAMES.get(name, name)}（{name}）没有按时运行",
+                        f"{PIPELINE_NAMES.get(name, name)}（{name}）已有 {_hours(window)} 没有成功"
+                        "运行一次。\n\n处理：确认 `make serve` 仍在运行、Prefect 界面里这个部署"
+                        "没有暂停；恢复后用 replay-pipeline 补跑错过的时间（先 dry run）。",
                     )
                 ],
             )
@@ -186,6 +207,16 @@ def remove_twin_runs(deployment_ids: list[UUID]) -> int:
 def _schedule_id(run: Any) -> str | None:
     created_by = run.created_by
     return str(created_by.id) if created_by is not None and created_by.id else None
+
+
+def _hours(window: timedelta) -> str:
+    """Say a duration as the team would: 30 分钟, 4 小时, 2 天."""
+    minutes = int(window.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} 分钟"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} 小时"
+    return f"{minutes // (24 * 60)} 天"
 
 
 def _alert(deployment_id: UUID, title: str, text: str) -> Any:

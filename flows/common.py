@@ -13,7 +13,7 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
 
-from aftercare.clock import as_utc, utcnow
+from aftercare.clock import CHINA, shop_time, utcnow
 from aftercare.privacy import install_log_redaction
 from aftercare.settings import get_settings
 
@@ -21,9 +21,15 @@ T = TypeVar("T")
 
 
 def start_run(as_of: datetime | None) -> datetime:
-    """Fix the run's clock and make sure nothing personal or secret reaches the logs."""
-    install_log_redaction(get_settings().secret_values())
-    return as_utc(as_of) if as_of else utcnow()
+    """Fix the run's clock (a naive as_of is shop time) and keep secrets out of the logs."""
+    settings = get_settings()
+    install_log_redaction(settings.secret_values())
+    return shop_time(as_of, settings.timezone) if as_of else utcnow()
+
+
+def given_time(moment: datetime) -> datetime:
+    """Read a time parameter a person gave (naive: shop time), in UTC."""
+    return shop_time(moment, get_settings().timezone)
 
 
 def chunked(items: Sequence[T], size: int) -> Iterator[list[T]]:
@@ -82,12 +88,14 @@ def run_name(pipeline: str) -> Callable[[], str]:
     def name() -> str:
         params = flow_run.parameters
         as_of = params.get("as_of")
-        when = as_of.strftime("%m-%d %H:%M") if isinstance(as_of, datetime) else str(as_of or "now")
+        moment = shop_time(as_of) if isinstance(as_of, datetime) else utcnow()
+        when = f"{moment.astimezone(CHINA):%m-%d %H:%M}"  # Beijing time, as the team reads it
         shops = params.get("shops") or params.get("shop")
         scope = ",".join(shops) if isinstance(shops, list) else (shops or "all shops")
         if "case_id" in params:
             scope = f"case {params['case_id']}"
-        return f"{pipeline} · {scope} · as of {when}"
+        dry = "dry run · " if params.get("dry_run") else ""
+        return f"{pipeline} · {dry}{scope} · as of {when}"
 
     return name
 

@@ -19,7 +19,7 @@ def recheck_shipments(
     courier: str | None = None,
     anomaly: str | None = None,
     shop: str | None = None,
-    dry_run: bool = False,
+    dry_run: bool = True,  # an operator sees what would happen before it does
     as_of: datetime | None = None,
 ) -> dict[str, int]:
     """Re-check matching parcels now (never a waybill queried in the last 30 minutes)."""

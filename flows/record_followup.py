@@ -6,14 +6,15 @@ from datetime import datetime
 
 from prefect import flow
 
-from flows.common import run_name, start_run
+from aftercare.rules.reviews import Outcome
+from flows.common import given_time, run_name, start_run
 from tasks.followups import apply_followup
 
 
 @flow(name="record-followup", flow_run_name=run_name("record-followup"))
 def record_followup(
     case_id: int,
-    outcome: str,
+    outcome: Outcome,
     note: str = "",
     next_contact_at: datetime | None = None,
     agent: str = "agent",
@@ -21,4 +22,5 @@ def record_followup(
 ) -> dict[str, object]:
     """Record a contact outcome on a case and move it along the follow-up ladder."""
     now = start_run(as_of)
-    return apply_followup(case_id, outcome, note, next_contact_at, agent, now)
+    agreed = given_time(next_contact_at) if next_contact_at else None  # naive: shop time
+    return apply_followup(case_id, Outcome(outcome).value, note, agreed, agent, now)

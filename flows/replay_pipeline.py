@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from prefect import flow
+from prefect.artifacts import create_markdown_artifact
 
+from aftercare.clock import CHINA
 from flows.bad_review_followups import bad_review_followups
 from flows.care_messages import care_messages
 from flows.common import run_name, start_run
@@ -24,16 +26,45 @@ PIPELINES: dict[str, Any] = {
 }
 
 
+# A parameter of this type is a choice in the UI form and is checked before a run exists.
+Pipeline = Literal[
+    "logistics-check",
+    "unpaid-order-reminders",
+    "bad-review-followups",
+    "care-messages",
+    "dispatch-messages",
+]
+
+
 @flow(name="replay-pipeline", flow_run_name=run_name("replay-pipeline"))
-def replay_pipeline(pipeline: str, as_of: datetime, dry_run: bool = False) -> dict[str, Any]:
-    """Run the pipeline as of `as_of`; idempotency keys and claims make repeats harmless."""
-    start_run(as_of)
-    if pipeline not in PIPELINES:
+def replay_pipeline(pipeline: Pipeline, as_of: datetime, dry_run: bool = True) -> dict[str, Any]:
+    """Run the pipeline as of `as_of` (naive: shop time); by default only say what is due.
+
+    Idempotency keys and claims make a repeat harmless.
+    """
+    when = start_run(as_of)
+    if pipeline not in PIPELINES:  # a direct call with a typo (deployment runs are checked)
         raise ValueError(f"unknown pipeline {pipeline!r}; one of {', '.join(PIPELINES)}")
     if dry_run:
-        return {"pipeline": pipeline, "as_of": as_of.isoformat(), "due": count_due(as_of)}
+        due = count_due(when)
+        create_markdown_artifact(
+            markdown=dry_run_report(pipeline, when, due),
+            description=f"replay-pipeline {pipeline} (dry run)",
+        )
+        return {"pipeline": pipeline, "as_of": when.isoformat(), "dry_run": True, "due": due}
     return {
         "pipeline": pipeline,
-        "as_of": as_of.isoformat(),
-        "result": PIPELINES[pipeline](as_of=as_of),
+        "as_of": when.isoformat(),
+        "result": PIPELINES[pipeline](as_of=when),
     }
+
+
+def dry_run_report(pipeline: str, as_of: datetime, due: dict[str, int]) -> str:
+    """Say, for the UI, what a replay would find to do and that nothing was done."""
+    rows = "\n".join(f"| {what} | {count} |" for what, count in due.items())
+    return (
+        f"# Dry run: replay {pipeline} as of {as_of.astimezone(CHINA):%Y-%m-%d %H:%M} (Beijing)\n\n"
+        "Nothing was done. Due at that time:\n\n"
+        f"| work | due |\n|---|---|\n{rows}\n\n"
+        "Run again with `dry_run` off to carry it out; repeats never send a message twice."
+    )

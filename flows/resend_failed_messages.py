@@ -7,7 +7,7 @@ from datetime import datetime
 from prefect import flow
 from prefect.artifacts import create_table_artifact
 
-from flows.common import run_name, start_run
+from flows.common import given_time, run_name, start_run
 from flows.dispatch_messages import dispatch_messages
 from tasks.recovery import requeue_failed
 
@@ -17,12 +17,12 @@ def resend_failed_messages(
     start: datetime,
     end: datetime,
     purposes: list[str] | None = None,
-    dry_run: bool = False,
+    dry_run: bool = True,  # an operator sees what would happen before it does
     as_of: datetime | None = None,
 ) -> dict[str, int]:
     """Queue the window's failed messages again and send them through the dispatcher."""
     now = start_run(as_of)
-    counts = requeue_failed(start, end, purposes or [], dry_run, now)
+    counts = requeue_failed(given_time(start), given_time(end), purposes or [], dry_run, now)
     if not dry_run and counts:
         counts = {**counts, **{f"dispatch {k}": v for k, v in dispatch_messages(as_of=now).items()}}
     create_table_artifact(

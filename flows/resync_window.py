@@ -7,7 +7,8 @@ from datetime import datetime
 from prefect import flow
 from prefect.artifacts import create_table_artifact
 
-from flows.common import run_name, start_run
+from aftercare.clock import CHINA
+from flows.common import given_time, run_name, start_run
 from tasks.recovery import resync_shop_window
 from tasks.shops import list_shops
 
@@ -18,7 +19,7 @@ def resync_window(
     start: datetime,
     end: datetime,
     streams: list[str] | None = None,
-    dry_run: bool = False,
+    dry_run: bool = True,  # an operator sees what would happen before it does
     as_of: datetime | None = None,
 ) -> dict[str, int]:
     """Fetch the window again (trades and ratings by default); with dry_run, only count."""
@@ -26,13 +27,14 @@ def resync_window(
     shops = list_shops([shop])
     if not shops:
         raise ValueError(f"no active shop {shop!r}")
+    start, end = given_time(start), given_time(end)
     counts = resync_shop_window(
         shops[0], start, end, streams or ["trades", "ratings"], dry_run, now
     )
     create_table_artifact(
         table=[{"figure": k, "value": v} for k, v in sorted(counts.items())]
         or [{"figure": "nothing in the window", "value": 0}],
-        description=f"resync-window {shop} {start:%Y-%m-%d %H:%M}..{end:%Y-%m-%d %H:%M}"
-        + (" (dry run)" if dry_run else ""),
+        description=f"resync-window {shop} {start.astimezone(CHINA):%Y-%m-%d %H:%M}.."
+        f"{end.astimezone(CHINA):%Y-%m-%d %H:%M} (Beijing)" + (" (dry run)" if dry_run else ""),
     )
     return counts

@@ -285,3 +285,15 @@ def release_alerts(*, session: Session, case_ids: list[int], now: datetime) -> N
         .where(col(AfterSalesCase.id).in_(case_ids), col(AfterSalesCase.alerted_at) == now)
         .values(alerted_at=None)
     )
+
+
+def is_open_review_case(*, session: Session, case_id: int) -> bool:
+    """Tell whether the id is a review case still open (what a follow-up can be recorded on)."""
+    found = session.exec(
+        select(AfterSalesCase.id).where(
+            AfterSalesCase.id == case_id,
+            col(AfterSalesCase.review_id).is_not(None),
+            AfterSalesCase.state == "open",
+        )
+    ).first()
+    return found is not None

@@ -60,7 +60,7 @@ def test_daily_report_names_and_progress_show_in_the_prefect_ui(settings, sandbo
             )
             if a.type == "progress"
         ]
-    assert run.name == "logistics-check · all shops · as of 11-20 02:00"
+    assert run.name == "logistics-check · all shops · as of 11-20 10:00"  # Beijing time
     assert any("物流异常" in r.data and "催付" in r.data for r in reports)
     assert progress and progress[-1].data == 100.0
 
@@ -98,10 +98,19 @@ def test_alerting_automations_are_created_once_and_the_alert_reaches_staff(setti
     with get_client(sync_client=True) as client:
         names = [a.name for a in client.read_automations()]
     assert sorted(n for n in names if n.startswith("aftercare:")) == sorted(first)
+    with get_client(sync_client=True) as client:
+        said = {a.name: a.actions[0].parameters for a in client.read_automations()}
+    # In Chinese, naming the pipeline (the run's name carries shops and time) and what to do.
+    failed = said["aftercare: a pipeline run failed"]
+    assert failed["title"] == "流水线运行失败" and "{{ flow_run.name }}" in failed["text"]
+    assert "replay-pipeline" in failed["text"]
+    quiet = said["aftercare: dispatch-messages has not run"]
+    assert quiet["title"] == "短信发送（dispatch-messages）没有按时运行"
+    assert "30 分钟" in quiet["text"] and "make serve" in quiet["text"]
 
-    staff_alert(title="pipeline run failed", text="logistics-check failed: buyer 13812345678")
+    staff_alert(title="流水线运行失败", text="logistics-check failed: buyer 13812345678")
     message = sandbox.robot_messages[-1]
-    assert "pipeline run failed" in message.text and "13812345678" not in message.text
+    assert "流水线运行失败" in message.text and "13812345678" not in message.text
 
 
 def test_operator_cli_lists_cases_and_message_history_masked(settings, sandbox):
