@@ -324,16 +324,19 @@ def messages_history(
 
 @customers_app.command("import")
 def customers_import(shop: str, path: Path) -> None:
-    """Import a shop's member-centre CSV export (birthday, grade, tags, marketing consent)."""
+    """Import a shop's member-centre export: .xlsx or CSV (UTF-8 or GBK), Chinese or English
+    headers (birthday, grade, tags, marketing consent); each bad row is recorded with why."""
     from aftercare.clock import utcnow
-    from aftercare.members import parse_members_csv
+    from aftercare.members import read_members_file
     from aftercare.settings import get_settings
     from aftercare.store.care import import_members
     from aftercare.store.rejected import record_rejects
     from models import Shop
     from models.db import session_scope
 
-    members, problems = parse_members_csv(path.read_text(encoding="utf-8"))
+    if not path.is_file():
+        _refuse(f"no file {path}")
+    members, problems = read_members_file(path.read_bytes(), path.name)
     with session_scope(get_settings().database_url) as session:
         shop_row = session.exec(select(Shop).where(Shop.code == shop)).one()
         count = import_members(
