@@ -60,7 +60,7 @@ def test_escaping_never_raises_and_stays_on_one_bounded_line(text, limit):
 
 
 def test_the_daily_report_table_keeps_its_columns_whatever_the_courier_is_called():
-    from aftercare.store.report import render_markdown
+    from aftercare.report_view import detail_lines
 
     figures = {
         "anomalies": [("stalled", "火星|快递\n# 标题<script>x</script>", 2)],
@@ -76,8 +76,8 @@ def test_the_daily_report_table_keeps_its_columns_whatever_the_courier_is_called
         "parcels_with_check_errors": 0,
         "rejected_records": {"taobao.trade": 1},
     }
-    text = render_markdown("2026-11-20", figures)
-    row = next(line for line in text.splitlines() if line.startswith("| stalled"))
+    text = "\n".join(detail_lines(figures))
+    row = next(line for line in text.splitlines() if line.startswith("| 物流停滞"))
     assert len(re.findall(r"(?<!\\)\|", row)) == 4, "three cells, the courier's pipe escaped"
     assert "<script>" not in text and "<b>" not in text and "\n# 标题" not in text
     assert "\n- fake" not in text

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from aftercare.display import markdown_text
+from aftercare.clock import as_utc
+from aftercare.rules.report import CaseFact, MessageFact, PaymentFact
 from models import (
     AfterSalesCase,
     OutboxMessage,
     RejectedRecord,
     ReminderConversion,
     Shipment,
+    Shop,
 )
 
 
@@ -98,40 +102,68 @@ def daily_figures(*, session: Session, start: datetime, end: datetime) -> dict[s
     }
 
 
-def render_markdown(day: str, figures: dict[str, Any]) -> str:
-    """Render the report as markdown for the Prefect UI."""
-    lines = [f"# 售后日报 after-sales report {day}", ""]
-    lines += [
-        "## 物流异常 logistics anomalies opened",
-        "",
-        "| kind | courier | cases |",
-        "|---|---|---|",
+def report_facts(
+    *, session: Session, start: datetime, end: datetime
+) -> tuple[list[CaseFact], list[MessageFact], list[PaymentFact]]:
+    """Load what the lead's trend needs: cases, messages and payments touching the window."""
+    shops = dict(session.exec(select(Shop.id, Shop.code)).all())
+    first_notice = (
+        select(OutboxMessage.case_id, func.min(OutboxMessage.sent_at).label("at"))
+        .where(col(OutboxMessage.status) == "sent", col(OutboxMessage.case_id).is_not(None))
+        .group_by(col(OutboxMessage.case_id))
+        .subquery()
+    )
+    case_rows = session.execute(
+        sa_select(
+            col(AfterSalesCase.shop_id),
+            col(AfterSalesCase.kind),
+            col(AfterSalesCase.opened_at),
+            col(AfterSalesCase.closed_at),
+            col(AfterSalesCase.deadline_at),
+            first_notice.c.at,
+        )
+        .outerjoin(first_notice, first_notice.c.case_id == AfterSalesCase.id)
+        .where(
+            (col(AfterSalesCase.opened_at) >= start) | (col(AfterSalesCase.closed_at) >= start),
+            col(AfterSalesCase.opened_at) < end,
+        )
+    ).all()
+    cases = [
+        CaseFact(
+            shops.get(s, "?"), kind, as_utc(o), c and as_utc(c), d and as_utc(d), n and as_utc(n)
+        )
+        for s, kind, o, c, d, n in case_rows
     ]
-    lines += [f"| {k} | {markdown_text(c, 60)} | {n} |" for k, c, n in figures["anomalies"]] or [
-        "| none | | |"
+    message_rows = session.exec(
+        select(
+            OutboxMessage.shop_id,
+            OutboxMessage.purpose,
+            OutboxMessage.status,
+            func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at),
+        ).where(
+            col(OutboxMessage.status).in_(("sent", "suppressed")),
+            func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) >= start,
+            func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) < end,
+        )
+    ).all()
+    messages = [
+        MessageFact(shops.get(s, "?"), purpose, status, as_utc(at))
+        for s, purpose, status, at in message_rows
     ]
-    lines += ["", f"buyer notices sent: {figures['notices_sent']}", ""]
-    lines += [
-        "## 催付 unpaid-order reminders",
-        "",
-        f"reminders sent: {figures['reminders_sent']}; paid after a reminder: "
-        f"{figures['paid_after_reminder']}; amount recovered: {figures['recovered_amount']} 元",
-        "",
-        "## 中差评 review follow-ups",
-        "",
-        f"cases opened: {figures['reviews_opened']}; closed: "
-        + (", ".join(f"{k} {v}" for k, v in figures["reviews_closed"].items()) or "none"),
-        "",
-        "## 关怀 care messages sent",
-        "",
-        ", ".join(f"{k} {v}" for k, v in figures["care_sent"].items()) or "none",
-        "",
-        "## 未发送与失败 held back and failures",
-        "",
-        # Reasons may quote a provider's own words: shown literally.
-        *[f"- held back: {markdown_text(k)} ({v})" for k, v in figures["held_back"].items()],
-        *[f"- **failed**: {markdown_text(k)} ({v})" for k, v in figures["failed"].items()],
-        f"- parcels whose last courier check failed: {figures['parcels_with_check_errors']}",
-        *[f"- bad input skipped from {k}: {v}" for k, v in figures["rejected_records"].items()],
+    payment_rows = session.execute(
+        sa_select(
+            col(ReminderConversion.shop_id),
+            col(ReminderConversion.paid_at),
+            col(ReminderConversion.amount),
+        ).where(col(ReminderConversion.paid_at) >= start, col(ReminderConversion.paid_at) < end)
+    ).all()
+    payments = [
+        PaymentFact(shops.get(s, "?"), as_utc(at), Decimal(amount or 0))
+        for s, at, amount in payment_rows
     ]
-    return "\n".join(lines)
+    return cases, messages, payments
+
+
+def shop_names(*, session: Session) -> dict[str, str]:
+    """Return every active shop's name by code."""
+    return dict(session.exec(select(Shop.code, Shop.name).order_by(col(Shop.code))).all())

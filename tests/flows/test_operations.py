@@ -62,6 +62,22 @@ def test_daily_report_names_and_progress_show_in_the_prefect_ui(settings, sandbo
         ]
     assert run.name == "logistics-check · all shops · as of 11-20 10:00"  # Beijing time
     assert any("物流异常" in r.data and "催付" in r.data for r in reports)
+    with get_client(sync_client=True) as client:
+        report_run = [
+            a
+            for a in client.read_artifacts(
+                artifact_filter=ArtifactFilter(
+                    flow_run_id=ArtifactFilterFlowRunId(any_=[reports[0].flow_run_id])
+                )
+            )
+        ]
+    # The team's report and one per shop, in Chinese, with the 14-day trend as charts.
+    keys = {a.key for a in report_run}
+    assert keys >= {REPORT_KEY, f"{REPORT_KEY}-sishi", f"{REPORT_KEY}-xiaoya", f"{REPORT_KEY}-mumu"}
+    team = next(a.data for a in report_run if a.key == REPORT_KEY)
+    assert "今日各店概览" in team and "全部店铺" in team and "近 14 天趋势" in team
+    assert team.count("data:image/png;base64,") == 3
+    assert "| stalled |" not in team and "| 物流停滞 |" in team, "kinds in the team's words"
     assert progress and progress[-1].data == 100.0
 
 
