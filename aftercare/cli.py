@@ -322,6 +322,63 @@ def messages_history(
     _console().print(table)
 
 
+@messages_app.command("im")
+def messages_im(
+    shop: Annotated[str | None, typer.Option(help="Only this shop (code)")] = None,
+    limit: int = 50,
+) -> None:
+    """The buyers SMS cannot reach (masked phone): each message prepared for the chat (千牛)."""
+    from rich.table import Table
+
+    from aftercare.clock import CHINA
+    from aftercare.display import one_line
+    from aftercare.settings import get_settings
+    from aftercare.store.operator import im_handoffs
+    from models.db import session_scope
+
+    with session_scope(get_settings().database_url) as session:
+        handoffs = im_handoffs(session=session, shop=shop, limit=limit)
+    table = Table(title=f"send in the platform's chat ({len(handoffs)} shown, oldest first)")
+    for column in ("id", "shop", "order", "buyer", "what", "queued (Beijing)", "text to send"):
+        table.add_column(column)
+    for item in handoffs:
+        table.add_row(
+            str(item.message_id),
+            item.shop,
+            item.tid or "",
+            one_line(item.buyer_nick or "", 30),  # the chat finds the buyer by nick and order
+            item.purpose,
+            f"{item.created_at.astimezone(CHINA):%m-%d %H:%M}",
+            one_line(item.text, 200),
+        )
+    _console().print(table)
+    typer.echo("when sent: aftercare messages im-done <id> --agent <name>")
+
+
+@messages_app.command("im-done")
+def messages_im_done(
+    message_id: int,
+    agent: Annotated[str, typer.Option(help="Who sent it in the chat")],
+) -> None:
+    """Record that an agent sent a hand-off message in the platform's chat."""
+    from aftercare.clock import world_now
+    from aftercare.settings import get_settings
+    from aftercare.store.operator import mark_handed_off
+    from models.db import session_scope
+
+    settings = get_settings()
+    with session_scope(settings.database_url) as session:
+        done = mark_handed_off(
+            session=session,
+            message_id=message_id,
+            agent=agent,
+            now=world_now(settings.simulated_now),
+        )
+    if not done:
+        _refuse(f"message {message_id} is not a chat hand-off waiting to be sent")
+    typer.echo(f"message {message_id} recorded as sent in the chat by {agent}")
+
+
 @customers_app.command("import")
 def customers_import(shop: str, path: Path) -> None:
     """Import a shop's member-centre export: .xlsx or CSV (UTF-8 or GBK), Chinese or English

@@ -156,6 +156,7 @@ NEXT_COMMANDS = (
     ("today's 中差评 call list", ".venv/bin/aftercare followup calls"),
     ("open after-sales cases", ".venv/bin/aftercare cases list"),
     ("the parcels' cases that are stalled", ".venv/bin/aftercare cases list --kind stalled"),
+    ("buyers SMS cannot reach: the chat list", ".venv/bin/aftercare messages im"),
 )
 
 

@@ -73,3 +73,7 @@ class OutboxMessage(SQLModel, table=True):
     # time can be days earlier, and a lost answer is looked up on the day it really left.
     attempted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A message SMS cannot carry (masked phone) is handed to an agent to send in the platform's
+    # chat: who did, and when.
+    handed_off_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    handed_off_by: str | None = Field(default=None, max_length=60)

@@ -12,7 +12,7 @@ from importlib import resources
 
 from lunar_python import Lunar
 
-from aftercare.rules.notices import MOBILE
+from aftercare.rules.notices import MASKED, MOBILE
 
 
 class TouchPoint(StrEnum):
@@ -93,7 +93,7 @@ def care_blocker(marketing: bool, who: Reachability) -> str | None:
     if marketing and not who.consent:
         return "no marketing consent on record"
     if who.phone_masked:
-        return "phone masked by the platform (no decryption permission): use IM"
+        return MASKED
     if not who.phone:
         return "no phone number on file"
     if not MOBILE.match(who.phone):

@@ -7,6 +7,11 @@ import re
 # ASCII digits only (\d would take full-width and other scripts' digits, which no SMS gateway
 # accepts) and nothing after them (not even the newline "$" lets through).
 MOBILE = re.compile(r"\A1[3-9][0-9]{9}\Z")
+# Every reason a buyer must be reached by an agent in the platform's chat (千牛) ends so; the
+# agents' hand-off list is built from it.
+IM_HANDOFF = "hand to an agent via IM"
+MASKED = f"phone masked by the platform (no decryption permission): {IM_HANDOFF}"
+NO_PHONE = f"no phone number on the order: {IM_HANDOFF}"
 
 
 def sms_blocker(phone: str | None, phone_masked: bool, sms_enabled: bool) -> str | None:
@@ -14,9 +19,9 @@ def sms_blocker(phone: str | None, phone_masked: bool, sms_enabled: bool) -> str
     if not sms_enabled:
         return "the shop has SMS notices turned off"
     if phone_masked:
-        return "phone masked by the platform (no decryption permission): hand to an agent via IM"
+        return MASKED
     if not phone:
-        return "no phone number on the order: hand to an agent via IM"
+        return NO_PHONE
     if not MOBILE.match(phone):
         return "invalid mobile number"
     return None

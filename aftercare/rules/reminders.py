@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from aftercare.rules.notices import MOBILE
+from aftercare.rules.notices import MASKED, MOBILE, NO_PHONE
 from aftercare.settings import ReminderSettings
 
 UNPAID = "WAIT_BUYER_PAY"
@@ -99,9 +99,9 @@ def skip_reason(facts: ReminderFacts, settings: ReminderSettings) -> str | None:
     if facts.blacklisted:
         return "the buyer or phone is on the shop's blacklist"
     if facts.phone_masked:
-        return "phone masked by the platform (no decryption permission): remind via IM"
+        return MASKED
     if not facts.phone:
-        return "no phone number on the order: remind via IM"
+        return NO_PHONE
     if not MOBILE.match(facts.phone):
         return "invalid mobile number"
     return None

@@ -1,13 +1,15 @@
-"""What operators look up: open cases and a buyer's or order's message history."""
+"""What operators look up: open cases, message histories, the buyers to reach by chat."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from models import AfterSalesCase, CaseEvent, Order, OutboxMessage, Shop
+from aftercare.rules.notices import IM_HANDOFF
+from models import AfterSalesCase, CaseEvent, Customer, Order, OutboxMessage, Shop
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +80,53 @@ def message_history(
     return list(
         session.exec(query.order_by(col(OutboxMessage.created_at).desc()).limit(limit)).all()
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """A message SMS cannot carry, prepared for an agent to send in the platform's chat."""
+
+    message_id: int
+    shop: str
+    tid: str | None
+    buyer_nick: str | None
+    purpose: str
+    text: str
+    created_at: datetime
+
+
+def im_handoffs(*, session: Session, shop: str | None, limit: int) -> list[Handoff]:
+    """The buyers to reach in the platform's chat, oldest first, not yet handed off."""
+    query = (
+        select(OutboxMessage, Shop.code, Order.tid, Customer.buyer_nick)
+        .join(Shop, col(Shop.id) == OutboxMessage.shop_id)
+        .outerjoin(Order, col(Order.id) == OutboxMessage.order_id)
+        .outerjoin(Customer, col(Customer.id) == OutboxMessage.customer_id)
+        .where(
+            col(OutboxMessage.status) == "suppressed",
+            col(OutboxMessage.reason).endswith(IM_HANDOFF),
+            col(OutboxMessage.handed_off_at).is_(None),
+        )
+    )
+    if shop:
+        query = query.where(Shop.code == shop)
+    rows = session.exec(query.order_by(col(OutboxMessage.created_at)).limit(limit)).all()
+    return [
+        Handoff(m.id or 0, code, tid, nick, m.purpose, m.text, m.created_at)
+        for m, code, tid, nick in rows
+    ]
+
+
+def mark_handed_off(*, session: Session, message_id: int, agent: str, now: datetime) -> bool:
+    """Record that an agent sent the message in the chat; False if it is no hand-off or done."""
+    done = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == message_id,
+            col(OutboxMessage.status) == "suppressed",
+            col(OutboxMessage.reason).endswith(IM_HANDOFF),
+            col(OutboxMessage.handed_off_at).is_(None),
+        )
+        .values(handed_off_at=now, handed_off_by=agent[:60])
+    )
+    return bool(getattr(done, "rowcount", 0))

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowFilter, FlowFilterName
-from sqlmodel import select
+from sqlmodel import col, select
 from typer.testing import CliRunner
 
 from aftercare.cli import app
@@ -62,3 +62,39 @@ def test_typos_are_refused_before_any_run_and_a_good_record_goes_through(setting
     )
     assert good.exit_code == 0, good.output
     assert followup_runs() == runs + 1
+
+
+def test_buyers_sms_cannot_reach_are_a_chat_list_an_agent_works(settings, sandbox):
+    from flows.logistics_check import logistics_check
+    from flows.unpaid_reminders import unpaid_order_reminders
+
+    logistics_check(as_of=ANCHOR)
+    unpaid_order_reminders(as_of=ANCHOR)
+    runner = CliRunner()
+    listed = runner.invoke(app, ["messages", "im"])
+    assert listed.exit_code == 0, listed.output
+    with session_scope(settings.database_url) as session:
+        from models import OutboxMessage
+
+        waiting = session.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.status == "suppressed",
+                col(OutboxMessage.reason).contains("via IM"),
+            )
+        ).all()
+    assert waiting, "the sandbox masks some buyers' phones"
+    first = min(waiting, key=lambda m: (m.created_at, m.id))
+    assert str(first.id) in listed.output and "im-done" in listed.output
+
+    done = runner.invoke(app, ["messages", "im-done", str(first.id), "--agent", "小王"])
+    assert done.exit_code == 0, done.output
+    again = runner.invoke(app, ["messages", "im-done", str(first.id), "--agent", "小王"])
+    assert again.exit_code == 1 and "not a chat hand-off waiting" in again.output
+    with session_scope(settings.database_url) as session:
+        from aftercare.store.operator import im_handoffs
+
+        left = im_handoffs(session=session, shop=None, limit=10_000)
+        row = session.get(OutboxMessage, first.id)
+    assert first.id not in {h.message_id for h in left} and len(left) == len(waiting) - 1
+    assert row is not None and row.handed_off_by == "小王" and row.handed_off_at is not None
+    assert all(h.text for h in left), "each comes with the text to send"
