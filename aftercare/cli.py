@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from sqlmodel import select
@@ -31,6 +31,7 @@ app.add_typer(shops_app, name="shops")
 app.add_typer(run_app, name="run")
 
 
+IMPORT_SLICE = 500  # members saved per transaction by `customers import`
 # Commands that bring their own schema (or none): every other one needs the database ready.
 _OWN_SCHEMA = {"sandbox", "db", "demo", "serve", "setup", "receiver"}
 
@@ -206,7 +207,7 @@ def followup_record(
     typer.echo(json.dumps(result, ensure_ascii=False, default=str))
 
 
-def _refuse(message: str) -> None:
+def _refuse(message: str) -> NoReturn:
     """Say what is wrong with the input, in one line, and stop before anything runs."""
     typer.echo(f"aftercare: {message}", err=True)
     raise typer.Exit(1)
@@ -393,18 +394,28 @@ def customers_import(shop: str, path: Path) -> None:
 
     if not path.is_file():
         _refuse(f"no file {path}")
+    from rich.progress import Progress
+
+    url = get_settings().database_url
+    with session_scope(url) as session:
+        shop_id = session.exec(select(Shop.id).where(Shop.code == shop)).first()
+    if shop_id is None:
+        _refuse(f"no shop {shop!r} (see `aftercare shops add`)")
     members, problems = read_members_file(path.read_bytes(), path.name)
-    with session_scope(get_settings().database_url) as session:
-        shop_row = session.exec(select(Shop).where(Shop.code == shop)).one()
-        count = import_members(
-            session=session, shop_id=shop_row.id or 0, members=members, now=utcnow()
-        )
+    count = 0
+    # Saved a slice at a time (an import is an upsert: a repeat after a stop is harmless).
+    with Progress(transient=True) as bar:
+        saving = bar.add_task(f"importing {len(members)} members", total=len(members))
+        for start in range(0, len(members), IMPORT_SLICE):
+            part = members[start : start + IMPORT_SLICE]
+            with session_scope(url) as session:
+                count += import_members(
+                    session=session, shop_id=shop_id, members=part, now=utcnow()
+                )
+            bar.advance(saving, len(part))
+    with session_scope(url) as session:
         record_rejects(
-            session=session,
-            source="member.csv",
-            shop_id=shop_row.id,
-            rejects=problems,
-            now=utcnow(),
+            session=session, source="member.csv", shop_id=shop_id, rejects=problems, now=utcnow()
         )
     typer.echo(f"{count} members imported into {shop}; {len(problems)} problems recorded")
     for key, reason in problems:

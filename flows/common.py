@@ -100,6 +100,35 @@ def run_name(pipeline: str) -> Callable[[], str]:
     return name
 
 
+class Progress:
+    """A progress artifact the UI shows beside a long run; quiet when there is little to do."""
+
+    def __init__(self, description: str, total: int) -> None:
+        self.total = total
+        self.done = 0
+        self.id = (
+            cast(UUID, create_progress_artifact(progress=0.0, description=description))
+            if total > 1
+            else None
+        )
+
+    def advance(self, count: int = 1) -> None:
+        """Count `count` more units done."""
+        self.done = min(self.total, self.done + count)
+        if self.id is not None:
+            update_progress_artifact(self.id, progress=round(100 * self.done / self.total, 1))
+
+
+def results_as_they_finish(
+    futures: list[PrefectFuture[T]], description: str
+) -> Iterator[PrefectFuture[T]]:
+    """Yield the futures as each ends, showing how many have."""
+    progress = Progress(description, len(futures))
+    for future in as_completed(futures):
+        progress.advance()
+        yield future
+
+
 def first_finished(futures: Iterable[PrefectFuture[T]]) -> PrefectFuture[T]:
     """Wait for whichever of the futures ends first and return it."""
     return next(as_completed(list(futures)))

@@ -11,8 +11,8 @@ from prefect.artifacts import create_table_artifact
 from prefect.futures import PrefectFuture
 
 from aftercare.settings import get_settings
-from flows.common import first_finished, run_name, start_run
-from tasks.outbox import reconcile_unknown_sends, send_messages
+from flows.common import Progress, first_finished, run_name, start_run
+from tasks.outbox import count_due_messages, reconcile_unknown_sends, send_messages
 
 
 def batch_sizes(remaining: int, batch_size: int, concurrency: int) -> list[int]:
@@ -35,6 +35,7 @@ def dispatch_messages(
     limit = max_messages or settings.max_messages_per_run
 
     totals: Counter[str] = Counter()
+    progress = Progress("sending the due messages", count_due_messages(now, limit))
     numbers = itertools.count(1)
     # Messages of unknown outcome are looked up in batches beside the sending, one batch at a
     # time: a provider that cannot answer for some of them holds nothing else back.
@@ -62,6 +63,8 @@ def dispatch_messages(
         if kind == "reconcile":
             reconciling = result.get("in_doubt_claimed", 0) >= size
             drained = drained and not result.get("requeued")  # never sent: due again now
+        if kind == "send":
+            progress.advance(result.get("claimed", 0))
         if kind == "send" and result.get("claimed", 0) < size:
             drained = True  # the queue is empty; the batches still running finish their claims
     logger.info("dispatch: %s", dict(totals))

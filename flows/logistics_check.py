@@ -11,7 +11,14 @@ from prefect.futures import PrefectFuture
 
 from aftercare.settings import get_settings
 from aftercare.store.outbox import counts_by_status
-from flows.common import add_counts, chunked, run_bounded, run_name, start_run
+from flows.common import (
+    add_counts,
+    chunked,
+    results_as_they_finish,
+    run_bounded,
+    run_name,
+    start_run,
+)
 from models.db import session_scope
 from tasks.shipments import claim_shipments, track_shipments
 from tasks.shops import list_shops
@@ -49,7 +56,8 @@ def logistics_check(
 
     shop_list = list_shops(shops)
     syncs = [sync_trades.submit(shop, now) for shop in shop_list]
-    sync_totals = add_counts(future.result() for future in syncs)
+    progress = f"syncing trades of {len(syncs)} shops"
+    sync_totals = add_counts(f.result() for f in results_as_they_finish(syncs, progress))
 
     pushed = add_counts(drain_inbox(now))
     if settings.subscribe:

@@ -11,8 +11,8 @@ from prefect.artifacts import create_table_artifact
 from aftercare.rules.retention import retention_cutoff
 from aftercare.settings import get_settings
 from aftercare.store.retention import ORDER_TABLES
-from flows.common import run_name, start_run
-from tasks.retention import purge_buyers_and_raw_records, purge_order_page
+from flows.common import Progress, run_name, start_run
+from tasks.retention import last_order_id, purge_buyers_and_raw_records, purge_order_page
 
 MAX_PAGES = 100_000
 
@@ -25,10 +25,13 @@ def purge_personal_data(as_of: datetime | None = None, dry_run: bool = False) ->
     orders: Counter[str] = Counter()
     purged: Counter[str] = Counter(dict.fromkeys(ORDER_TABLES, 0))
     after_id = 0
+    last = last_order_id()
+    progress = Progress("scanning orders for personal data to purge", last)
     for _ in range(MAX_PAGES):
         page = purge_order_page(now, after_id, dry_run)
         if page.scanned_to is None:
             break
+        progress.advance(page.scanned_to - after_id)
         orders.update(expired=page.expired, kept_for_open_cases=page.kept_for_open_cases)
         purged.update(page.purged)
         after_id = page.scanned_to

@@ -33,6 +33,7 @@ def recheck_shipments(
         lambda chunk, n: track_shipments.submit(chunk, now, f"recheck-{n}"),
         chunks,
         get_settings().logistics.max_concurrent_chunks,
+        progress=f"rechecking {len(ids)} parcels",
     )
     summary = {
         "matched": int(selected["matched"]),  # type: ignore[call-overload]

@@ -29,6 +29,13 @@ from tasks import limits
 from tasks.prechecks import PRECHECKS
 
 
+@task(name="count-due-messages", cache_policy=NO_CACHE)
+def count_due_messages(as_of: datetime, limit: int) -> int:
+    """Count the messages due now (at most `limit`): the run's progress is measured on it."""
+    with session_scope(get_settings().database_url) as session:
+        return outbox.count_due(session=session, now=as_of, limit=limit)
+
+
 @task(name="reconcile-unknown-sends", cache_policy=NO_CACHE)
 def reconcile_unknown_sends(as_of: datetime, limit: int) -> dict[str, int]:
     """Ask the provider about one batch of messages of unknown outcome; settle or requeue each.

@@ -25,6 +25,13 @@ class OrderPage:
     purged: dict[str, int]
 
 
+@task(name="find-last-order", cache_policy=NO_CACHE)
+def last_order_id() -> int:
+    """Return the highest order id: how far the purge's scan has to go."""
+    with session_scope(get_settings().database_url) as session:
+        return retention.last_order_id(session=session)
+
+
 @task(name="purge-order-page", task_run_name="purge-orders-after-{after_id}", cache_policy=NO_CACHE)
 def purge_order_page(now: datetime, after_id: int, dry_run: bool) -> OrderPage:
     """Purge the expired orders among the next page of old orders still holding personal data."""

@@ -90,6 +90,12 @@ def due_messages_query(now: datetime, limit: int) -> Select[Any]:
     )
 
 
+def count_due(*, session: Session, now: datetime, limit: int) -> int:
+    """Count the messages due to be sent, up to `limit` (the index answers it)."""
+    due = due_messages_query(now, limit).subquery()
+    return int(session.exec(select(func.count()).select_from(due)).one())
+
+
 def claim_batch(
     *,
     session: Session,

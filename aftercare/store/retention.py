@@ -274,3 +274,8 @@ def purge_raw_records(*, session: Session, before: datetime, dry: bool) -> Count
             ),
         }
     )
+
+
+def last_order_id(*, session: Session) -> int:
+    """Return the highest order id (0 without orders)."""
+    return int(session.exec(select(func.coalesce(func.max(Order.id), 0))).one() or 0)

@@ -172,3 +172,28 @@ def test_a_restart_keeps_the_automations_and_no_pipeline_runs_twice(settings):
         ]
     assert len(left) == 1
     assert remove_twin_runs(list(ids.values())) == 0
+
+
+def test_long_runs_show_their_progress(settings, sandbox):
+    from flows.purge_personal_data import purge_personal_data
+    from tests.flows.test_dispatch_promises import queue
+
+    logistics_check(as_of=ANCHOR)
+    queue(settings.database_url, 12)
+    runs = [
+        dispatch_messages(as_of=ANCHOR, return_state=True),
+        purge_personal_data(as_of=ANCHOR + timedelta(days=400), return_state=True),
+    ]
+    with get_client(sync_client=True) as client:
+        for state in runs:
+            run_id = state.state_details.flow_run_id
+            progress = [
+                a
+                for a in client.read_artifacts(
+                    artifact_filter=ArtifactFilter(
+                        flow_run_id=ArtifactFilterFlowRunId(any_=[run_id])
+                    )
+                )
+                if a.type == "progress"
+            ]
+            assert progress and progress[-1].data == 100.0, run_id
