@@ -66,6 +66,9 @@ def prefect_environment(prefect_home: Path, api_url: str | None = None) -> dict[
     """Return the environment for the server and the demo: fresh home, no analytics."""
     env = dict(os.environ)
     env["PREFECT_HOME"] = str(prefect_home)
+    # The demo's database beside that home: the project's own var/ is left alone.
+    env["AFTERCARE_DATA_DIR"] = str(prefect_home.parent / "data")
+    env.pop("AFTERCARE_DATABASE_URL", None)
     env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
     env["PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT"] = "false"
     env.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
@@ -155,13 +158,13 @@ def api_post(api_url: str, path: str, body: dict[str, Any]) -> list[dict[str, An
 
 
 def logistics_check_run_id(api_url: str) -> str:
-    """Return the id of the latest logistics-check flow run."""
+    """Return the id of the demo's first logistics-check run (the one that checks parcels)."""
     runs = api_post(
         api_url,
         "/flow_runs/filter",
         {
             "flows": {"name": {"any_": ["logistics-check"]}},
-            "sort": "START_TIME_DESC",
+            "sort": "START_TIME_ASC",
             "limit": 1,
         },
     )
@@ -236,7 +239,7 @@ def take_screenshots(chromium: str, api_url: str, out: Path) -> None:
             f"{ui}/runs/flow-run/{run_id}", 1000, ("logistics-check", "track-shipments")
         ),
         "daily-report.png": Page(
-            f"{ui}/artifacts/artifact/{artifact_id}", 2700, ("after-sales report", "催付")
+            f"{ui}/artifacts/artifact/{artifact_id}", 3400, ("售后日报", "近 14 天趋势")
         ),
     }
     out.mkdir(parents=True, exist_ok=True)
