@@ -104,7 +104,6 @@ class Parcels(RuleBasedStateMachine):
             self.sandbox.faults.set("kuaidi100_push", config)
         self.sandbox.clock.advance(timedelta(hours=hours))
         assert self.sandbox.deliver_pushes(timeout=60)
-        self.world.figures["pushes"] = max(self.world.figures["pushes"], len(self.sandbox.pushes))
 
     def overtaken(self) -> list[Any]:
         """Delivered pushes a later delivered push of the same waybill told more than."""
@@ -195,6 +194,7 @@ class Parcels(RuleBasedStateMachine):
         assert self.sandbox.deliver_pushes(timeout=60)
         self.drain()
         self.no_parcel_moves_backwards()
+        self.world.figures["pushes"] += len(self.sandbox.pushes)
         self.world.figures["texts"] += len(self.sandbox.sms_sent)
         self.world.figures["parcels"] += len(self.furthest)
         self.sandbox.faults.clear()
@@ -216,6 +216,7 @@ def test_no_order_of_pushes_moves_a_parcel_backwards(
                 max_examples=6,
                 stateful_step_count=14,
                 deadline=None,
+                derandomize=True,  # the same interleavings on every machine and run
                 suppress_health_check=[HealthCheck.too_slow],
             ),
         )
