@@ -50,8 +50,7 @@ def _home(ctx: typer.Context) -> None:
     try:
         require_schema(get_settings().database_url)
     except SchemaMissing as missing:
-        typer.echo(f"aftercare: {missing}", err=True)
-        raise typer.Exit(1) from None
+        _refuse(str(missing))
 
 
 def _console() -> Any:

@@ -39,6 +39,25 @@ def chunked(items: Sequence[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
+class Progress:
+    """A progress artifact the UI shows beside a long run; quiet when there is little to do."""
+
+    def __init__(self, description: str, total: int) -> None:
+        self.total = total
+        self.done = 0
+        self.id = (
+            cast(UUID, create_progress_artifact(progress=0.0, description=description))
+            if total > 1
+            else None
+        )
+
+    def advance(self, count: int = 1) -> None:
+        """Count `count` more units done."""
+        self.done = min(self.total, self.done + count)
+        if self.id is not None:
+            update_progress_artifact(self.id, progress=round(100 * self.done / self.total, 1))
+
+
 def run_bounded(
     submit: Callable[[T, int], PrefectFuture[Any]],
     items: Sequence[T],
@@ -55,11 +74,7 @@ def run_bounded(
     inflight: set[PrefectFuture[Any]] = set()
     results: list[Any] = []
     failures: list[BaseException] = []
-    tracker = (
-        cast(UUID, create_progress_artifact(progress=0.0, description=progress))
-        if progress and len(items) > 1
-        else None
-    )
+    tracker = Progress(progress, len(items)) if progress else None
 
     def settle_one() -> None:
         # Whichever task ends first frees its slot: a slow chunk must not hold back the next.
@@ -70,8 +85,7 @@ def run_bounded(
         except Exception as error:  # a task failure, already logged by Prefect
             failures.append(error)
         if tracker is not None:
-            done = len(results) + len(failures)
-            update_progress_artifact(tracker, progress=round(100 * done / len(items), 1))
+            tracker.advance()
 
     for number, item in enumerate(items, start=1):
         if len(inflight) >= limit:
@@ -98,25 +112,6 @@ def run_name(pipeline: str) -> Callable[[], str]:
         return f"{pipeline} · {dry}{scope} · as of {when}"
 
     return name
-
-
-class Progress:
-    """A progress artifact the UI shows beside a long run; quiet when there is little to do."""
-
-    def __init__(self, description: str, total: int) -> None:
-        self.total = total
-        self.done = 0
-        self.id = (
-            cast(UUID, create_progress_artifact(progress=0.0, description=description))
-            if total > 1
-            else None
-        )
-
-    def advance(self, count: int = 1) -> None:
-        """Count `count` more units done."""
-        self.done = min(self.total, self.done + count)
-        if self.id is not None:
-            update_progress_artifact(self.id, progress=round(100 * self.done / self.total, 1))
 
 
 def results_as_they_finish(

@@ -34,7 +34,7 @@ from flows.dispatch_messages import dispatch_messages
 from flows.logistics_check import logistics_check
 from models import Shipment, TrackingPush
 from models.db import session_scope
-from tests.conftest import ANCHOR
+from tests.flows.stateful_support import fresh_example
 from tests.flows.test_push_tracking import retry_late
 
 pytestmark = [
@@ -71,18 +71,10 @@ class Parcels(RuleBasedStateMachine):
         assert WORLD is not None
         self.world = WORLD
         self.sandbox = WORLD.sandbox
-        self.sandbox.reset()
-        self.sandbox.clock.set(ANCHOR)
         WORLD.figures["examples"] += 1
-        url = f"sqlite:///{WORLD.folder}/parcels-{WORLD.figures['examples']}.db"
-        WORLD.monkeypatch.setenv("AFTERCARE_DATABASE_URL", url)
-        get_settings.cache_clear()
-        from aftercare.demo import register_sandbox_shops
-        from models.migrate import upgrade
-
-        upgrade(url)
-        register_sandbox_shops(url)
-        self.url = url
+        self.url = fresh_example(
+            self.sandbox, WORLD.folder, WORLD.monkeypatch, f"parcels-{WORLD.figures['examples']}"
+        )
         # The furthest each parcel has been on record: (newest scan, scans, status).
         self.furthest: dict[str, tuple[datetime, int, str]] = {}
         self.late = itertools.count(1)

@@ -28,14 +28,13 @@ from hypothesis.stateful import (
 from sqlmodel import select
 
 from aftercare.sandbox import FaultConfig
-from aftercare.settings import get_settings
 from aftercare.store import outbox
 from flows.dispatch_messages import dispatch_messages
 from flows.replay_pipeline import replay_pipeline
 from flows.resend_failed_messages import resend_failed_messages
 from models import OptOut, OutboxMessage, Shop
 from models.db import session_scope
-from tests.conftest import ANCHOR
+from tests.flows.stateful_support import fresh_example
 
 pytestmark = [
     pytest.mark.usefixtures("prefect_server"),
@@ -85,21 +84,12 @@ class Promises(RuleBasedStateMachine):
         assert WORLD is not None
         self.world = WORLD
         self.sandbox = WORLD.sandbox
-        self.sandbox.reset()
-        self.sandbox.clock.set(ANCHOR)
+        WORLD.examples["examples"] += 1
+        self.url = fresh_example(
+            self.sandbox, WORLD.folder, WORLD.monkeypatch, f"promises-{WORLD.examples['examples']}"
+        )
         # Every opt-out comes from the rules, so the model knows when each buyer said stop.
         self.sandbox.opt_outs.rate = 0.0
-        # A fresh database per example: nothing one example did decides the next.
-        WORLD.examples["examples"] += 1
-        url = f"sqlite:///{WORLD.folder}/promises-{WORLD.examples['examples']}.db"
-        WORLD.monkeypatch.setenv("AFTERCARE_DATABASE_URL", url)
-        get_settings.cache_clear()
-        from aftercare.demo import register_sandbox_shops
-        from models.migrate import upgrade
-
-        upgrade(url)
-        register_sandbox_shops(url)
-        self.url = url
         self.keys = itertools.count(1)
         self.opted_out_at: dict[str, datetime] = {}
         self.sent_before_opt_out: dict[str, int] = {}
