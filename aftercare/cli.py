@@ -218,19 +218,17 @@ def followup_calls() -> None:
     from rich.table import Table
 
     from aftercare.clock import utcnow
+    from aftercare.wording import CALL_COLUMNS, NEXT_ACTION_NAMES
     from tasks.review_reports import call_list
 
     rows = call_list.fn(utcnow())
-    table = Table(title="中差评 call list")
-    for column in ("case", "shop", "buyer", "phone", "cause", "next", "when", "deadline"):
-        table.add_column(column)
+    columns = ("case", "shop", "buyer", "phone", "cause", "next", "when", "deadline")
+    table = Table(title="中差评回访清单（北京时间）")
+    for column in columns:
+        table.add_column(CALL_COLUMNS[column])
     for row in rows:
-        table.add_row(
-            *(
-                str(row[c])
-                for c in ("case", "shop", "buyer", "phone", "cause", "next", "when", "deadline")
-            )
-        )
+        row = {**row, "next": NEXT_ACTION_NAMES.get(row["next"], row["next"])}
+        table.add_row(*(str(row[c]) for c in columns))
     _console().print(table)
 
 

@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
 from aftercare.charts import label, markdown_image, trend_png
 from aftercare.display import markdown_text
 from aftercare.rules.report import TEAM, DayFigures
+from aftercare.wording import ANOMALY_NAMES, SOURCE_NAMES, close_text, reason_text
 
-ANOMALY_NAMES = {
-    "no_tracking": "发货后无物流",
-    "stalled": "物流停滞",
-    "problem": "疑难件",
-    "refused": "拒签",
-    "returning": "退回中",
-    "signed_by_proxy": "他人代签",
-    "overdue": "超时未送达",
-    "expired": "长期无信息/疑似丢件",
-    "untrackable": "无法查询的快递",
-    "shipped_without_waybill": "已发货但无单号",
-}
-CLOSE_NAMES = {
-    "recovered": "已改评",
-    "explained": "已公开解释",
-    "expired": "已过期",
-    "delivered": "已签收",
-    "cleared": "已恢复正常",
-}
+REQUEST_ID = re.compile(r"\s*request_id=\S+")
 
 
 def _rate(value: float | None) -> str:
@@ -127,6 +111,7 @@ def detail_lines(figures: dict[str, Any]) -> list[str]:
         for kind, courier, n in figures["anomalies"]
     ] or ["| 无 | | |"]
     closed = figures["reviews_closed"]
+    held_back, failed = _by_wording(figures["held_back"]), _by_wording(figures["failed"])
     lines += [
         "",
         f"物流通知短信发送：{figures['notices_sent']} 条",
@@ -139,14 +124,26 @@ def detail_lines(figures: dict[str, Any]) -> list[str]:
         "## 中差评",
         "",
         f"新开 {figures['reviews_opened']} 个；关闭："
-        + ("，".join(f"{CLOSE_NAMES.get(k, k)} {v}" for k, v in closed.items()) or "无"),
+        + ("，".join(f"{close_text(k)} {v}" for k, v in closed.items()) or "无"),
         "",
         "## 未发送与失败",
         "",
-        # Reasons may quote a provider's own words: shown literally.
-        *[f"- 未发送：{markdown_text(k)}（{v}）" for k, v in figures["held_back"].items()],
-        *[f"- **发送失败**：{markdown_text(k)}（{v}）" for k, v in figures["failed"].items()],
+        # Reasons may quote a provider's own words: those stay literal (and inert).
+        *[f"- 未发送：{markdown_text(k)}（{v}）" for k, v in held_back.items()],
+        *[f"- **发送失败**：{markdown_text(k)}（{v}）" for k, v in failed.items()],
         f"- 最近一次查询失败的包裹：{figures['parcels_with_check_errors']} 个",
-        *[f"- 跳过的错误数据（{k}）：{v}" for k, v in figures["rejected_records"].items()],
+        *[
+            f"- 跳过的错误数据（{SOURCE_NAMES.get(k, k)}）：{v}"
+            for k, v in figures["rejected_records"].items()
+        ],
     ]
     return lines
+
+
+def _by_wording(counts: dict[str, int]) -> dict[str, int]:
+    """Add up reasons that read the same once the provider's request ids are left out."""
+    said: dict[str, int] = {}
+    for reason, count in counts.items():
+        words = REQUEST_ID.sub("", reason_text(reason))
+        said[words] = said.get(words, 0) + count
+    return said

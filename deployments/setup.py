@@ -20,26 +20,11 @@ from prefect.exceptions import ObjectNotFound
 
 from aftercare.secrets import secret_values_for_blocks
 from aftercare.settings import Settings
+from aftercare.wording import PIPELINE_NAMES
 from tasks.limits import limit_specs
 
 FAILED_RUN = "aftercare: a pipeline run failed"
 MIN_SILENCE = timedelta(minutes=30)
-# The pipelines as the team names them, for the alerts posted to its group chat.
-PIPELINE_NAMES = {
-    "logistics-check": "物流检查",
-    "unpaid-order-reminders": "催付提醒",
-    "bad-review-followups": "中差评跟进",
-    "care-messages": "关怀短信",
-    "dispatch-messages": "短信发送",
-    "daily-after-sales-report": "售后日报",
-    "purge-personal-data": "个人信息清理",
-    "new-product-preview": "新品预告",
-    "record-followup": "记录回访结果",
-    "resync-window": "补拉订单/评价",
-    "recheck-shipments": "重查物流",
-    "resend-failed-messages": "重发失败短信",
-    "replay-pipeline": "补跑流水线",
-}
 # The run's name carries the pipeline, the shops and the business time (Beijing).
 ALERT_TEXT = (
     "流水线运行失败：{{ flow.name }}（{{ flow_run.name }}）\n\n"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from aftercare.clock import CHINA
 from aftercare.display import markdown_text
+from aftercare.wording import CALL_COLUMNS, NEXT_ACTION_NAMES, RATING_NAMES
 from flows.common import add_counts, run_name, start_run
 from tasks.alerts import post_staff_alerts
 from tasks.review_reports import call_list, weekly_summary
@@ -38,24 +41,13 @@ def bad_review_followups(
 
     create_table_artifact(
         key="review-call-list",
-        table=calls or [{"case": "-", "note": "no calls due today"}],
-        description=f"中差评 call list for {now:%Y-%m-%d} (buyers masked)",
+        table=[call_row(call) for call in calls] or [{"案例": "-", "说明": "今天没有要打的电话"}],
+        description=f"中差评回访清单 {now.astimezone(CHINA):%Y-%m-%d}（北京时间，买家已打码）",
     )
-    lines = [f"- {cause}: {count}" for cause, count in week["by_cause"].items()]
-    items = [
-        f"- {markdown_text(item, 80)}: {count}"
-        for item, count in week["quality_complaints_by_item"].items()
-    ]
     create_markdown_artifact(
         key="review-weekly-summary",
-        markdown=(
-            f"# 中差评 week of {week['week_of']}\n\n"
-            f"cases opened: {week['cases']}; recovered: {week['recovered']} "
-            f"({week['recovery_rate']:.0%}); explanations posted: {week['explanations_posted']}\n\n"
-            "## causes\n" + ("\n".join(lines) or "- none") + "\n\n"
-            "## quality complaints by item (for purchasing)\n" + ("\n".join(items) or "- none")
-        ),
-        description="weekly review follow-up summary",
+        markdown=weekly_markdown(week),
+        description="中差评本周小结",
     )
     return {
         "new_ratings": synced["new"],
@@ -67,3 +59,29 @@ def bad_review_followups(
         "calls_today": len(calls),
         "week": week,
     }
+
+
+def call_row(call: dict[str, Any]) -> dict[str, Any]:
+    """One call of the list, in the team's words."""
+    named = {
+        **call,
+        "rating": RATING_NAMES.get(call["rating"], call["rating"]),
+        "next": NEXT_ACTION_NAMES.get(call["next"], call["next"]),
+    }
+    return {CALL_COLUMNS[k]: v for k, v in named.items() if k in CALL_COLUMNS}
+
+
+def weekly_markdown(week: dict[str, Any]) -> str:
+    """The week's review follow-ups for the lead: causes, recovery, quality by item."""
+    lines = [f"- {markdown_text(cause, 40)}：{count}" for cause, count in week["by_cause"].items()]
+    items = [
+        f"- {markdown_text(item, 80)}：{count}"
+        for item, count in week["quality_complaints_by_item"].items()
+    ]
+    return (
+        f"# 中差评周报（{week['week_of']} 起的一周）\n\n"
+        f"新开案例 {week['cases']} 个；改评 {week['recovered']} 个"
+        f"（{week['recovery_rate']:.0%}）；公开解释 {week['explanations_posted']} 条\n\n"
+        "## 原因\n" + ("\n".join(lines) or "- 无") + "\n\n"
+        "## 质量问题按商品（给采购）\n" + ("\n".join(items) or "- 无")
+    )

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from prefect import flow
-from prefect.artifacts import create_table_artifact
 
-from flows.common import add_counts, run_name, start_run
+from flows.common import add_counts, publish_report, run_name, start_run
 from tasks.care import care_sent_today, queue_greetings, queue_order_notices
 from tasks.shops import list_shops
 from tasks.trades import sync_trades
@@ -21,17 +20,6 @@ def care_messages(as_of: datetime | None = None, shops: list[str] | None = None)
         future.result()
     totals = add_counts([queue_order_notices(now), queue_greetings(now)])
     sent = care_sent_today(now)
-    create_table_artifact(
-        key="care-messages",
-        table=[
-            {"touch-point": key.split(":", 1)[0], "decision": key.split(":", 1)[1], "count": n}
-            for key, n in sorted(totals.items())
-        ]
-        + [
-            {"touch-point": touchpoint, "decision": "sent today", "count": n}
-            for touchpoint, n in sorted(sent.items())
-        ]
-        or [{"touch-point": "-", "decision": "nothing due", "count": 0}],
-        description=f"care-messages as of {now:%Y-%m-%d %H:%M} UTC: queued and held back",
-    )
+    figures = {**dict(sorted(totals.items())), **{f"{t}:sent_today": n for t, n in sent.items()}}
+    publish_report("care-messages", now, figures, key="care-messages", note="：排队与未发原因")
     return dict(totals)

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
-from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.artifacts import (
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
 
 from aftercare.clock import CHINA, shop_time, utcnow
 from aftercare.privacy import install_log_redaction
 from aftercare.settings import get_settings
+from aftercare.wording import PIPELINE_NAMES, figure_name
 
 T = TypeVar("T")
 
@@ -135,3 +140,34 @@ def add_counts(dicts: Iterable[dict[str, int]]) -> Counter[str]:
     for counts in dicts:
         total.update(counts)
     return total
+
+
+class PartsFailed(RuntimeError):
+    """Some parts of a run failed; the others were completed and recorded."""
+
+
+def publish_report(
+    pipeline: str,
+    now: datetime,
+    figures: Mapping[str, object],
+    *,
+    key: str | None = None,
+    dry_run: bool = False,
+    note: str = "",
+    failures: Sequence[BaseException] = (),
+    parts: int = 0,
+) -> None:
+    """Show a run's figures in the UI in the team's words; raise PartsFailed if parts failed.
+
+    The figures keep their keys in the flow's return value; only what people read is named.
+    """
+    rows = [{"项目": figure_name(k), "数量": v} for k, v in figures.items()]
+    when = f"北京时间 {now.astimezone(CHINA):%Y-%m-%d %H:%M}"
+    dry = "；试运行，什么都没有改" if dry_run else ""
+    create_table_artifact(
+        key=key,
+        table=rows or [{"项目": "没有要做的事", "数量": 0}],
+        description=f"{PIPELINE_NAMES.get(pipeline, pipeline)}（{when}{dry}）{note}",
+    )
+    if failures:
+        raise PartsFailed(f"{len(failures)} of {parts} parts failed: {failures[0]}")

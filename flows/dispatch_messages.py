@@ -7,12 +7,13 @@ from collections import Counter
 from datetime import datetime
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_table_artifact
 from prefect.futures import PrefectFuture
 
 from aftercare.settings import get_settings
-from flows.common import Progress, first_finished, run_name, start_run
+from flows.common import Progress, first_finished, publish_report, run_name, start_run
 from tasks.outbox import count_due_messages, reconcile_unknown_sends, send_messages
+
+SUMMARY_KEY = "dispatch-messages-summary"
 
 
 def batch_sizes(remaining: int, batch_size: int, concurrency: int) -> list[int]:
@@ -35,7 +36,7 @@ def dispatch_messages(
     limit = max_messages or settings.max_messages_per_run
 
     totals: Counter[str] = Counter()
-    progress = Progress("sending the due messages", count_due_messages(now, limit))
+    progress = Progress("发送到期的短信", count_due_messages(now, limit))
     numbers = itertools.count(1)
     # Messages of unknown outcome are looked up in batches beside the sending, one batch at a
     # time: a provider that cannot answer for some of them holds nothing else back.
@@ -68,9 +69,5 @@ def dispatch_messages(
         if kind == "send" and result.get("claimed", 0) < size:
             drained = True  # the queue is empty; the batches still running finish their claims
     logger.info("dispatch: %s", dict(totals))
-    create_table_artifact(
-        key="dispatch-messages-summary",
-        table=[{"figure": k, "value": v} for k, v in sorted(totals.items())],
-        description=f"dispatch-messages as of {now:%Y-%m-%d %H:%M} UTC",
-    )
+    publish_report("dispatch-messages", now, dict(sorted(totals.items())), key=SUMMARY_KEY)
     return dict(totals)

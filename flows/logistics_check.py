@@ -6,7 +6,6 @@ import uuid
 from datetime import datetime
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_table_artifact
 from prefect.futures import PrefectFuture
 
 from aftercare.settings import get_settings
@@ -14,6 +13,7 @@ from aftercare.store.outbox import counts_by_status
 from flows.common import (
     add_counts,
     chunked,
+    publish_report,
     results_as_they_finish,
     run_bounded,
     run_name,
@@ -39,10 +39,6 @@ def drain_inbox(now: datetime) -> list[dict[str, int]]:
     return reviewed
 
 
-class ChunksFailed(RuntimeError):
-    """Some chunks of the run failed; the others were completed and recorded."""
-
-
 @flow(name="logistics-check", flow_run_name=run_name("logistics-check"))
 def logistics_check(
     as_of: datetime | None = None,
@@ -56,7 +52,7 @@ def logistics_check(
 
     shop_list = list_shops(shops)
     syncs = [sync_trades.submit(shop, now) for shop in shop_list]
-    progress = f"syncing trades of {len(syncs)} shops"
+    progress = f"同步 {len(syncs)} 个店铺的订单"
     sync_totals = add_counts(f.result() for f in results_as_they_finish(syncs, progress))
 
     pushed = add_counts(drain_inbox(now))
@@ -72,7 +68,7 @@ def logistics_check(
         return track_shipments.submit(chunk, now, f"chunk-{number}-of-{len(chunks)}")
 
     reviews, failures = run_bounded(
-        submit, chunks, settings.max_concurrent_chunks, progress=f"checking {len(ids)} parcels"
+        submit, chunks, settings.max_concurrent_chunks, progress=f"查询 {len(ids)} 个包裹"
     )
     totals = add_counts(reviews)
     with session_scope(get_settings().database_url) as session:
@@ -88,11 +84,12 @@ def logistics_check(
         **{f"push:{k}": v for k, v in sorted(pushed.items())},
         **{f"messages:{k}": v for k, v in sorted(messages.items())},
     }
-    create_table_artifact(
+    publish_report(
+        "logistics-check",
+        now,
+        summary,
         key="logistics-check-summary",
-        table=[{"figure": k, "value": v} for k, v in summary.items()],
-        description=f"logistics-check as of {now:%Y-%m-%d %H:%M} UTC",
+        failures=failures,
+        parts=len(chunks),
     )
-    if failures:
-        raise ChunksFailed(f"{len(failures)} of {len(chunks)} chunks failed: {failures[0]}")
     return summary

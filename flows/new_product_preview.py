@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from prefect import flow
-from prefect.artifacts import create_table_artifact
 
-from flows.common import run_name, start_run
+from aftercare.display import markdown_text
+from flows.common import publish_report, run_name, start_run
 from tasks.care import queue_new_product_preview
 
 
@@ -27,10 +27,11 @@ def new_product_preview(
     counts = queue_new_product_preview(
         shop, product, campaign, tags or [], min_grade, bought_category, bought_within_days, now
     )
-    create_table_artifact(
+    publish_report(
+        "new-product-preview",
+        now,
+        dict(sorted(counts.items())),
         key="new-product-preview",
-        table=[{"decision": k, "count": v} for k, v in sorted(counts.items())]
-        or [{"decision": "nobody in the segment", "count": 0}],
-        description=f"new-product preview {campaign} for {shop}",
+        note=f"：活动 {markdown_text(campaign, 40)}，店铺 {markdown_text(shop, 40)}",
     )
     return counts

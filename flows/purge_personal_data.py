@@ -6,12 +6,12 @@ from collections import Counter
 from datetime import datetime
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_table_artifact
 
+from aftercare.clock import CHINA
 from aftercare.rules.retention import retention_cutoff
 from aftercare.settings import get_settings
 from aftercare.store.retention import ORDER_TABLES
-from flows.common import Progress, run_name, start_run
+from flows.common import Progress, publish_report, run_name, start_run
 from tasks.retention import last_order_id, purge_buyers_and_raw_records, purge_order_page
 
 MAX_PAGES = 100_000
@@ -26,7 +26,7 @@ def purge_personal_data(as_of: datetime | None = None, dry_run: bool = False) ->
     purged: Counter[str] = Counter(dict.fromkeys(ORDER_TABLES, 0))
     after_id = 0
     last = last_order_id()
-    progress = Progress("scanning orders for personal data to purge", last)
+    progress = Progress("扫描订单，清理过期个人信息", last)
     for _ in range(MAX_PAGES):
         page = purge_order_page(now, after_id, dry_run)
         if page.scanned_to is None:
@@ -46,13 +46,15 @@ def purge_personal_data(as_of: datetime | None = None, dry_run: bool = False) ->
     get_run_logger().info(
         "%s personal data of %d orders changed before %s", verb, orders["expired"], cutoff.date()
     )
-    create_table_artifact(
+    publish_report(
+        "purge-personal-data",
+        now,
+        summary,
         key="purge-personal-data",
-        table=[{"figure": k, "value": v} for k, v in summary.items()],
-        description=(
-            f"personal data {verb} as of {now:%Y-%m-%d %H:%M} UTC: orders unchanged since "
-            f"{cutoff:%Y-%m-%d} ({settings.days} days), raw records older than "
-            f"{settings.raw_days} days"
+        dry_run=dry_run,
+        note=(
+            f"：{cutoff.astimezone(CHINA):%Y-%m-%d} 以来（{settings.days} 天）没有变化的订单，"
+            f"超过 {settings.raw_days} 天的原始记录"
         ),
     )
     return summary

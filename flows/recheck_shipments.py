@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from prefect import flow
-from prefect.artifacts import create_table_artifact
 
 from aftercare.settings import get_settings
-from flows.common import add_counts, chunked, run_bounded, run_name, start_run
+from flows.common import add_counts, chunked, publish_report, run_bounded, run_name, start_run
 from tasks.recovery import select_shipments
 from tasks.shipments import track_shipments
 
@@ -33,7 +32,7 @@ def recheck_shipments(
         lambda chunk, n: track_shipments.submit(chunk, now, f"recheck-{n}"),
         chunks,
         get_settings().logistics.max_concurrent_chunks,
-        progress=f"rechecking {len(ids)} parcels",
+        progress=f"重查 {len(ids)} 个包裹",
     )
     summary = {
         "matched": int(selected["matched"]),  # type: ignore[call-overload]
@@ -42,10 +41,7 @@ def recheck_shipments(
         **add_counts(results),
         "chunks_failed": len(failures),
     }
-    create_table_artifact(
-        table=[{"figure": k, "value": v} for k, v in summary.items()],
-        description="recheck-shipments" + (" (dry run)" if dry_run else ""),
+    publish_report(
+        "recheck-shipments", now, summary, dry_run=dry_run, failures=failures, parts=len(chunks)
     )
-    if failures:
-        raise RuntimeError(f"{len(failures)} chunks failed: {failures[0]}")
     return summary

@@ -9,6 +9,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from aftercare.clock import CHINA
+from aftercare.wording import PIPELINE_NAMES, figure_name
 from flows.bad_review_followups import bad_review_followups
 from flows.care_messages import care_messages
 from flows.common import run_name, start_run
@@ -49,7 +50,7 @@ def replay_pipeline(pipeline: Pipeline, as_of: datetime, dry_run: bool = True) -
         due = count_due(when)
         create_markdown_artifact(
             markdown=dry_run_report(pipeline, when, due),
-            description=f"replay-pipeline {pipeline} (dry run)",
+            description=f"补跑 {PIPELINE_NAMES[pipeline]}（试运行）",
         )
         return {"pipeline": pipeline, "as_of": when.isoformat(), "dry_run": True, "due": due}
     return {
@@ -61,10 +62,11 @@ def replay_pipeline(pipeline: Pipeline, as_of: datetime, dry_run: bool = True) -
 
 def dry_run_report(pipeline: str, as_of: datetime, due: dict[str, int]) -> str:
     """Say, for the UI, what a replay would find to do and that nothing was done."""
-    rows = "\n".join(f"| {what} | {count} |" for what, count in due.items())
+    rows = "\n".join(f"| {figure_name(what)} | {count} |" for what, count in due.items())
     return (
-        f"# Dry run: replay {pipeline} as of {as_of.astimezone(CHINA):%Y-%m-%d %H:%M} (Beijing)\n\n"
-        "Nothing was done. Due at that time:\n\n"
-        f"| work | due |\n|---|---|\n{rows}\n\n"
-        "Run again with `dry_run` off to carry it out; repeats never send a message twice."
+        f"# 试运行：补跑{PIPELINE_NAMES[pipeline]}（{pipeline}），"
+        f"按北京时间 {as_of.astimezone(CHINA):%Y-%m-%d %H:%M}\n\n"
+        "什么都没有做。那个时间到期的工作：\n\n"
+        f"| 工作 | 到期数量 |\n|---|---|\n{rows}\n\n"
+        "关闭 `dry_run` 再运行一次即可执行；重复运行不会重复发送任何短信。"
     )

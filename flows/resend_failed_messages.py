@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from prefect import flow
-from prefect.artifacts import create_table_artifact
 
-from flows.common import given_time, run_name, start_run
+from flows.common import given_time, publish_report, run_name, start_run
 from flows.dispatch_messages import dispatch_messages
 from tasks.recovery import requeue_failed
 
@@ -25,9 +24,5 @@ def resend_failed_messages(
     counts = requeue_failed(given_time(start), given_time(end), purposes or [], dry_run, now)
     if not dry_run and counts:
         counts = {**counts, **{f"dispatch {k}": v for k, v in dispatch_messages(as_of=now).items()}}
-    create_table_artifact(
-        table=[{"figure": k, "value": v} for k, v in sorted(counts.items())]
-        or [{"figure": "no failed messages in the window", "value": 0}],
-        description="resend-failed-messages" + (" (dry run)" if dry_run else ""),
-    )
+    publish_report("resend-failed-messages", now, dict(sorted(counts.items())), dry_run=dry_run)
     return counts

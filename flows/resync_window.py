@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from prefect import flow
-from prefect.artifacts import create_table_artifact
 
 from aftercare.clock import CHINA
-from flows.common import given_time, run_name, start_run
+from flows.common import given_time, publish_report, run_name, start_run
 from tasks.recovery import resync_shop_window
 from tasks.shops import list_shops
 
@@ -31,10 +30,12 @@ def resync_window(
     counts = resync_shop_window(
         shops[0], start, end, streams or ["trades", "ratings"], dry_run, now
     )
-    create_table_artifact(
-        table=[{"figure": k, "value": v} for k, v in sorted(counts.items())]
-        or [{"figure": "nothing in the window", "value": 0}],
-        description=f"resync-window {shop} {start.astimezone(CHINA):%Y-%m-%d %H:%M}.."
-        f"{end.astimezone(CHINA):%Y-%m-%d %H:%M} (Beijing)" + (" (dry run)" if dry_run else ""),
+    publish_report(
+        "resync-window",
+        now,
+        dict(sorted(counts.items())),
+        dry_run=dry_run,
+        note=f"：店铺 {shop}，{start.astimezone(CHINA):%Y-%m-%d %H:%M} 至 "
+        f"{end.astimezone(CHINA):%Y-%m-%d %H:%M}",
     )
     return counts

@@ -7,10 +7,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_table_artifact
 
 from aftercare.settings import get_settings
-from flows.common import add_counts, chunked, run_bounded, run_name, start_run
+from flows.common import add_counts, chunked, publish_report, run_bounded, run_name, start_run
 from tasks.reminders import claim_orders, decide_reminders, record_conversions
 from tasks.shops import list_shops
 from tasks.trades import sync_trades
@@ -39,7 +38,7 @@ def unpaid_order_reminders(
         lambda chunk, n: decide_reminders.submit(chunk, now, f"chunk-{n}-of-{len(chunks)}"),
         chunks,
         settings.reminders.max_concurrent_chunks,
-        progress=f"deciding reminders for {len(ids)} orders",
+        progress=f"为 {len(ids)} 个未付款订单决定催付",
     )
     totals = add_counts(results)
     zone = ZoneInfo(settings.timezone)
@@ -56,25 +55,23 @@ def unpaid_order_reminders(
         "recovered_amount_today": report["recovered_amount_today"],
         "chunks_failed": len(failures),
     }
-    rows = [
-        {"figure": "orders due", "value": len(ids)},
-        {"figure": "reminders queued", "value": totals["queued"]},
-        *(
-            {"figure": f"suppressed: {reason}", "value": count}
+    shown: dict[str, object] = {
+        "orders_due": len(ids),
+        "queued": totals["queued"],
+        **{
+            f"suppressed:{reason}": count
             for reason, count in sorted(report["suppressed"].items())  # type: ignore[attr-defined]
-        ),
-        {"figure": "reminders sent today", "value": report["sent_today"]},
-        {
-            "figure": "orders paid after a reminder today",
-            "value": report["paid_after_reminder_today"],
         },
-        {"figure": "amount recovered today (yuan)", "value": str(report["recovered_amount_today"])},
-    ]
-    create_table_artifact(
+        "sent_today": report["sent_today"],
+        "paid_after_reminder_today": report["paid_after_reminder_today"],
+        "recovered_amount_today": str(report["recovered_amount_today"]),
+    }
+    publish_report(
+        "unpaid-order-reminders",
+        now,
+        shown,
         key="unpaid-order-reminders",
-        table=rows,
-        description=f"unpaid-order-reminders as of {now:%Y-%m-%d %H:%M} UTC",
+        failures=failures,
+        parts=len(chunks),
     )
-    if failures:
-        raise RuntimeError(f"{len(failures)} of {len(chunks)} chunks failed: {failures[0]}")
     return summary

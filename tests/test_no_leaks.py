@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -16,16 +17,20 @@ from typer.testing import CliRunner
 
 from aftercare.cli import app
 from aftercare.settings import get_settings
+from aftercare.wording import reason_text
 from tests.conftest import ANCHOR
 from tests.support.evidence import (
     captured_logs,
     findings,
     prefect_texts,
+    run_artifacts,
     table_texts,
     unmasked_phones,
 )
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
+CJK = re.compile(r"[\u3400-\u9fff]")
+IMAGE = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
 
 # Distinctive values no code path could produce by chance.
 SECRETS = {
@@ -53,6 +58,8 @@ class Evidence:
     tables: dict[str, list[str]]
     names: set[str]
     figures: dict[str, Any]
+    artifacts: list[Any]
+    reasons: list[str]
 
 
 def environment(sandbox: Any, database_url: str, receiver_url: str) -> dict[str, str]:
@@ -189,7 +196,7 @@ def evidence(prefect_server, tmp_path_factory, receiver_server) -> Iterator[Evid
     """Run everything once for the module and collect what it left behind."""
     from aftercare.demo import import_sandbox_members, register_sandbox_shops
     from aftercare.sandbox import Sandbox, SandboxConfig
-    from models import Customer, Order
+    from models import AfterSalesCase, Customer, Order, OutboxMessage
     from models.db import get_engine, session_scope
     from models.migrate import upgrade
 
@@ -240,7 +247,17 @@ def evidence(prefect_server, tmp_path_factory, receiver_server) -> Iterator[Evid
         "runs failed (refused credentials)": len(errors),
         "CLI commands": len(cli),
     }
-    yield Evidence(texts=texts, tables=table_texts(database_url), names=names, figures=figures)
+    with session_scope(database_url) as session:
+        reasons = [r for r in session.exec(select(OutboxMessage.reason)) if r]
+        reasons += [r for r in session.exec(select(AfterSalesCase.close_reason)) if r]
+    yield Evidence(
+        texts=texts,
+        tables=table_texts(database_url),
+        names=names,
+        figures=figures,
+        artifacts=run_artifacts(started),
+        reasons=reasons,
+    )
     get_engine(database_url).dispose()
 
 
@@ -274,3 +291,36 @@ def test_no_unmasked_phone_or_name_reaches_logs_artifacts_or_the_cli(evidence):
     names = findings(evidence.texts, {f"name {n[0]}*": n for n in evidence.names})
     assert not phones, "\n".join(phones[:20])
     assert not names, "\n".join(names[:20])
+
+
+def test_what_the_team_reads_is_in_chinese_and_beijing_time(evidence):
+    """Run reports, call lists, the daily report and every recorded reason, in the team's words."""
+    tables = [a for a in evidence.artifacts if a.type == "table"]
+    assert len(tables) > 10 and any(a.type == "markdown" for a in evidence.artifacts)
+    english = []
+    for artifact in evidence.artifacts:
+        if artifact.type not in ("table", "markdown", "progress"):
+            continue  # Prefect's own records of persisted results
+        description = artifact.description or ""
+        if not CJK.search(description) or "UTC" in description:
+            english.append(f"{artifact.type} {artifact.key}: description {description!r}")
+        if artifact.type == "table":
+            rows = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
+            for row in rows:
+                english += [f"{artifact.key}: column {c!r}" for c in row if not CJK.search(c)]
+                label = row.get("项目")
+                if label is not None and not CJK.search(str(label)):
+                    english.append(f"{artifact.key}: figure {label!r}")
+        if artifact.type == "markdown":
+            data = IMAGE.sub("", str(artifact.data))  # base64 may spell anything
+            english += [f"{artifact.key}: UTC" for _ in range(data.count("UTC"))]
+            for line in data.splitlines():
+                said = line.partition("：")[2]
+                if line.startswith(("- 未发送：", "- **发送失败**：")) and not CJK.search(said):
+                    english.append(f"{artifact.key}: {line!r}")
+    assert not english, "\n".join(sorted(set(english))[:30])
+
+    # Every reason the runs recorded reads in Chinese; a provider's own words stay inside it.
+    assert len(set(evidence.reasons)) > 5
+    unsaid = sorted({r for r in evidence.reasons if not CJK.search(reason_text(r))})
+    assert not unsaid, "\n".join(unsaid[:30])

@@ -74,9 +74,9 @@ def test_a_hostile_review_is_kept_whole_and_shown_escaped(settings, sandbox):
     # The call list: every text cell is rendered as markdown by the Prefect UI.
     artifacts = artifacts_of(state.state_details.flow_run_id)
     calls = json.loads(str(artifacts["review-call-list"]))
-    row = next(r for r in calls if r["case"] == case.id)
-    assert row["buyer"] == markdown_text(mask_name(stored(nick)), 40)
-    assert row["buyer"].startswith("\\|\\*\\*"), "the first character, escaped, then stars"
+    row = next(r for r in calls if r["案例"] == case.id)
+    assert row["买家"] == markdown_text(mask_name(stored(nick)), 40)
+    assert row["买家"].startswith("\\|\\*\\*"), "the first character, escaped, then stars"
     for cell in row.values():
         assert not LIVE_MARKUP.search(str(cell)), cell
     # The weekly summary names the item of a quality complaint, escaped.

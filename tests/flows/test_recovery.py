@@ -144,7 +144,7 @@ def test_recovery_flows_default_to_a_dry_run_that_says_so_and_shows_the_work(set
     # The run's name says it is a dry run, at the business time in Beijing (13:00 = 05:00 UTC).
     assert run.name == "replay-pipeline · dry run · all shops · as of 11-20 13:00"
     [report] = [a for a in shown if a.type == "markdown"]
-    assert "Nothing was done" in report.data and "parcels due a check" in report.data
+    assert "什么都没有做" in report.data and "| 到期查询的包裹 |" in report.data
     for flow in (replay_pipeline, resend_failed_messages, resync_window, recheck_shipments):
         assert flow.parameters.properties["dry_run"]["default"] is True, flow.name
 

@@ -24,6 +24,7 @@ from prefect.settings import PREFECT_API_URL
 from sqlmodel import select
 
 from aftercare.sandbox import FaultConfig
+from aftercare.wording import figure_name
 from flows.dispatch_messages import dispatch_messages
 from models import OutboxMessage
 from models.db import session_scope
@@ -125,7 +126,7 @@ def test_two_workers_share_one_backlog_and_send_each_message_once(settings, sand
 def _figure(table, name):
     """One figure from a summary table artifact (the server returns it as JSON text)."""
     rows = json.loads(table) if isinstance(table, str) else table
-    return next(int(row["value"]) for row in rows if row["figure"] == name)
+    return next(int(row["数量"]) for row in rows if row["项目"] == figure_name(name))
 
 
 def _wait_for(ids, timeout):

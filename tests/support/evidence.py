@@ -110,6 +110,26 @@ def prefect_texts(since: datetime) -> dict[str, list[str]]:
     }
 
 
+def run_artifacts(since: datetime) -> list[Any]:
+    """The artifacts the flow runs started since then left (tables, markdown, progress)."""
+    with get_client(sync_client=True) as client:
+        runs = _paged(
+            lambda offset: client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(after_=since)),
+                limit=PAGE,
+                offset=offset,
+            )
+        )
+        ids = [run.id for run in runs]
+        return _paged(
+            lambda offset: client.read_artifacts(
+                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=ids)),
+                limit=PAGE,
+                offset=offset,
+            )
+        )
+
+
 def table_texts(database_url: str) -> dict[str, list[str]]:
     """Read every column of every row of every table, one text per row."""
     engine = get_engine(database_url)
