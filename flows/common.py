@@ -110,11 +110,11 @@ def run_name(pipeline: str) -> Callable[[], str]:
         moment = shop_time(as_of) if isinstance(as_of, datetime) else utcnow()
         when = f"{moment.astimezone(CHINA):%m-%d %H:%M}"  # Beijing time, as the team reads it
         shops = params.get("shops") or params.get("shop")
-        scope = ",".join(shops) if isinstance(shops, list) else (shops or "all shops")
+        scope = ",".join(shops) if isinstance(shops, list) else (shops or "全部店铺")
         if "case_id" in params:
-            scope = f"case {params['case_id']}"
-        dry = "dry run · " if params.get("dry_run") else ""
-        return f"{pipeline} · {dry}{scope} · as of {when}"
+            scope = f"案例 {params['case_id']}"
+        dry = "试运行 · " if params.get("dry_run") else ""
+        return f"{pipeline} · {dry}{scope} · 北京时间 {when}"
 
     return name
 

@@ -60,7 +60,7 @@ def test_daily_report_names_and_progress_show_in_the_prefect_ui(settings, sandbo
             )
             if a.type == "progress"
         ]
-    assert run.name == "logistics-check · all shops · as of 11-20 10:00"  # Beijing time
+    assert run.name == "logistics-check · 全部店铺 · 北京时间 11-20 10:00"
     assert any("物流异常" in r.data and "催付" in r.data for r in reports)
     with get_client(sync_client=True) as client:
         report_run = [

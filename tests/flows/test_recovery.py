@@ -142,7 +142,7 @@ def test_recovery_flows_default_to_a_dry_run_that_says_so_and_shows_the_work(set
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id]))
         )
     # The run's name says it is a dry run, at the business time in Beijing (13:00 = 05:00 UTC).
-    assert run.name == "replay-pipeline · dry run · all shops · as of 11-20 13:00"
+    assert run.name == "replay-pipeline · 试运行 · 全部店铺 · 北京时间 11-20 13:00"
     [report] = [a for a in shown if a.type == "markdown"]
     assert "什么都没有做" in report.data and "| 到期查询的包裹 |" in report.data
     for flow in (replay_pipeline, resend_failed_messages, resync_window, recheck_shipments):
@@ -156,4 +156,4 @@ def test_a_naive_time_is_the_shops_time_everywhere(settings, sandbox):
     state = dispatch_messages(as_of=naive, return_state=True)
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(state.state_details.flow_run_id)
-    assert run.name.endswith("as of 11-20 10:00")
+    assert run.name.endswith("北京时间 11-20 10:00")
