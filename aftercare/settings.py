@@ -37,7 +37,7 @@ class RetrySettings(BaseModel):
 
 
 class LogisticsSettings(BaseModel):
-    """Thresholds of the logistics-check pipeline (DOMAIN.md §1-§3)."""
+    """Thresholds of the logistics-check pipeline: when a parcel is late, stalled or lost."""
 
     no_tracking_hours: int = Field(24, ge=1)
     stalled_minor_hours: int = Field(48, ge=1)
@@ -87,7 +87,7 @@ class LogisticsSettings(BaseModel):
     chunk_size: int = Field(200, ge=1, le=5000)
     max_concurrent_chunks: int = Field(4, ge=1, le=64)
     queries_in_flight_per_chunk: int = Field(4, ge=1, le=32)
-    # Track by subscription (pushes), poll as the fallback (DOMAIN.md §3).
+    # Track by subscription (Kuaidi100 pushes each new scan); polling is the fallback.
     subscribe: bool = True
     # A subscribed parcel is polled only when its pushes have been quiet this long.
     push_quiet_hours: int = Field(12, ge=1)
@@ -144,7 +144,7 @@ class QuietHoursSettings(BaseModel):
 
     start: time = time(9, 0)
     end: time = time(22, 0)
-    # Carriers close the promotional window at 21:00 (DOMAIN.md §10): marketing stops earlier.
+    # Carriers accept promotional texts only until 21:00: marketing stops earlier.
     marketing_end: time = time(21, 0)
 
 
@@ -160,7 +160,7 @@ class ReminderOverrides(BaseModel):
 
 
 class ReminderSettings(BaseModel):
-    """The unpaid-order reminder (催付) stages and filters (DOMAIN.md §2)."""
+    """The unpaid-order reminder (催付) stages and filters."""
 
     enabled: bool = True
     automatic_after_minutes: int = Field(30, ge=10, le=2880)
@@ -212,7 +212,7 @@ class AlertSettings(BaseModel):
 
 
 class ReviewSettings(BaseModel):
-    """The bad-review second follow-up (中差评二次跟进) (DOMAIN.md §1, §4)."""
+    """The bad-review second follow-up (中差评二次跟进): contact times and explanation deadline."""
 
     # When agents call buyers, in the shop's local time.
     working_hours_start: time = time(9, 0)
@@ -253,7 +253,7 @@ class CareOverrides(BaseModel):
 
 
 class CareSettings(BaseModel):
-    """Care messages (关怀) and the frequency caps across all pipelines (DOMAIN.md §1, §6)."""
+    """Care messages (关怀) and the frequency caps across all pipelines."""
 
     # Each touch-point can be turned off (per shop through `shops`).
     touchpoints: dict[str, bool] = Field(default_factory=lambda: dict.fromkeys(TOUCHPOINTS, True))

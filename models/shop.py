@@ -49,6 +49,6 @@ class Customer(SQLModel, table=True):
     birthday: date | None = None
     member_grade: int | None = None
     tags: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
-    # Marketing needs consent on record (DOMAIN.md §6); order notices do not.
+    # Marketing needs the buyer's consent on record; order notices do not.
     marketing_consent: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -282,7 +282,7 @@ def _hold(
     message_id: int = message.id  # type: ignore[assignment]
     window = SendWindow(
         settings.quiet_hours.start,
-        # Carriers allow promotional texts only until 21:00 (DOMAIN.md §10).
+        # Carriers accept promotional texts only until 21:00.
         settings.quiet_hours.marketing_end
         if message.category == "marketing"
         else settings.quiet_hours.end,

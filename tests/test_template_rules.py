@@ -1,4 +1,4 @@
-"""Every template within what carriers allow (DOMAIN.md §10): opt-out, no review inducement,
+"""Every template within what carriers allow: opt-out, no review inducement,
 no debt-collection words, and a bounded number of billed messages."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Kuaidi100 courier tracking: real-time query, subscription, push verification (DOMAIN.md §3)."""
+"""Kuaidi100 courier tracking: real-time query, subscription, push verification."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Staff alerts through a DingTalk-style group robot webhook (HMAC-SHA256 signed, DOMAIN.md §5)."""
+"""Staff alerts through a DingTalk-style group robot webhook (HMAC-SHA256 signed)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Alibaba Cloud SMS (SendSms RPC API): template sends and send-detail look-ups (DOMAIN.md §5)."""
+"""Alibaba Cloud SMS (SendSms RPC API): template sends and send-detail look-ups."""
 
 from __future__ import annotations
 

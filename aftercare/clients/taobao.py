@@ -1,4 +1,4 @@
-"""Taobao Open Platform (TOP) shop client: signed gateway calls and trade sync (DOMAIN.md §4)."""
+"""Taobao Open Platform (TOP) shop client: signed gateway calls and trade sync."""
 
 from __future__ import annotations
 

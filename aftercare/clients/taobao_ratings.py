@@ -1,4 +1,4 @@
-"""TOP trade ratings: parsing `taobao.traderates.get` answers (DOMAIN.md §4)."""
+"""TOP trade ratings: parsing `taobao.traderates.get` answers."""
 
 from __future__ import annotations
 

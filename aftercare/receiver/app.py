@@ -31,7 +31,7 @@ from models.db import session_scope
 
 log = logging.getLogger("aftercare.receiver")
 OK = {"code": 0, "msg": "成功"}
-# What Kuaidi100 expects back (DOMAIN.md §3); anything else makes it push again later.
+# What Kuaidi100 expects back; anything else makes it push again later.
 PUSH_OK = {"result": True, "returnCode": "200", "message": "成功"}
 PUSH_REFUSED = {"result": False, "returnCode": "500"}
 

@@ -11,7 +11,7 @@ from aftercare.settings import LogisticsSettings
 
 
 class AnomalyKind(StrEnum):
-    """The logistics problems agents follow up (DOMAIN.md §1-§2 early warnings)."""
+    """The logistics problems agents follow up, early warnings included."""
 
     NO_TRACKING = "no_tracking"
     STALLED = "stalled"

@@ -27,7 +27,7 @@ class TouchPoint(StrEnum):
     NEW_PRODUCT = "new_product"
 
 
-# Order notices are transactional; greetings and previews are marketing (DOMAIN.md §6).
+# Order notices are transactional; greetings and previews are marketing (consent needed).
 MARKETING = frozenset({TouchPoint.BIRTHDAY, TouchPoint.HOLIDAY, TouchPoint.NEW_PRODUCT})
 
 # Lunar-calendar festivals as (lunar month, day); solar ones as (month, day).

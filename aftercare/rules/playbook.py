@@ -1,4 +1,4 @@
-"""What an agent does next for each anomaly, and which notice the buyer gets (seed 002 routines)."""
+"""What an agent does next for each anomaly, and which notice the buyer gets."""
 
 from __future__ import annotations
 

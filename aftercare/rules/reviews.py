@@ -111,7 +111,7 @@ def first_contact_at(
 ) -> datetime:
     """Return when to first contact the buyer: mood cases the next day, others at once."""
     if cause.contact == "next_day":
-        # Not right after the review: the buyer is still upset (seed 002).
+        # Not right after the review: the buyer is still upset and a call then backfires.
         return max(hours.next_start(rated_at, days_later=1), hours.next_start(now))
     return hours.next_start(now)
 

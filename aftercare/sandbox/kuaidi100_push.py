@@ -1,6 +1,6 @@
 """Kuaidi100 subscription pushes: tracking updates POSTed to each subscription's callback URL.
 
-Wire contract (DOMAIN.md §3), as the sandbox speaks it:
+Wire contract of Kuaidi100 subscription pushes, as the sandbox speaks it:
 
     POST <callbackurl>
     Content-Type: application/x-www-form-urlencoded; charset=utf-8

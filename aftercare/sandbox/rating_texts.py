@@ -1,4 +1,4 @@
-"""What buyers write in ratings: texts per cause, result and kind of goods (seed 002's cases)."""
+"""What buyers write in ratings: texts per cause, result and kind of goods."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ GOOD, NEUTRAL, BAD = "good", "neutral", "bad"
 RESULTS = (GOOD, NEUTRAL, BAD)
 DEFAULT_RATING_WEIGHTS: dict[str, float] = {GOOD: 85, NEUTRAL: 10, BAD: 5}
 
-# Why a buyer left a neutral or bad rating (seed 002's categories, made finer).
+# Why a buyer left a neutral or bad rating (the team's categories, made finer).
 CAUSES = ("quality", "wrong_item", "description", "logistics", "service", "mood", "malicious")
 
 # Taobao lets a shop explain a rating for this long after it was left.
