@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 # Kuaidi100 and TOP speak GMT+8 wall-clock strings, whatever the shop's own time zone.
@@ -74,6 +74,19 @@ def shop_time(moment: datetime, zone: str = "Asia/Shanghai") -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
     return moment.astimezone(UTC)
+
+
+def local_day_start(
+    moment: datetime | date, zone: str | ZoneInfo = CHINA, days: int = 0
+) -> datetime:
+    """Midnight starting moment's day in the shop's zone, `days` days later (negative: earlier).
+
+    A date is taken as that day in the zone; the result is aware, in the zone (so .date() is
+    the shop's day).
+    """
+    tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
+    day = moment.astimezone(tz).date() if isinstance(moment, datetime) else moment
+    return datetime.combine(day + timedelta(days=days), datetime.min.time(), tzinfo=tz)
 
 
 def parse_china_time(text: str) -> datetime:

@@ -10,6 +10,7 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from aftercare.clock import local_day_start
 from aftercare.report_view import shop_report, team_report
 from aftercare.rules.report import DayFigures, daily_trend, report_days
 from aftercare.settings import get_settings
@@ -33,8 +34,7 @@ def collect_trend(last: datetime, zone: str) -> tuple[dict[str, str], dict[str, 
     """Read the last days' cases, messages and payments; return shop names and the trend."""
     tz = ZoneInfo(zone)
     days = report_days(last.astimezone(tz).date(), TREND_DAYS)
-    start = datetime.combine(days[0], datetime.min.time(), tzinfo=tz)
-    end = datetime.combine(days[-1] + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    start, end = local_day_start(days[0], tz), local_day_start(days[-1], tz, days=1)
     with session_scope(get_settings().database_url) as session:
         names = shop_names(session=session)
         cases, messages, payments = report_facts(session=session, start=start, end=end)
@@ -48,7 +48,7 @@ def daily_after_sales_report(as_of: datetime | None = None) -> dict[str, object]
     now = start_run(as_of)
     zone = ZoneInfo(get_settings().timezone)
     day = now.astimezone(zone).date()
-    start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    start = local_day_start(day, zone)
     figures = collect_daily_figures(start, start + timedelta(days=1))
     names, trend = collect_trend(now, get_settings().timezone)
     create_markdown_artifact(

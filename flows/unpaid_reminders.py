@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger
 
+from aftercare.clock import local_day_start
 from aftercare.settings import get_settings
 from flows.common import add_counts, chunked, publish_report, run_bounded, run_name, start_run
 from tasks.reminders import claim_orders, decide_reminders, record_conversions
@@ -41,9 +41,7 @@ def unpaid_order_reminders(
         progress=f"为 {len(ids)} 个未付款订单决定催付",
     )
     totals = add_counts(results)
-    zone = ZoneInfo(settings.timezone)
-    day_start = datetime.combine(now.astimezone(zone).date(), datetime.min.time(), tzinfo=zone)
-    report = record_conversions(now, day_start)
+    report = record_conversions(now, local_day_start(now, settings.timezone))
     summary: dict[str, object] = {
         "orders_due": len(ids),
         "queued": totals["queued"],

@@ -12,6 +12,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session
 
+from aftercare.clock import local_day_start
 from aftercare.rules.care import (
     MARKETING,
     Reachability,
@@ -234,7 +235,6 @@ def queue_new_product_preview(
 def care_sent_today(as_of: datetime) -> dict[str, int]:
     """Count the care messages sent today (local), by touch-point."""
     settings = get_settings()
-    zone = ZoneInfo(settings.timezone)
-    start = datetime.combine(as_of.astimezone(zone).date(), datetime.min.time(), tzinfo=zone)
+    start = local_day_start(as_of, settings.timezone)
     with session_scope(settings.database_url) as session:
         return store.sent_since(session=session, since=start)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from aftercare.clock import local_day_start
 from aftercare.rules.reminders import (
     ReminderFacts,
     Stage,
@@ -112,10 +113,7 @@ def decide_reminders(ids: list[int], as_of: datetime, label: str) -> dict[str, i
 
 def _paid_since(now: datetime, zone: ZoneInfo, settings: Settings) -> datetime:
     # "Today or yesterday" in the team's time zone: from the start of yesterday.
-    local_day = now.astimezone(zone).date() - timedelta(
-        days=settings.reminders.skip_if_paid_within_days
-    )
-    return datetime.combine(local_day, datetime.min.time(), tzinfo=zone)
+    return local_day_start(now, zone, days=-settings.reminders.skip_if_paid_within_days)
 
 
 def _facts(order: store.OrderToRemind) -> ReminderFacts:

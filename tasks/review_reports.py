@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import col, select
 
-from aftercare.clock import CHINA
+from aftercare.clock import CHINA, local_day_start
 from aftercare.display import markdown_text
 from aftercare.privacy import mask_name, mask_phone
 from aftercare.rules.reviews import load_causes
@@ -29,10 +28,7 @@ def call_list(as_of: datetime) -> list[dict[str, Any]]:
     """Return today's calls: every open case whose next contact is due by the end of the day."""
     settings = get_settings()
     causes = {c.name: c for c in load_causes(settings.reviews.causes_file)}
-    zone = ZoneInfo(settings.timezone)
-    end_of_day = datetime.combine(
-        as_of.astimezone(zone).date() + timedelta(days=1), datetime.min.time(), tzinfo=zone
-    )
+    end_of_day = local_day_start(as_of, settings.timezone, days=1)
     with session_scope(settings.database_url) as session:
         cases = store.open_review_cases(session=session)
         phones = dict(
@@ -84,11 +80,8 @@ def call_list(as_of: datetime) -> list[dict[str, Any]]:
 def weekly_summary(as_of: datetime) -> dict[str, Any]:
     """Summarise this week's review cases: causes, recovery, explanations, quality by item."""
     settings = get_settings()
-    zone = ZoneInfo(settings.timezone)
-    today = as_of.astimezone(zone).date()
-    week_start = datetime.combine(
-        today - timedelta(days=today.weekday()), datetime.min.time(), tzinfo=zone
-    )
+    today = local_day_start(as_of, settings.timezone)
+    week_start = local_day_start(today, settings.timezone, days=-today.weekday())
     causes = {c.name: c.label for c in load_causes(settings.reviews.causes_file)}
     with session_scope(settings.database_url) as session:
         rows = session.exec(

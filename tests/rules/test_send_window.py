@@ -55,3 +55,16 @@ def test_window_across_a_month_end():
     assert WINDOW.next_open(datetime(2026, 11, 30, 23, 0, tzinfo=SH)) == datetime(
         2026, 12, 1, 9, 0, tzinfo=SH
     )
+
+
+def test_local_day_start_is_the_shops_midnight_across_utc_midnight():
+    from datetime import UTC, date, datetime
+
+    from aftercare.clock import CHINA, local_day_start
+
+    # 23:30 UTC on the 19th is 07:30 on the 20th in Beijing: the shop's day is the 20th.
+    moment = datetime(2026, 11, 19, 23, 30, tzinfo=UTC)
+    assert local_day_start(moment) == datetime(2026, 11, 20, tzinfo=CHINA)
+    assert local_day_start(moment, "Asia/Shanghai", days=-1) == datetime(2026, 11, 19, tzinfo=CHINA)
+    assert local_day_start(date(2026, 11, 20), CHINA, days=1).date() == date(2026, 11, 21)
+    assert local_day_start(moment, "UTC") == datetime(2026, 11, 19, tzinfo=UTC)
