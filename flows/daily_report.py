@@ -6,9 +6,8 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from prefect import flow, task
+from prefect import flow
 from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 
 from aftercare.clock import local_day_start
 from aftercare.report_view import shop_report, team_report
@@ -17,19 +16,20 @@ from aftercare.settings import get_settings
 from aftercare.store.report import daily_figures, report_facts, shop_names
 from flows.common import run_name, start_run
 from models.db import session_scope
+from tasks.policy import pipeline_task
 
 REPORT_KEY = "daily-after-sales-report"
 TREND_DAYS = 14
 
 
-@task(name="collect-daily-figures", cache_policy=NO_CACHE)
+@pipeline_task("collect-daily-figures")
 def collect_daily_figures(start: datetime, end: datetime) -> dict[str, object]:
     """Read the day's figures from every pipeline's tables."""
     with session_scope(get_settings().database_url) as session:
         return daily_figures(session=session, start=start, end=end)
 
 
-@task(name="collect-trend", cache_policy=NO_CACHE)
+@pipeline_task("collect-trend")
 def collect_trend(last: datetime, zone: str) -> tuple[dict[str, str], dict[str, list[DayFigures]]]:
     """Read the last days' cases, messages and payments; return shop names and the trend."""
     tz = ZoneInfo(zone)

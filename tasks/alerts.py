@@ -6,8 +6,7 @@ import uuid
 from collections import Counter
 from datetime import datetime, timedelta
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 
 from aftercare import clients
 from aftercare.clients.errors import ProviderError, RateLimited
@@ -15,9 +14,10 @@ from aftercare.rules.alerts import digests
 from aftercare.settings import get_settings
 from aftercare.store import alerts
 from models.db import session_scope
+from tasks.policy import pipeline_task
 
 
-@task(name="post-staff-alerts", cache_policy=NO_CACHE)
+@pipeline_task("post-staff-alerts")
 def post_staff_alerts(as_of: datetime) -> dict[str, int]:
     """Post due alert lines as digests; a failed post is recorded and retried, never raised.
 

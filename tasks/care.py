@@ -8,8 +8,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session
 
 from aftercare.clock import local_day_start
@@ -28,6 +26,7 @@ from aftercare.store import care as store
 from aftercare.store.outbox import Recipient, enqueue, existing_keys, message_row
 from aftercare.templates import for_shop
 from models.db import session_scope
+from tasks.policy import pipeline_task
 
 
 def _counts(rows: list[dict[str, Any]], touchpoint: TouchPoint) -> Counter[str]:
@@ -80,7 +79,7 @@ def _row(
     )
 
 
-@task(name="queue-order-notices", cache_policy=NO_CACHE)
+@pipeline_task("queue-order-notices")
 def queue_order_notices(as_of: datetime) -> dict[str, int]:
     """Queue shipping, delivery, revisit and receipt-thanks notices for the orders due them."""
     settings = get_settings()
@@ -158,7 +157,7 @@ def _order_skip(touchpoint: TouchPoint, who: store.Addressee, rules: CareSetting
     return None
 
 
-@task(name="queue-greetings", cache_policy=NO_CACHE)
+@pipeline_task("queue-greetings")
 def queue_greetings(as_of: datetime) -> dict[str, int]:
     """Queue birthday greetings, and holiday greetings on a holiday, to the shops' members."""
     settings = get_settings()
@@ -191,7 +190,7 @@ def queue_greetings(as_of: datetime) -> dict[str, int]:
     return dict(counts)
 
 
-@task(name="queue-new-product-preview", cache_policy=NO_CACHE)
+@pipeline_task("queue-new-product-preview")
 def queue_new_product_preview(
     shop_code: str,
     product: str,
@@ -231,7 +230,7 @@ def queue_new_product_preview(
     return dict(_counts(rows, TouchPoint.NEW_PRODUCT))
 
 
-@task(name="care-sent-today", cache_policy=NO_CACHE)
+@pipeline_task("care-sent-today")
 def care_sent_today(as_of: datetime) -> dict[str, int]:
     """Count the care messages sent today (local), by touch-point."""
     settings = get_settings()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
@@ -16,6 +14,7 @@ from aftercare.settings import get_settings
 from aftercare.store.outbox import Recipient, enqueue, message_row
 from models import AfterSalesCase, CaseEvent, Order, Review, Shop
 from models.db import session_scope
+from tasks.policy import pipeline_task
 from tasks.reviews import working_hours
 
 
@@ -23,7 +22,7 @@ class CaseNotOpen(ValueError):
     """The case does not exist, is not a review case, or is closed already."""
 
 
-@task(name="apply-followup", cache_policy=NO_CACHE)
+@pipeline_task("apply-followup")
 def apply_followup(
     case_id: int,
     outcome: str,

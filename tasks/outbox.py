@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 from sqlmodel import Session
 
 from aftercare.clients.errors import AuthenticationError, ProviderError
@@ -26,17 +25,18 @@ from aftercare.store import outbox
 from models import OutboxMessage
 from models.db import session_scope
 from tasks import limits
+from tasks.policy import pipeline_task
 from tasks.prechecks import PRECHECKS
 
 
-@task(name="count-due-messages", cache_policy=NO_CACHE)
+@pipeline_task("count-due-messages")
 def count_due_messages(as_of: datetime, limit: int) -> int:
     """Count the messages due now (at most `limit`): the run's progress is measured on it."""
     with session_scope(get_settings().database_url) as session:
         return outbox.count_due(session=session, now=as_of, limit=limit)
 
 
-@task(name="reconcile-unknown-sends", cache_policy=NO_CACHE)
+@pipeline_task("reconcile-unknown-sends")
 def reconcile_unknown_sends(as_of: datetime, limit: int) -> dict[str, int]:
     """Ask the provider about one batch of messages of unknown outcome; settle or requeue each.
 
@@ -209,7 +209,7 @@ class _Recorder:
                 op(session)
 
 
-@task(name="send-messages", task_run_name="send-messages-batch-{batch_no}", cache_policy=NO_CACHE)
+@pipeline_task("send-messages", run_name="send-messages-batch-{batch_no}")
 def send_messages(as_of: datetime, batch_no: int, limit: int) -> dict[str, int]:
     """Claim one batch of due messages and send each; every outcome is recorded."""
     settings = get_settings()

@@ -6,8 +6,6 @@ import uuid
 from collections import Counter
 from datetime import datetime, timedelta
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 from sqlmodel import col, select
 
 from aftercare.settings import get_settings
@@ -19,6 +17,7 @@ from aftercare.store.shops import ShopInfo
 from models import AfterSalesCase, Shipment, Shop
 from models.db import claim, session_scope
 from tasks import limits
+from tasks.policy import pipeline_task
 from tasks.reviews import pull_rating_window
 from tasks.trades import pull_trade_window, session_key
 
@@ -33,7 +32,7 @@ def _windows(start: datetime, end: datetime, size: timedelta) -> list[tuple[date
     return windows
 
 
-@task(name="resync-shop-window", task_run_name="resync-{shop.code}", cache_policy=NO_CACHE)
+@pipeline_task("resync-shop-window", run_name="resync-{shop.code}")
 def resync_shop_window(
     shop: ShopInfo, start: datetime, end: datetime, streams: list[str], dry_run: bool, now: datetime
 ) -> dict[str, int]:
@@ -75,7 +74,7 @@ def resync_shop_window(
     return dict(counts)
 
 
-@task(name="select-shipments-to-recheck", cache_policy=NO_CACHE)
+@pipeline_task("select-shipments-to-recheck")
 def select_shipments(
     waybills: list[str],
     courier: str | None,
@@ -121,7 +120,7 @@ def select_shipments(
     return {"matched": len(matched), "would_recheck": len(ids), "ids": ids}
 
 
-@task(name="requeue-failed-messages", cache_policy=NO_CACHE)
+@pipeline_task("requeue-failed-messages")
 def requeue_failed(
     start: datetime, end: datetime, purposes: list[str], dry_run: bool, now: datetime
 ) -> dict[str, int]:
@@ -132,7 +131,7 @@ def requeue_failed(
         )
 
 
-@task(name="count-due-work", cache_policy=NO_CACHE)
+@pipeline_task("count-due-work")
 def count_due(as_of: datetime) -> dict[str, int]:
     """Count what is due at a time: parcels to check, orders to remind, messages to send."""
     settings = get_settings()

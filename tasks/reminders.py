@@ -6,9 +6,6 @@ from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
 from aftercare.clock import local_day_start
 from aftercare.rules.reminders import (
     ReminderFacts,
@@ -24,9 +21,10 @@ from aftercare.store import reminders as store
 from aftercare.store.outbox import Recipient, enqueue, message_row
 from aftercare.templates import for_shop
 from models.db import session_scope
+from tasks.policy import pipeline_task
 
 
-@task(name="claim-due-orders", cache_policy=NO_CACHE)
+@pipeline_task("claim-due-orders")
 def claim_orders(as_of: datetime, owner: str, limit: int) -> list[int]:
     """Claim the unpaid orders whose next reminder is due."""
     settings = get_settings()
@@ -37,7 +35,7 @@ def claim_orders(as_of: datetime, owner: str, limit: int) -> list[int]:
         )
 
 
-@task(name="decide-reminders", task_run_name="decide-reminders-{label}", cache_policy=NO_CACHE)
+@pipeline_task("decide-reminders", run_name="decide-reminders-{label}")
 def decide_reminders(ids: list[int], as_of: datetime, label: str) -> dict[str, int]:
     """Queue the due reminder of each order, or record it as suppressed with the reason."""
     settings = get_settings()
@@ -154,7 +152,7 @@ def _message(
     return row
 
 
-@task(name="record-conversions", cache_policy=NO_CACHE)
+@pipeline_task("record-conversions")
 def record_conversions(as_of: datetime, day_start: datetime) -> dict[str, object]:
     """Record orders paid after a reminder, and report this run's and today's figures."""
     settings = get_settings()

@@ -6,13 +6,11 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
 from aftercare.rules.retention import order_expired, retention_cutoff
 from aftercare.settings import get_settings
 from aftercare.store import retention
 from models.db import session_scope
+from tasks.policy import pipeline_task
 
 
 @dataclass(frozen=True)
@@ -25,14 +23,14 @@ class OrderPage:
     purged: dict[str, int]
 
 
-@task(name="find-last-order", cache_policy=NO_CACHE)
+@pipeline_task("find-last-order")
 def last_order_id() -> int:
     """Return the highest order id: how far the purge's scan has to go."""
     with session_scope(get_settings().database_url) as session:
         return retention.last_order_id(session=session)
 
 
-@task(name="purge-order-page", task_run_name="purge-orders-after-{after_id}", cache_policy=NO_CACHE)
+@pipeline_task("purge-order-page", run_name="purge-orders-after-{after_id}")
 def purge_order_page(now: datetime, after_id: int, dry_run: bool) -> OrderPage:
     """Purge the expired orders among the next page of old orders still holding personal data."""
     settings = get_settings().retention
@@ -53,7 +51,7 @@ def purge_order_page(now: datetime, after_id: int, dry_run: bool) -> OrderPage:
     )
 
 
-@task(name="purge-buyers-and-raw-records", cache_policy=NO_CACHE)
+@pipeline_task("purge-buyers-and-raw-records")
 def purge_buyers_and_raw_records(now: datetime, dry_run: bool) -> dict[str, int]:
     """Pseudonymise old buyers, blank old finished messages, drop raw records past their days."""
     settings = get_settings().retention

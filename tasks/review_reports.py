@@ -6,8 +6,6 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 from sqlmodel import col, select
 
 from aftercare.clock import CHINA, local_day_start
@@ -18,12 +16,13 @@ from aftercare.settings import get_settings
 from aftercare.store import reviews as store
 from models import AfterSalesCase, Order, Review
 from models.db import session_scope
+from tasks.policy import pipeline_task
 
 # Next actions that mean "an agent calls the buyer".
 CALLS = ("first_contact", "call_again", "offer_compensation", "follow_up_again", "check_revision")
 
 
-@task(name="review-call-list", cache_policy=NO_CACHE)
+@pipeline_task("review-call-list")
 def call_list(as_of: datetime) -> list[dict[str, Any]]:
     """Return today's calls: every open case whose next contact is due by the end of the day."""
     settings = get_settings()
@@ -76,7 +75,7 @@ def call_list(as_of: datetime) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["when"], r["case"]))
 
 
-@task(name="review-weekly-summary", cache_policy=NO_CACHE)
+@pipeline_task("review-weekly-summary")
 def weekly_summary(as_of: datetime) -> dict[str, Any]:
     """Summarise this week's review cases: causes, recovery, explanations, quality by item."""
     settings = get_settings()

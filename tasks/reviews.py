@@ -7,8 +7,7 @@ from datetime import datetime, timedelta
 from logging import Logger, LoggerAdapter
 from zoneinfo import ZoneInfo
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 
 from aftercare.clients.errors import AuthenticationError, ProviderError, RequestRejected
 from aftercare.clients.taobao import TaobaoClient
@@ -41,7 +40,7 @@ from aftercare.store.shops import ShopInfo
 from aftercare.store.trades import advance_cursor, get_cursor
 from models.db import session_scope
 from tasks import limits
-from tasks.policy import worth_retrying
+from tasks.policy import pipeline_task
 from tasks.trades import session_key
 
 STREAM = "ratings"
@@ -100,14 +99,7 @@ def pull_rating_window(
     return counts
 
 
-@task(
-    name="sync-ratings",
-    task_run_name="sync-ratings-{shop.code}",
-    retries=2,
-    retry_delay_seconds=30,
-    retry_condition_fn=worth_retrying,
-    cache_policy=NO_CACHE,
-)
+@pipeline_task("sync-ratings", run_name="sync-ratings-{shop.code}", retries=2)
 def sync_ratings(shop: ShopInfo, as_of: datetime) -> dict[str, int]:
     """Fetch new neutral and bad ratings, and re-read the ratings of open cases."""
     settings = get_settings()
@@ -156,7 +148,7 @@ def sync_ratings(shop: ShopInfo, as_of: datetime) -> dict[str, int]:
     return dict(counts)
 
 
-@task(name="open-review-cases", cache_policy=NO_CACHE)
+@pipeline_task("open-review-cases")
 def open_review_cases(as_of: datetime) -> dict[str, int]:
     """Open one case per new neutral or bad review, with its cause, and queue the first message."""
     settings = get_settings()
@@ -220,7 +212,7 @@ def open_review_cases(as_of: datetime) -> dict[str, int]:
     return dict(counts)
 
 
-@task(name="queue-review-alerts", cache_policy=NO_CACHE)
+@pipeline_task("queue-review-alerts")
 def queue_review_alerts(as_of: datetime) -> int:
     """Queue a staff alert line for each review case staff have not been told about yet."""
     settings = get_settings()
@@ -252,7 +244,7 @@ def _grade(result: str) -> str:
     return "差评" if result == "bad" else "中评"
 
 
-@task(name="settle-review-cases", cache_policy=NO_CACHE)
+@pipeline_task("settle-review-cases")
 def settle_review_cases(as_of: datetime) -> dict[str, int]:
     """Close recovered cases and post the explanation of those whose day has come."""
     settings = get_settings()

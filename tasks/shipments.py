@@ -6,8 +6,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 from sqlmodel import Session
 
 from aftercare import clients
@@ -30,9 +29,10 @@ from aftercare.store.shipments import (
 )
 from models.db import session_scope
 from tasks import limits
+from tasks.policy import pipeline_task
 
 
-@task(name="claim-due-shipments", cache_policy=NO_CACHE)
+@pipeline_task("claim-due-shipments")
 def claim_shipments(as_of: datetime, owner: str, limit: int) -> list[int]:
     """Claim every parcel due for a check (at most limit) for this run."""
     settings = get_settings()
@@ -43,7 +43,7 @@ def claim_shipments(as_of: datetime, owner: str, limit: int) -> list[int]:
         )
 
 
-@task(name="track-shipments", task_run_name="track-shipments-{label}", cache_policy=NO_CACHE)
+@pipeline_task("track-shipments", run_name="track-shipments-{label}")
 def track_shipments(ids: list[int], as_of: datetime, label: str) -> dict[str, int]:
     """Query the courier for a chunk of parcels, record the answers and review them."""
     settings = get_settings()

@@ -7,8 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 
 from aftercare.clients.errors import (
     AuthenticationError,
@@ -27,10 +26,11 @@ from aftercare.store.shipments import (
 )
 from models.db import session_scope
 from tasks import limits
+from tasks.policy import pipeline_task
 from tasks.shipments import review_parcels
 
 
-@task(name="subscribe-shipments", cache_policy=NO_CACHE)
+@pipeline_task("subscribe-shipments")
 def subscribe_shipments(as_of: datetime) -> dict[str, int]:
     """Subscribe every new (or aborted) parcel for pushes; 501 duplicates count as subscribed."""
     settings = get_settings()
@@ -85,7 +85,7 @@ class _Latest:
         return (events[-1].occurred_at if events else _NO_SCAN, self.push_id)
 
 
-@task(name="drain-pushes", task_run_name="drain-pushes-{label}", cache_policy=NO_CACHE)
+@pipeline_task("drain-pushes", run_name="drain-pushes-{label}")
 def drain_pushes(as_of: datetime, label: str) -> dict[str, int]:
     """Turn one batch of stored pushes into scans, statuses and cases; bad ones keep a reason."""
     settings = get_settings()

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 
 from aftercare.rules.sync import sync_windows, trade_problem
 from aftercare.settings import Settings, get_settings
@@ -15,7 +14,7 @@ from aftercare.store.shops import ShopInfo
 from aftercare.store.trades import advance_cursor, get_cursor, save_trades
 from models.db import session_scope
 from tasks import limits
-from tasks.policy import worth_retrying
+from tasks.policy import pipeline_task
 
 STREAM = "trades"
 
@@ -79,14 +78,7 @@ def pull_trade_window(
     return counts
 
 
-@task(
-    name="sync-trades",
-    task_run_name="sync-trades-{shop.code}",
-    retries=2,
-    retry_delay_seconds=30,
-    retry_condition_fn=worth_retrying,
-    cache_policy=NO_CACHE,
-)
+@pipeline_task("sync-trades", run_name="sync-trades-{shop.code}", retries=2)
 def sync_trades(shop: ShopInfo, as_of: datetime) -> dict[str, int]:
     """Pull every trade modified since the shop's cursor, window by window, and save it."""
     settings = get_settings()
