@@ -39,6 +39,9 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=200, unique=True)
+    # What the SMS provider knows the message by (its OutId), fixed once a send may have been
+    # tried: the lost-answer lookup finds the message by it even if the key's format changes.
+    out_id: str | None = Field(default=None, max_length=200)
     shop_id: int = Field(foreign_key="shops.id", index=True)
     customer_id: int | None = Field(default=None, foreign_key="customers.id", index=True)
     order_id: int | None = Field(default=None, foreign_key="orders.id", index=True)

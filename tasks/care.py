@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from aftercare.clock import local_day_start
+from aftercare.rules import message_keys
 from aftercare.rules.care import (
     MARKETING,
     Reachability,
@@ -113,7 +114,10 @@ def queue_order_notices(as_of: datetime) -> dict[str, int]:
             ),
         ]
         for touchpoint, addressees in plans:
-            keyed = {f"care:{touchpoint}:{who.shop_code}:{who.tid}": who for who in addressees}
+            keyed = {
+                message_keys.order_care(who.shop_code, who.tid or "", touchpoint): who
+                for who in addressees
+            }
             decided = existing_keys(session=session, keys=list(keyed))
             rows = []
             for key, who in keyed.items():
@@ -178,11 +182,14 @@ def queue_greetings(as_of: datetime) -> dict[str, int]:
                 if touchpoint is TouchPoint.BIRTHDAY:
                     if not is_birthday(birthdays.get(who.customer_id), today):
                         continue
-                    key, params = f"care:birthday:{who.shop_code}:{who.buyer_key}:{today.year}", {}
+                    key = message_keys.birthday_greeting(who.shop_code, who.customer_id, today.year)
+                    params: dict[str, object] = {}
                 else:
                     if holiday is None:
                         continue
-                    key = f"care:holiday:{holiday}:{today.year}:{who.shop_code}:{who.buyer_key}"
+                    key = message_keys.holiday_greeting(
+                        who.shop_code, who.customer_id, holiday, today.year
+                    )
                     params = {"holiday": holiday}
                 rows.append(_row(session, settings, who, touchpoint, key, params, as_of))
             enqueue(session=session, rows=rows)
@@ -216,7 +223,7 @@ def queue_new_product_preview(
             bought_since=as_of - timedelta(days=bought_within_days) if bought_within_days else None,
         )
         keyed = {
-            f"care:new_product:{shop_code}:{campaign}:{who.buyer_key}": who
+            message_keys.new_product_preview(shop_code, who.customer_id, campaign): who
             for who in members
             if who.customer_id in chosen
         }

@@ -8,6 +8,7 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 
 from aftercare.privacy import redact
+from aftercare.rules import message_keys
 from aftercare.rules.notices import sms_blocker
 from aftercare.rules.reviews import Outcome, after_outcome, explanation_due_at
 from aftercare.settings import get_settings
@@ -90,7 +91,9 @@ def apply_followup(
             order = session.get(Order, review.order_id) if review.order_id else None
             phone = order.receiver_phone if order else None
             message = message_row(
-                key=f"review:{shop.code}:{review.oid}:{step.message}:{case.contact_attempts + 1}",
+                key=message_keys.review_followup(
+                    shop.code, review.oid, step.message, case.contact_attempts + 1
+                ),
                 template=step.message,
                 params={"shop": shop.name, "item": review.item_title[:20]},
                 recipient=Recipient(

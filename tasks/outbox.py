@@ -97,7 +97,7 @@ def _settle(
                 session=session, message_id=message_id, owner=owner, error=reason, retry_at=None
             ),
         )
-    found = _look_up(sms, message.phone or "", days, message.idempotency_key, listings)
+    found = _look_up(sms, message.phone or "", days, _out_id(message), listings)
     if isinstance(found, str):
         check_at = now + timedelta(minutes=settings.dispatch.lookup_retry_minutes)
         return _Settled(
@@ -355,7 +355,7 @@ def _send_one(
             sign_name=sign_name,
             template_code=message.template_code,
             params=_params(message),
-            out_id=message.idempotency_key,
+            out_id=_out_id(message),
         )
     except ProviderError as error:
         failure = after_send_failure(error, message.attempts, settings.dispatch, now)
@@ -383,7 +383,7 @@ def _send_one(
             )
         get_run_logger().warning(
             "message %s to %s: %s (%s)",
-            message.idempotency_key,
+            message.id,
             mask_phone(message.phone),
             failure.outcome,
             error.reason,
@@ -408,3 +408,8 @@ def _give_back(settings: Settings, rest: list[OutboxMessage], owner: str, now: d
     with session_scope(settings.database_url) as session:
         for message in rest:
             outbox.defer(session=session, message_id=message.id, owner=owner, until=now)  # type: ignore[arg-type]
+
+
+def _out_id(message: OutboxMessage) -> str:
+    """What the provider knows the message by (rows queued before out_id existed: the key)."""
+    return message.out_id or message.idempotency_key

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from aftercare.clock import local_day_start
+from aftercare.rules import message_keys
 from aftercare.rules.reminders import (
     ReminderFacts,
     Stage,
@@ -60,7 +61,7 @@ def decide_reminders(ids: list[int], as_of: datetime, label: str) -> dict[str, i
             if stage is None:  # the stage no longer exists (settings changed): move on
                 plans.append((order.id, None))
                 continue
-            key = f"unpaid:{order.shop_code}:{order.tid}:{stage.stage}"
+            key = message_keys.unpaid_reminder(order.shop_code, order.tid, stage.stage)
             reason = skip_reason(_facts(order), rules)
             slot: Slot | None = None
             if reason is None:

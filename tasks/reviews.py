@@ -15,6 +15,7 @@ from aftercare.clients.taobao_ratings import EXPLAIN_CLOSED_CODES, RatingPage, R
 from aftercare.clock import CHINA
 from aftercare.display import one_line, robot_text
 from aftercare.privacy import mask_name, redact
+from aftercare.rules import message_keys
 from aftercare.rules.notices import sms_blocker
 from aftercare.rules.reviews import (
     Cause,
@@ -195,7 +196,7 @@ def open_review_cases(as_of: datetime) -> dict[str, int]:
                 continue
             blocked = sms_blocker(item.phone, item.phone_masked, True)
             row = message_row(
-                key=f"review:{item.shop_code}:{item.review.oid}:first-contact",
+                key=message_keys.review_first_contact(item.shop_code, item.review.oid),
                 template="review_first_contact",
                 params={"shop": item.shop_name, "item": item.review.item_title[:20]},
                 recipient=Recipient(

@@ -13,6 +13,7 @@ from aftercare import clients
 from aftercare.clients.errors import AuthenticationError, ProviderError
 from aftercare.clients.kuaidi100 import WaybillLocked
 from aftercare.memory import release_freed_memory
+from aftercare.rules import message_keys
 from aftercare.rules.anomalies import detect_anomalies
 from aftercare.rules.cases import plan_cases
 from aftercare.rules.notices import sms_blocker
@@ -143,7 +144,13 @@ def review_parcels(*, session: Session, ids: list[int], as_of: datetime) -> dict
         for notice in plan.notices:
             rows.append(
                 message_row(
-                    key=f"logistics:{parcel.business_key}:{notice.kind}:{notice.severity}",
+                    key=message_keys.logistics_notice(
+                        parcel.shop_code,
+                        parcel.courier_name,
+                        parcel.waybill,
+                        notice.kind,
+                        notice.severity,
+                    ),
                     template=notice.template,
                     params={
                         "shop": parcel.shop_name,

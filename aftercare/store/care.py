@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from aftercare.store.reminders import buyer_key, buyer_subject, subject, take_contact_slots
+from aftercare.store.reminders import buyer_subject, subject, take_contact_slots
 from models import (
     AfterSalesCase,
     ContactSlot,
@@ -51,11 +51,6 @@ class Addressee:
     ended_at: datetime | None = None
     blocked_by_case: bool = False
     buyer_id: str = ""
-
-    @property
-    def buyer_key(self) -> str:
-        """Name the buyer in message keys (the nick for buyers known only by nick)."""
-        return buyer_key(self.buyer_id or f"nick:{self.buyer_nick}")
 
 
 def shipped_orders(*, session: Session, since: datetime, until: datetime) -> list[Addressee]:

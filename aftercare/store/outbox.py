@@ -49,6 +49,7 @@ def message_row(
     reason = recipient.blocked_because or suppressed_because
     return {
         "idempotency_key": key,
+        "out_id": key,
         "shop_id": recipient.shop_id,
         "customer_id": recipient.customer_id,
         "order_id": recipient.order_id,

@@ -172,11 +172,6 @@ def buyer_subject(buyer_id: str) -> str:
     return subject("buyer", buyer_id)
 
 
-def buyer_key(buyer_id: str) -> str:
-    """Name a buyer in message keys: the nick for buyers known by nick (the keys they had)."""
-    return buyer_id.removeprefix("nick:")
-
-
 def take_contact_slots(
     *,
     session: Session,

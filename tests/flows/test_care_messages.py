@@ -19,7 +19,7 @@ from flows.dispatch_messages import dispatch_messages
 from flows.logistics_check import logistics_check
 from flows.new_product_preview import new_product_preview
 from flows.unpaid_reminders import unpaid_order_reminders
-from models import OptOut, Order, OutboxMessage
+from models import Customer, OptOut, Order, OutboxMessage
 from models.db import session_scope
 from tests.conftest import ANCHOR
 
@@ -97,7 +97,7 @@ def test_two_weeks_of_care_respect_consent_opt_outs_and_caps(settings, sandbox, 
         assert all(b - a >= timedelta(minutes=30) for a, b in itertools.pairwise(times))
 
     # Every order shipped in the notice window got exactly one shipping notice.
-    notices = Counter(r.idempotency_key.split(":")[3] for r in rows if r.purpose == "care_shipped")
+    notices = Counter(r.idempotency_key.split(":")[2] for r in rows if r.purpose == "care_shipped")
     assert shipped and {o.tid for o in shipped} <= set(notices) and max(notices.values()) == 1
     texted = Counter(s.out_id for s in sandbox.sms_sent)
     assert max(texted.values()) == 1
@@ -105,7 +105,7 @@ def test_two_weeks_of_care_respect_consent_opt_outs_and_caps(settings, sandbox, 
     # Thanks only for receipts the buyer confirmed; marketing only with consent (else a reason).
     for row in rows:
         if row.purpose.startswith("care_confirmed") and row.status == "sent":
-            tid = int(row.idempotency_key.split(":")[3])
+            tid = int(row.idempotency_key.split(":")[2])
             assert not sandbox.world.confirmation(tid).auto
         if row.category == "marketing" and row.status == "suppressed":
             assert row.reason
@@ -154,13 +154,15 @@ def test_holiday_greetings_and_new_product_previews_go_to_consenting_members_onl
         rows = session.exec(
             select(OutboxMessage).where(OutboxMessage.category == "marketing")
         ).all()
+        nicks = dict(session.exec(select(Customer.id, Customer.buyer_nick)).all())
     members = {
         m.buyer_nick: m for shop in ("sishi", "xiaoya", "mumu") for m in sandbox.world.members(shop)
     }
     holiday = [r for r in rows if r.purpose == "care_holiday"]
     assert holiday and all("元旦" in r.text for r in holiday)
     for row in rows:
-        nick = row.idempotency_key.split(":")[-1]
+        assert row.idempotency_key.split(":")[2] == f"member-{row.customer_id}"
+        nick = nicks[row.customer_id]
         if row.status == "pending":
             assert members[nick].marketing_consent, "marketing only with consent"
             assert row.text.endswith("回T退订")
