@@ -23,7 +23,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy aftercare flows tasks models deployments bench
+	$(BIN)/mypy aftercare app flows tasks models deployments sandbox bench
 
 # Ports: PORT (Prefect server and UI), SANDBOX_PORT (sandbox APIs); make serve PORT=4300
 PORT ?= 4200

@@ -45,9 +45,9 @@ def run(base: str, database_url: str, args: argparse.Namespace) -> None:
     """Queue N messages to distinct phones, send them in one run, compare with the sandbox."""
     from sqlmodel import select
 
-    from aftercare.demo import register_sandbox_shops
     from aftercare.settings import get_settings
     from aftercare.store.outbox import Recipient, due_messages_query, enqueue, message_row
+    from deployments.sandbox_world import register_sandbox_shops
     from flows.dispatch_messages import dispatch_messages
     from models import Shop
     from models.db import session_scope

@@ -58,8 +58,8 @@ def main() -> None:
 
 def run(base: str, database_url: str, args: argparse.Namespace) -> None:
     """Sync, then poll with a ceiling, then without, then the naive baseline."""
-    from aftercare.demo import register_sandbox_shops
     from aftercare.settings import get_settings
+    from deployments.sandbox_world import register_sandbox_shops
     from models.migrate import upgrade
 
     get_settings.cache_clear()

@@ -36,7 +36,7 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="aftercare-bench-"))
     database_url = f"sqlite:///{workdir}/bench.db"
-    from aftercare.sandbox import Sandbox, SandboxConfig
+    from sandbox import Sandbox, SandboxConfig
 
     sandbox = Sandbox(
         SandboxConfig(
@@ -60,8 +60,8 @@ def main() -> None:
             "AFTERCARE_LOGISTICS__SUBSCRIBE": "false",
         }
     )
-    from aftercare.demo import register_sandbox_shops
     from aftercare.settings import get_settings
+    from deployments.sandbox_world import register_sandbox_shops
     from models.migrate import upgrade
 
     get_settings.cache_clear()

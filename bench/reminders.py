@@ -46,9 +46,9 @@ def run(database_url: str, orders: int) -> None:
     from sqlalchemy import func, select
     from sqlmodel import col
 
-    from aftercare.demo import register_sandbox_shops
     from aftercare.settings import get_settings
     from aftercare.store.reminders import due_orders_query
+    from deployments.sandbox_world import register_sandbox_shops
     from flows.unpaid_reminders import unpaid_order_reminders
     from models import Order, OutboxMessage
     from models.db import get_engine, session_scope

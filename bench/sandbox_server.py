@@ -6,7 +6,7 @@ import argparse
 import json
 from datetime import datetime
 
-from aftercare.sandbox import SandboxConfig, serve_forever
+from sandbox import SandboxConfig, serve_forever
 
 
 def main() -> None:

@@ -91,7 +91,7 @@ def _serve(port: int, sandbox_port: int) -> None:
     settings = get_settings()
     upgrade(settings.database_url)
     if settings.environment == "sandbox":
-        from aftercare.demo import register_sandbox_shops
+        from deployments.sandbox_world import register_sandbox_shops
 
         register_sandbox_shops(settings.database_url)
     ensure_rate_limits(settings)
@@ -124,9 +124,9 @@ def _watch_for_twins(ids: list[Any], remove: Any) -> None:
 
 
 def _start_sandbox(port: int) -> object:
-    from aftercare.demo import sandbox_environment
-    from aftercare.sandbox import Sandbox, SandboxConfig
     from aftercare.settings import get_settings
+    from deployments.sandbox_world import sandbox_environment
+    from sandbox import Sandbox, SandboxConfig
 
     sandbox = Sandbox(SandboxConfig(seed=7, orders_per_shop=150, port=port))
     sandbox.start()

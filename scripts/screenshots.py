@@ -30,7 +30,7 @@ CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")
 REPORT_KEY = "daily-after-sales-report"
 SERVER_START_SECONDS = 180
 DEMO_CODE = (
-    "from aftercare.demo import run_demo\n"
+    "from app.demo import run_demo\n"
     "run_demo(orders_per_shop=150, seed=7)\n"
     "from flows.daily_report import daily_after_sales_report\n"
     "daily_after_sales_report()\n"

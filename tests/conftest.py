@@ -58,7 +58,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
 @pytest.fixture
 def sandbox() -> Iterator[object]:
     """A fresh sandbox for one test, its business clock pinned at ANCHOR."""
-    from aftercare.sandbox import Sandbox, SandboxConfig
+    from sandbox import Sandbox, SandboxConfig
 
     config = SandboxConfig(seed=7, orders_per_shop=60, anchor=ANCHOR, clock_tick=False)
     with Sandbox(config) as running:
@@ -69,7 +69,7 @@ def sandbox() -> Iterator[object]:
 @pytest.fixture
 def settings(monkeypatch: pytest.MonkeyPatch, sandbox, database_url: str) -> Iterator[Settings]:
     """Settings pointing at the sandbox and the test database, with fast retries."""
-    from aftercare.demo import register_sandbox_shops, sandbox_environment
+    from deployments.sandbox_world import register_sandbox_shops, sandbox_environment
 
     urls = {name: sandbox.url(name) for name in ("kuaidi100", "taobao", "sms", "dingtalk")}
     for key, value in sandbox_environment(urls, database_url).items():

@@ -11,7 +11,7 @@ from importlib.metadata import packages_distributions
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PRODUCT = ("aftercare", "flows", "tasks", "models", "deployments")
+PRODUCT = ("aftercare", "app", "flows", "tasks", "models", "deployments", "sandbox")
 OURS = set(PRODUCT) | {"bench", "tests", "scripts"}
 
 

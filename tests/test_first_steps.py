@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from aftercare.demo import NEXT_COMMANDS
+from app.demo import NEXT_COMMANDS
 
 BIN = Path(sys.executable).parent
 

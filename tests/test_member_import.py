@@ -6,12 +6,12 @@ import requests
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from aftercare.cli import app
 from aftercare.phones import phone_or_none
 from aftercare.rules.notices import MOBILE
-from aftercare.sandbox.planted import plant
+from app.cli import app
 from models import Customer, RejectedRecord
 from models.db import session_scope
+from sandbox.planted import plant
 
 SHOP = "mumu"
 

@@ -15,9 +15,9 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from aftercare.cli import app
 from aftercare.settings import get_settings
 from aftercare.wording import reason_text
+from app.cli import app
 from tests.conftest import ANCHOR
 from tests.support.evidence import (
     captured_logs,
@@ -64,7 +64,7 @@ class Evidence:
 
 def environment(sandbox: Any, database_url: str, receiver_url: str) -> dict[str, str]:
     """Settings for the sandbox, the receiver and the fake credentials."""
-    from aftercare.demo import sandbox_environment
+    from deployments.sandbox_world import sandbox_environment
 
     urls = {name: sandbox.url(name) for name in ("kuaidi100", "taobao", "sms", "dingtalk")}
     sessions = {shop: SECRETS[f"session {shop}"] for shop in ("sishi", "xiaoya", "mumu")}
@@ -91,7 +91,7 @@ def environment(sandbox: Any, database_url: str, receiver_url: str) -> dict[str,
 
 def provider_accounts(mp: pytest.MonkeyPatch) -> None:
     """Open the sandbox's provider accounts with the fake credentials."""
-    from aftercare.sandbox import CREDENTIALS
+    from sandbox import CREDENTIALS
 
     mp.setitem(CREDENTIALS["kuaidi100"], "customer", CUSTOMER)
     mp.setitem(CREDENTIALS["kuaidi100"], "key", SECRETS["kuaidi100_key"])
@@ -194,11 +194,11 @@ def cli_output(sandbox: Any) -> list[str]:
 @pytest.fixture(scope="module")
 def evidence(prefect_server, tmp_path_factory, receiver_server) -> Iterator[Evidence]:
     """Run everything once for the module and collect what it left behind."""
-    from aftercare.demo import import_sandbox_members, register_sandbox_shops
-    from aftercare.sandbox import Sandbox, SandboxConfig
+    from deployments.sandbox_world import import_sandbox_members, register_sandbox_shops
     from models import AfterSalesCase, Customer, Order, OutboxMessage
     from models.db import get_engine, session_scope
     from models.migrate import upgrade
+    from sandbox import Sandbox, SandboxConfig
 
     started = datetime.now(UTC) - timedelta(seconds=1)
     database_url = f"sqlite:///{tmp_path_factory.mktemp('leaks')}/aftercare.db"

@@ -10,10 +10,10 @@ import requests
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from aftercare.cli import app
 from aftercare.rules.care import is_opt_out
 from aftercare.store.outbox import opted_out_phone
 from aftercare.webhooks import sign
+from app.cli import app
 from models import OptOut, RejectedRecord, TrackingPush
 from models.db import session_scope
 from tests.test_receiver import PARAM, SALT, SECRET, post, push

@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlmodel import select
 
-from aftercare.sandbox import FaultConfig, Sandbox, SandboxConfig
 from aftercare.settings import get_settings
 from flows.dispatch_messages import dispatch_messages
 from models import AfterSalesCase, OutboxMessage, RejectedRecord, Shipment
 from models.db import get_engine, session_scope
 from models.migrate import upgrade
+from sandbox import FaultConfig, Sandbox, SandboxConfig
 from tests.conftest import ANCHOR
 
 PROVIDERS = ("kuaidi100", "taobao", "sms", "dingtalk")
@@ -60,7 +60,7 @@ def unleash(sandbox: Sandbox, monkeypatch: Any) -> None:
 @contextmanager
 def reference_world(tmp_path: Any) -> Iterator[tuple[Sandbox, str]]:
     """Switch the settings to a fault-free twin of the test's world and database, then back."""
-    from aftercare.demo import register_sandbox_shops, sandbox_environment
+    from deployments.sandbox_world import register_sandbox_shops, sandbox_environment
 
     url = f"sqlite:///{tmp_path}/reference.db"
     upgrade(url)

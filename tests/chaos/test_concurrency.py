@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from aftercare.demo import import_sandbox_members
-from aftercare.sandbox import FaultConfig
+from deployments.sandbox_world import import_sandbox_members
 from flows.bad_review_followups import bad_review_followups
 from flows.care_messages import care_messages
 from flows.dispatch_messages import dispatch_messages
@@ -25,6 +24,7 @@ from flows.logistics_check import logistics_check
 from flows.unpaid_reminders import unpaid_order_reminders
 from models import AfterSalesCase, OutboxMessage, Review
 from models.db import session_scope
+from sandbox import FaultConfig
 from tests.chaos.pipelines import alerts_per_case, figures
 from tests.conftest import ANCHOR
 

@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
-from aftercare.sandbox import FaultConfig
 from aftercare.settings import get_settings
 from flows.dispatch_messages import dispatch_messages
 from models import OutboxMessage
 from models.db import session_scope
+from sandbox import FaultConfig
 from tests.conftest import ANCHOR
 from tests.flows.test_dispatch_messages import queue_messages
 

@@ -14,12 +14,12 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlmodel import select
 
-from aftercare.sandbox import FaultConfig
 from aftercare.settings import get_settings
 from flows.dispatch_messages import dispatch_messages
 from flows.logistics_check import logistics_check
 from models import AfterSalesCase, Shipment, TrackingEvent
 from models.db import get_engine, session_scope
+from sandbox import FaultConfig
 from tests.chaos.test_database_faults import MESSAGES, outcome, settle, when
 from tests.chaos.test_process_kills import unreviewed
 from tests.conftest import ANCHOR

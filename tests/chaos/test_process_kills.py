@@ -11,13 +11,13 @@ from sqlmodel import col, select
 from aftercare.rules.anomalies import detect_anomalies
 from aftercare.rules.cases import plan_cases
 from aftercare.rules.tracking import ShipmentStatus
-from aftercare.sandbox import FaultConfig
 from aftercare.settings import get_settings
 from aftercare.store.cases import load_parcels
 from flows.dispatch_messages import dispatch_messages
 from flows.logistics_check import logistics_check
 from models import AfterSalesCase, OutboxMessage, Shipment, TrackingEvent
 from models.db import session_scope
+from sandbox import FaultConfig
 from tests.chaos import run_flow
 from tests.conftest import ANCHOR
 from tests.flows.test_dispatch_messages import queue_messages

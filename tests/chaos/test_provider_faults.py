@@ -16,16 +16,16 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from aftercare.demo import import_sandbox_members
 from aftercare.rules.reviews import explanation_due_at
-from aftercare.sandbox import FaultConfig
 from aftercare.settings import get_settings
+from deployments.sandbox_world import import_sandbox_members
 from flows.bad_review_followups import bad_review_followups
 from flows.care_messages import care_messages
 from flows.logistics_check import logistics_check
 from flows.unpaid_reminders import unpaid_order_reminders
 from models import AfterSalesCase, CaseEvent, OutboxMessage, Shipment
 from models.db import session_scope
+from sandbox import FaultConfig
 from tasks.reviews import settle_review_cases, working_hours
 from tests.chaos.pipelines import (
     CHAOS,

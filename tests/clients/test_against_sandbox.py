@@ -12,8 +12,8 @@ from aftercare.clients.kuaidi100 import Kuaidi100Client, PhoneCheckFailed, Waybi
 from aftercare.clients.sms import InvalidRecipient, SmsClient
 from aftercare.clients.taobao import TaobaoClient, TradeNotFound
 from aftercare.clock import CHINA
-from aftercare.sandbox import CREDENTIALS, FaultConfig
 from aftercare.settings import RetrySettings
+from sandbox import CREDENTIALS, FaultConfig
 from tests.conftest import ANCHOR
 
 FAST = RetrySettings(backoff_base_seconds=0.01, backoff_cap_seconds=0.05, read_timeout_seconds=1)

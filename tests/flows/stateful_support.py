@@ -16,7 +16,7 @@ def fresh_example(sandbox: Any, folder: Path, monkeypatch: pytest.MonkeyPatch, n
 
     Nothing one example did decides the next.
     """
-    from aftercare.demo import register_sandbox_shops
+    from deployments.sandbox_world import register_sandbox_shops
     from models.migrate import upgrade
 
     sandbox.reset()

@@ -10,7 +10,7 @@ from prefect.client.schemas.filters import FlowFilter, FlowFilterName
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
-from aftercare.cli import app
+from app.cli import app
 from flows.bad_review_followups import bad_review_followups
 from models import AfterSalesCase
 from models.db import session_scope

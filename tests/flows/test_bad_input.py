@@ -7,8 +7,6 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from aftercare.sandbox.planted import plant
-from aftercare.sandbox.shops import SHOPS
 from aftercare.settings import Settings
 from flows.bad_review_followups import bad_review_followups
 from flows.logistics_check import logistics_check
@@ -24,6 +22,8 @@ from models import (
     TrackingEvent,
 )
 from models.db import session_scope
+from sandbox.planted import plant
+from sandbox.shops import SHOPS
 from tests.conftest import ANCHOR
 
 pytestmark = [

@@ -152,8 +152,8 @@ def test_a_case_closed_before_its_first_contact_left_never_sends_it(settings, sa
 
 
 def test_a_robot_outage_on_deadline_day_holds_back_no_explanation(settings, sandbox):
-    from aftercare.sandbox import FaultConfig
     from models import StaffAlert
+    from sandbox import FaultConfig
 
     sandbox.clock.set(LATER)
     sandbox.faults.set("dingtalk", FaultConfig(error_rate=1.0))

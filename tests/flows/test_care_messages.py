@@ -12,8 +12,8 @@ import requests
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from aftercare.cli import app
 from aftercare.templates import load_templates
+from app.cli import app
 from flows.care_messages import care_messages
 from flows.dispatch_messages import dispatch_messages
 from flows.logistics_check import logistics_check

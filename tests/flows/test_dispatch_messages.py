@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from aftercare.sandbox import FaultConfig
 from aftercare.store.outbox import Recipient, enqueue, message_row
 from flows.dispatch_messages import dispatch_messages
 from flows.logistics_check import logistics_check
 from models import OutboxMessage, Shop
 from models.db import session_scope
+from sandbox import FaultConfig
 from tests.conftest import ANCHOR
 
 pytestmark = pytest.mark.usefixtures("prefect_server")

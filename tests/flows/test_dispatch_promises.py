@@ -10,12 +10,12 @@ import pytest
 from sqlmodel import select
 
 from aftercare.clock import pin_world_clock
-from aftercare.sandbox import FaultConfig
 from aftercare.store.outbox import Recipient, enqueue, message_row
 from flows.dispatch_messages import dispatch_messages
 from flows.resend_failed_messages import resend_failed_messages
 from models import OutboxMessage, Shop
 from models.db import session_scope
+from sandbox import FaultConfig
 from tests.conftest import ANCHOR
 
 pytestmark = pytest.mark.usefixtures("prefect_server")

@@ -11,16 +11,16 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from aftercare.cli import app
 from aftercare.display import markdown_text, one_line, robot_text
 from aftercare.privacy import mask_name
-from aftercare.sandbox.planted import plant
+from app.cli import app
 from flows.bad_review_followups import bad_review_followups
 from flows.care_messages import care_messages
 from flows.dispatch_messages import dispatch_messages
 from flows.unpaid_reminders import unpaid_order_reminders
 from models import AfterSalesCase, Customer, Order, OrderItem, OutboxMessage, Review, Shipment
 from models.db import session_scope
+from sandbox.planted import plant
 from tests.conftest import ANCHOR
 from tests.properties.strategies import has_control
 

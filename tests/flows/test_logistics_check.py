@@ -181,7 +181,7 @@ def test_sf_and_zto_parcels_of_masked_buyers_are_queried_with_the_numbers_last_f
 ):
     from sqlalchemy import update
 
-    from aftercare.sandbox.shops import SHOPS
+    from sandbox.shops import SHOPS
 
     masked_shops = {code for code, shop in SHOPS.items() if not shop.can_decrypt_phone}
     with session_scope(settings.database_url) as session:

@@ -16,8 +16,8 @@ from prefect.client.schemas.filters import (
 from prefect.states import Scheduled
 from typer.testing import CliRunner
 
-from aftercare.cli import app
 from aftercare.settings import Settings, get_settings
+from app.cli import app
 from deployments.serve import SCHEDULED, all_deployments
 from deployments.setup import (
     ensure_automations,

@@ -28,12 +28,12 @@ from sqlmodel import select
 
 from aftercare.clients.errors import MalformedResponse
 from aftercare.clients.kuaidi100 import parse_push
-from aftercare.sandbox import FaultConfig
 from aftercare.settings import get_settings
 from flows.dispatch_messages import dispatch_messages
 from flows.logistics_check import logistics_check
 from models import Shipment, TrackingPush
 from models.db import session_scope
+from sandbox import FaultConfig
 from tests.flows.stateful_support import fresh_example
 from tests.flows.test_push_tracking import retry_late
 

@@ -27,13 +27,13 @@ from hypothesis.stateful import (
 )
 from sqlmodel import select
 
-from aftercare.sandbox import FaultConfig
 from aftercare.store import outbox
 from flows.dispatch_messages import dispatch_messages
 from flows.replay_pipeline import replay_pipeline
 from flows.resend_failed_messages import resend_failed_messages
 from models import OptOut, OutboxMessage, Shop
 from models.db import session_scope
+from sandbox import FaultConfig
 from tests.flows.stateful_support import fresh_example
 
 pytestmark = [

@@ -10,7 +10,6 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 from sqlmodel import func, select
 
-from aftercare.sandbox import FaultConfig
 from aftercare.settings import get_settings
 from flows.common import start_run
 from flows.dispatch_messages import dispatch_messages
@@ -21,6 +20,7 @@ from flows.resend_failed_messages import resend_failed_messages
 from flows.resync_window import resync_window
 from models import AfterSalesCase, Order, OutboxMessage, Shop
 from models.db import session_scope
+from sandbox import FaultConfig
 from tests.conftest import ANCHOR
 from tests.flows.test_dispatch_messages import queue_messages
 

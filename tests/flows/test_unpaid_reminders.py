@@ -187,7 +187,7 @@ def test_deferred_reminders_go_out_when_the_window_opens(settings, sandbox):
 
 
 def test_a_buyer_sharing_a_blurred_nick_with_one_who_paid_is_still_reminded(settings, sandbox):
-    from aftercare.sandbox.planted import plant
+    from sandbox.planted import plant
 
     # TOP blurs nicks: two different buyers both show as t**8; the first one has just paid.
     paid = plant(sandbox.world, "rating", shop="sishi", nick="t**8")

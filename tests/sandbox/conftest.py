@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from aftercare.sandbox import Sandbox, SandboxConfig
+from sandbox import Sandbox, SandboxConfig
 
 ANCHOR = datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
 

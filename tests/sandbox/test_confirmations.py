@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from aftercare.sandbox import Confirmation, Sandbox, World, build_world
-from aftercare.sandbox.wire import china_time
+from sandbox import Confirmation, Sandbox, World, build_world
+from sandbox.wire import china_time
 
 from .conftest import ANCHOR
 from .signing import top_call

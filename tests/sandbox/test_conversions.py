@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from aftercare.sandbox import SHOPS, Sandbox, SandboxConfig, build_world
-from aftercare.sandbox.conversions import ReminderResponder, reminder_shop
-from aftercare.sandbox.sms import SmsRecord, SmsTemplate
-from aftercare.sandbox.wire import china_time
+from sandbox import SHOPS, Sandbox, SandboxConfig, build_world
+from sandbox.conversions import ReminderResponder, reminder_shop
+from sandbox.sms import SmsRecord, SmsTemplate
+from sandbox.wire import china_time
 
 from .signing import sms_call, top_call
 

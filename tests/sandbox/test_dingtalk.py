@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 
-from aftercare.sandbox import CREDENTIALS, FaultConfig, Sandbox
+from sandbox import CREDENTIALS, FaultConfig, Sandbox
 
 from .conftest import ANCHOR
 from .signing import ROBOT_SECRET, ROBOT_TOKEN, robot_query, robot_send

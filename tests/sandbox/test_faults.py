@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 import requests
 
-from aftercare.sandbox import FaultConfig, Sandbox, SandboxConfig
+from sandbox import FaultConfig, Sandbox, SandboxConfig
 
 from .conftest import ANCHOR
 from .signing import CHINA, kd100_query, sms_call, sms_params, top_params

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 import requests
 
-from aftercare.sandbox import SHOPS, Sandbox, ShipmentScenario
-from aftercare.sandbox.wire import china_time
+from sandbox import SHOPS, Sandbox, ShipmentScenario
+from sandbox.wire import china_time
 
 from .conftest import ANCHOR
 from .signing import KD100_KEY, kd100_form, kd100_query

@@ -15,8 +15,8 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 
-from aftercare.sandbox import FaultConfig, Sandbox, SandboxConfig, ShipmentScenario
-from aftercare.sandbox.kuaidi100_push import BACKOFF_SECONDS
+from sandbox import FaultConfig, Sandbox, SandboxConfig, ShipmentScenario
+from sandbox.kuaidi100_push import BACKOFF_SECONDS
 
 from .conftest import ANCHOR
 from .signing import KD100_KEY, kd100_push_sign, kd100_query

@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import requests
 
-from aftercare.sandbox import MEMBER_FIELDS, SHOPS, Member, Sandbox, World, build_world
-from aftercare.sandbox.wire import CHINA
+from sandbox import MEMBER_FIELDS, SHOPS, Member, Sandbox, World, build_world
+from sandbox.wire import CHINA
 
 from .conftest import ANCHOR
 

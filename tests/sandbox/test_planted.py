@@ -10,9 +10,9 @@ import requests
 
 from aftercare.clients.taobao import parse_trade_page
 from aftercare.clients.taobao_ratings import parse_rating_page
-from aftercare.sandbox import Sandbox, SandboxConfig
-from aftercare.sandbox.planted import TRADE_KINDS
-from aftercare.sandbox.wire import china_time
+from sandbox import Sandbox, SandboxConfig
+from sandbox.planted import TRADE_KINDS
+from sandbox.wire import china_time
 
 from .conftest import ANCHOR
 from .signing import top_call

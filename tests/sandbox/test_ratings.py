@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import requests
 
-from aftercare.sandbox import CAUSES, SHOPS, Rating, Sandbox, World, build_world
-from aftercare.sandbox.rating_texts import NEGATIVE
-from aftercare.sandbox.wire import china_time
+from sandbox import CAUSES, SHOPS, Rating, Sandbox, World, build_world
+from sandbox.rating_texts import NEGATIVE
+from sandbox.wire import china_time
 
 from .conftest import ANCHOR
 from .signing import top_call

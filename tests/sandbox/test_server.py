@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from aftercare.sandbox import Sandbox, SandboxConfig, serve_forever
+from sandbox import Sandbox, SandboxConfig, serve_forever
 
 from .conftest import ANCHOR
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 
-from aftercare.sandbox import Sandbox, SandboxConfig
-from aftercare.sandbox.wire import CHINA
+from sandbox import Sandbox, SandboxConfig
+from sandbox.wire import CHINA
 
 from .signing import sms_call, sms_params
 

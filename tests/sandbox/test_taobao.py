@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from aftercare.sandbox import Sandbox
-from aftercare.sandbox.wire import china_time
+from sandbox import Sandbox
+from sandbox.wire import china_time
 
 from .conftest import ANCHOR
 from .signing import top_call, top_params

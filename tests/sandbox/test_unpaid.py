@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from aftercare.sandbox import SHOPS, SandboxConfig, World, build_world
-from aftercare.sandbox.wire import CHINA
+from sandbox import SHOPS, SandboxConfig, World, build_world
+from sandbox.wire import CHINA
 
 from .conftest import ANCHOR
 

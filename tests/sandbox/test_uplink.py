@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from aftercare.sandbox import (
+from sandbox import (
     CREDENTIALS,
     OPT_OUT_WORDS,
     SHOPS,
@@ -23,8 +23,8 @@ from aftercare.sandbox import (
     SandboxConfig,
     SimClock,
 )
-from aftercare.sandbox.uplink import BACKOFF_SECONDS, SmsUplink
-from aftercare.sandbox.wire import china_time
+from sandbox.uplink import BACKOFF_SECONDS, SmsUplink
+from sandbox.wire import china_time
 
 from .signing import UPLINK_SECRET, sms_call, uplink_signature
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from aftercare.sandbox import SCENARIOS, World, build_world
+from sandbox import SCENARIOS, World, build_world
 
 from .conftest import ANCHOR
 

@@ -23,11 +23,11 @@ from prefect.deployments import run_deployment
 from prefect.settings import PREFECT_API_URL
 from sqlmodel import select
 
-from aftercare.sandbox import FaultConfig
 from aftercare.wording import figure_name
 from flows.dispatch_messages import dispatch_messages
 from models import OutboxMessage
 from models.db import session_scope
+from sandbox import FaultConfig
 from tests.conftest import ANCHOR
 from tests.flows.test_dispatch_messages import queue_messages
 

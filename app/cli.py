@@ -76,7 +76,7 @@ def sandbox(
     faults: Annotated[str, typer.Option(help='JSON, e.g. {"kuaidi100": {"error_rate": 0.3}}')] = "",
 ) -> None:
     """Serve the local sandbox of the courier, shop and SMS APIs until interrupted."""
-    from aftercare.sandbox import FaultConfig, SandboxConfig, serve_forever
+    from sandbox import FaultConfig, SandboxConfig, serve_forever
 
     config = SandboxConfig(seed=seed, orders_per_shop=orders_per_shop, port=port)
     if faults:
@@ -539,7 +539,7 @@ def run_dispatch_messages(as_of: datetime | None = None) -> None:
 @app.command()
 def demo(orders_per_shop: int = 150, seed: int = 7) -> None:
     """Run the main job once on the embedded default: sandbox APIs, SQLite, Prefect."""
-    from aftercare.demo import DemoRefused, run_demo
+    from app.demo import DemoRefused, run_demo
 
     try:
         run_demo(orders_per_shop=orders_per_shop, seed=seed)

@@ -12,58 +12,15 @@ from rich.table import Table
 from sqlmodel import col, func, select
 
 from aftercare.settings import get_settings
+from deployments.sandbox_world import (
+    import_sandbox_members,
+    register_sandbox_shops,
+    sandbox_environment,
+)
 
 
 class DemoRefused(RuntimeError):
     """The configured database holds something the demo must not wipe."""
-
-
-def sandbox_environment(base_urls: dict[str, str], database_url: str) -> dict[str, str]:
-    """Return the settings environment that points every client at a running sandbox."""
-    return {
-        "AFTERCARE_DATABASE_URL": database_url,
-        "AFTERCARE_KUAIDI100_URL": base_urls["kuaidi100"],
-        "AFTERCARE_TAOBAO_URL": base_urls["taobao"],
-        "AFTERCARE_SMS_URL": base_urls["sms"],
-        "AFTERCARE_ROBOT_URL": base_urls["dingtalk"],
-        # The sandbox allows far more than real accounts (one courier query per second).
-        "AFTERCARE_KUAIDI100_QUERIES_PER_SECOND": "200",
-        "AFTERCARE_TAOBAO_CALLS_PER_SECOND": "500",
-        "AFTERCARE_SMS_SENDS_PER_SECOND": "500",
-    }
-
-
-def register_sandbox_shops(database_url: str) -> None:
-    """Register the sandbox's shops, as a team would register its real ones."""
-    from aftercare.sandbox import SHOPS
-    from aftercare.store.shops import register_shop
-    from models.db import session_scope
-
-    with session_scope(database_url) as session:
-        for shop in SHOPS.values():
-            register_shop(
-                session=session,
-                code=shop.code,
-                name=shop.name,
-                seller_nick=shop.seller_nick,
-                sms_sign_name=shop.sign_name,
-                sender_phone=shop.sender_phone,
-            )
-
-
-def import_sandbox_members(sandbox: object, database_url: str) -> None:
-    """Import each sandbox shop's member-centre export, as a shop owner would."""
-    from aftercare.clock import utcnow
-    from aftercare.members import parse_members_csv
-    from aftercare.sandbox import members_csv
-    from aftercare.store.care import import_members
-    from models import Shop
-    from models.db import session_scope
-
-    with session_scope(database_url) as session:
-        for shop in session.exec(select(Shop)).all():
-            members, _ = parse_members_csv(members_csv(sandbox.world.members(shop.code)))  # type: ignore[attr-defined]
-            import_members(session=session, shop_id=shop.id or 0, members=members, now=utcnow())
 
 
 def fresh_demo_database(database_url: str) -> None:
@@ -74,7 +31,7 @@ def fresh_demo_database(database_url: str) -> None:
     """
     from sqlalchemy import create_engine, inspect, text
 
-    from aftercare.sandbox import SHOPS
+    from sandbox import SHOPS
 
     if not database_url.startswith("sqlite:///"):
         raise DemoRefused(
@@ -103,8 +60,8 @@ def fresh_demo_database(database_url: str) -> None:
 
 def run_demo(*, orders_per_shop: int, seed: int) -> None:
     """Start the sandbox, run every pipeline once, print a summary and what to try next."""
-    from aftercare.sandbox import Sandbox, SandboxConfig
     from models.migrate import upgrade
+    from sandbox import Sandbox, SandboxConfig
 
     console = Console()
     database_url = get_settings().database_url

@@ -1,0 +1,1 @@
+"""The application above the flows: the command line and the demo."""
