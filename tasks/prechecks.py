@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from aftercare.clients.errors import AuthenticationError, ProviderError
 from aftercare.clients.taobao import TradeNotFound
+from aftercare.rules.dispatch import Hold
 from aftercare.rules.reminders import UNPAID
 from aftercare.settings import Settings
 from tasks import limits
@@ -28,3 +32,20 @@ def order_unpaid(settings: Settings, shop_code: str, tid: str | None) -> str | N
 
 
 PRECHECKS = {"order_unpaid": order_unpaid}
+
+
+def live_check(
+    settings: Settings, precheck: str, shop_code: str, tid: str | None, now: datetime
+) -> Hold | None:
+    """Run a message's live check; hold it when the check says no or cannot answer now."""
+    try:
+        reason = PRECHECKS[precheck](settings, shop_code, tid)
+    except ProviderError as error:
+        if isinstance(error, AuthenticationError):
+            raise
+        return Hold(
+            "precheck_failed",
+            reason=f"could not re-check before sending: {error.reason}",
+            retry_at=now + timedelta(minutes=settings.dispatch.retry_backoff_minutes),
+        )
+    return Hold("suppressed_by_live_check", reason=reason) if reason else None

@@ -350,6 +350,12 @@ def defer(*, session: Session, message_id: int, owner: str, until: datetime) -> 
     )
 
 
+def defer_all(*, session: Session, message_ids: list[int], owner: str, until: datetime) -> None:
+    """Put claimed messages back untouched (a batch stopped before reaching them)."""
+    for message_id in message_ids:
+        defer(session=session, message_id=message_id, owner=owner, until=until)
+
+
 def cancel_for_cases(*, session: Session, case_ids: list[int], reason: str, now: datetime) -> int:
     """Suppress the unsent messages of closed cases, with the reason; return how many.
 
@@ -412,6 +418,27 @@ def take_gap(*, session: Session, phone: str, now: datetime, gap: timedelta) -> 
     return last + gap
 
 
+def reserve_gaps(
+    *, session: Session, batch: list[OutboxMessage], owner: str, now: datetime, gap: timedelta
+) -> tuple[dict[int, GapTaken], int]:
+    """Reserve each non-urgent message's phone for the gap; defer those whose phone is busy.
+
+    Returns the reservations by message id and how many messages were deferred.
+    """
+    taken: dict[int, GapTaken] = {}
+    deferred = 0
+    for message in batch:
+        if message.urgent or not gap or not message.phone:
+            continue
+        reserved = take_gap(session=session, phone=message.phone, now=now, gap=gap)
+        if isinstance(reserved, datetime):
+            defer(session=session, message_id=message.id or 0, owner=owner, until=reserved)
+            deferred += 1
+        else:
+            taken[message.id or 0] = reserved
+    return taken, deferred
+
+
 def give_back_gap(*, session: Session, taken: GapTaken) -> None:
     """Undo a reservation whose message was not sent after all."""
     if taken.previous is None:
@@ -465,3 +492,14 @@ def existing_keys(*, session: Session, keys: list[str]) -> set[str]:
             ).all()
         )
     return found
+
+
+def out_id(message: OutboxMessage) -> str:
+    """What the provider knows the message by (rows queued before out_id existed: the key)."""
+    return message.out_id or message.idempotency_key
+
+
+def params(message: OutboxMessage) -> dict[str, str]:
+    """The template parameters of a queued message."""
+    loaded = json.loads(message.params or "{}")
+    return {str(k): str(v) for k, v in loaded.items()}
