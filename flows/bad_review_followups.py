@@ -13,8 +13,10 @@ from aftercare.display import markdown_text
 from aftercare.wording import CALL_COLUMNS, NEXT_ACTION_NAMES, RATING_NAMES
 from flows.common import add_counts, run_name, start_run
 from tasks.alerts import post_staff_alerts
+from tasks.explanations import settle_review_cases
+from tasks.ratings import sync_ratings
+from tasks.review_cases import open_review_cases, queue_review_alerts
 from tasks.review_reports import call_list, weekly_summary
-from tasks.reviews import open_review_cases, queue_review_alerts, settle_review_cases, sync_ratings
 from tasks.shops import list_shops
 from tasks.trades import sync_trades
 

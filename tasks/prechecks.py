@@ -9,6 +9,7 @@ from aftercare.clients.taobao import TradeNotFound
 from aftercare.rules.dispatch import Hold
 from aftercare.rules.reminders import UNPAID
 from aftercare.settings import Settings
+from aftercare.shop_context import ShopNotAuthorised, shop_context
 from tasks import limits
 
 
@@ -19,11 +20,12 @@ def order_unpaid(settings: Settings, shop_code: str, tid: str | None) -> str | N
     """
     if tid is None:
         return "the order is unknown"
-    session_key = settings.taobao_sessions.get(shop_code)
-    if session_key is None:
-        return f"no Taobao session key for shop {shop_code}: cannot re-check the order"
     try:
-        trade = limits.taobao(settings).trade(session_key.get_secret_value(), tid)
+        session_key = shop_context(settings, shop_code).session_key()
+    except ShopNotAuthorised as error:
+        return f"{error}; cannot re-check the order"
+    try:
+        trade = limits.taobao(settings).trade(session_key, tid)
     except TradeNotFound:
         return "the platform no longer knows the order"
     if trade.status != UNPAID:

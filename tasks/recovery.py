@@ -6,20 +6,17 @@ import uuid
 from collections import Counter
 from datetime import datetime, timedelta
 
-from sqlmodel import col, select
-
 from aftercare.settings import get_settings
+from aftercare.shop_context import shop_context
 from aftercare.store import outbox
-from aftercare.store.outbox import due_messages_query
-from aftercare.store.reminders import due_orders_query
-from aftercare.store.shipments import due_shipments_query
+from aftercare.store.reminders import count_due_orders
+from aftercare.store.shipments import RecheckFilter, count_due_shipments, select_for_recheck
 from aftercare.store.shops import ShopInfo
-from models import AfterSalesCase, Shipment, Shop
-from models.db import claim, session_scope
+from models.db import session_scope
 from tasks import limits
 from tasks.policy import pipeline_task
-from tasks.reviews import pull_rating_window
-from tasks.trades import pull_trade_window, session_key
+from tasks.ratings import pull_rating_window
+from tasks.trades import pull_trade_window
 
 DAY = timedelta(days=1)
 
@@ -40,7 +37,7 @@ def resync_shop_window(
     settings = get_settings()
     counts: Counter[str] = Counter()
     client = limits.taobao(settings)
-    key = session_key(settings, shop)
+    key = shop_context(settings, shop.code, shop.timezone).session_key()
     for window_start, window_end in _windows(start, end, DAY):
         if "trades" in streams:
             if dry_run:
@@ -85,39 +82,19 @@ def select_shipments(
 ) -> dict[str, object]:
     """Find the parcels matching the filter; unless dry-run, claim those allowed a query now."""
     settings = get_settings()
-    query = select(Shipment.id).join(Shop, col(Shop.id) == Shipment.shop_id)
-    if waybills:
-        query = query.where(col(Shipment.waybill).in_(waybills))
-    if courier:
-        query = query.where(Shipment.courier == courier)
-    if shop:
-        query = query.where(Shop.code == shop)
-    if anomaly:
-        query = query.where(
-            col(Shipment.id).in_(
-                select(AfterSalesCase.shipment_id).where(
-                    AfterSalesCase.kind == anomaly, AfterSalesCase.state == "open"
-                )
-            )
-        )
-    # Kuaidi100 locks a waybill queried twice within 30 minutes: those wait.
     quiet = now - timedelta(minutes=settings.logistics.query_min_interval_minutes)
-    allowed = (col(Shipment.last_checked_at).is_(None)) | (col(Shipment.last_checked_at) <= quiet)
+    owner = f"recheck-{uuid.uuid4().hex[:12]}"
+    lease = timedelta(minutes=settings.logistics.claim_lease_minutes)
     with session_scope(settings.database_url) as session:
-        matched = list(session.exec(query).all())
-        if dry_run:
-            eligible = list(session.exec(query.where(allowed)).all())
-            return {"matched": len(matched), "would_recheck": len(eligible), "ids": []}
-        owner = f"recheck-{uuid.uuid4().hex[:12]}"
-        lease = timedelta(minutes=settings.logistics.claim_lease_minutes)
-        ids = claim(
-            session,
-            Shipment,
-            candidates=query.where(allowed),
-            due=allowed,
-            values={"next_check_at": now + lease, "claimed_by": owner},
+        matched, ids = select_for_recheck(
+            session=session,
+            wanted=RecheckFilter(tuple(waybills), courier, anomaly, shop),
+            quiet_since=quiet,
+            claim_as=None if dry_run else {"next_check_at": now + lease, "claimed_by": owner},
         )
-    return {"matched": len(matched), "would_recheck": len(ids), "ids": ids}
+    if dry_run:
+        return {"matched": matched, "would_recheck": len(ids), "ids": []}
+    return {"matched": matched, "would_recheck": len(ids), "ids": ids}
 
 
 @pipeline_task("requeue-failed-messages")
@@ -137,10 +114,7 @@ def count_due(as_of: datetime) -> dict[str, int]:
     settings = get_settings()
     with session_scope(settings.database_url) as session:
         return {
-            name: len(session.execute(query(as_of, 1_000_000)).all())
-            for name, query in (
-                ("parcels due a check", due_shipments_query),
-                ("orders due a reminder", due_orders_query),
-                ("messages due to be sent", due_messages_query),
-            )
+            "parcels due a check": count_due_shipments(session=session, now=as_of),
+            "orders due a reminder": count_due_orders(session=session, now=as_of),
+            "messages due to be sent": outbox.count_due(session=session, now=as_of, limit=10**6),
         }

@@ -6,15 +6,12 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import col, select
-
 from aftercare.clock import CHINA, local_day_start
 from aftercare.display import markdown_text
 from aftercare.privacy import mask_name, mask_phone
 from aftercare.rules.reviews import load_causes
 from aftercare.settings import get_settings
 from aftercare.store import reviews as store
-from models import AfterSalesCase, Order, Review
 from models.db import session_scope
 from tasks.policy import pipeline_task
 
@@ -30,12 +27,8 @@ def call_list(as_of: datetime) -> list[dict[str, Any]]:
     end_of_day = local_day_start(as_of, settings.timezone, days=1)
     with session_scope(settings.database_url) as session:
         cases = store.open_review_cases(session=session)
-        phones = dict(
-            session.exec(
-                select(Order.id, Order.receiver_phone).where(
-                    col(Order.id).in_({c.review.order_id for c in cases if c.review.order_id})
-                )
-            ).all()
+        phones = store.order_phones(
+            session=session, order_ids={c.review.order_id for c in cases if c.review.order_id}
         )
     rows = []
     for item in cases:
@@ -83,18 +76,7 @@ def weekly_summary(as_of: datetime) -> dict[str, Any]:
     week_start = local_day_start(today, settings.timezone, days=-today.weekday())
     causes = {c.name: c.label for c in load_causes(settings.reviews.causes_file)}
     with session_scope(settings.database_url) as session:
-        rows = session.exec(
-            select(AfterSalesCase, Review)
-            .join(Review, col(Review.id) == AfterSalesCase.review_id)
-            .where(AfterSalesCase.kind == store.KIND, col(AfterSalesCase.opened_at) >= week_start)
-        ).all()
-        explained = session.exec(
-            select(AfterSalesCase.id).where(
-                AfterSalesCase.kind == store.KIND,
-                AfterSalesCase.close_reason == "explained",
-                col(AfterSalesCase.closed_at) >= week_start,
-            )
-        ).all()
+        rows, explained = store.cases_opened_since(session=session, since=week_start)
     by_cause = Counter(causes.get(c.cause or "", c.cause or "?") for c, _ in rows)
     recovered = sum(1 for c, _ in rows if (c.close_reason or "").startswith("recovered"))
     quality = Counter(r.item_title for c, r in rows if c.cause == "quality")
@@ -104,6 +86,6 @@ def weekly_summary(as_of: datetime) -> dict[str, Any]:
         "by_cause": dict(by_cause.most_common()),
         "recovered": recovered,
         "recovery_rate": round(recovered / len(rows), 3) if rows else 0.0,
-        "explanations_posted": len(explained),
+        "explanations_posted": explained,
         "quality_complaints_by_item": dict(quality.most_common()),
     }

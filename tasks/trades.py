@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 
 from prefect import get_run_logger
 
+from aftercare.rules.reminders import first_reminder
 from aftercare.rules.sync import sync_windows, trade_problem
 from aftercare.settings import Settings, get_settings
+from aftercare.shop_context import shop_context
 from aftercare.store.rejected import record_rejects
 from aftercare.store.shops import ShopInfo
 from aftercare.store.trades import advance_cursor, get_cursor, save_trades
@@ -17,18 +19,6 @@ from tasks import limits
 from tasks.policy import pipeline_task
 
 STREAM = "trades"
-
-
-class ShopNotAuthorised(RuntimeError):
-    """No platform session key is configured for a shop."""
-
-
-def session_key(settings: Settings, shop: ShopInfo) -> str:
-    """Return the shop's platform session key, or fail with the reason."""
-    key = settings.taobao_sessions.get(shop.code)
-    if key is None:
-        raise ShopNotAuthorised(f"no Taobao session key configured for shop {shop.code}")
-    return key.get_secret_value()
 
 
 def pull_trade_window(
@@ -41,7 +31,10 @@ def pull_trade_window(
     counts: Counter[str] = Counter()
     tolerance = timedelta(minutes=settings.sync.future_tolerance_minutes)
     for page in client.iter_modified_trades(
-        session_key(settings, shop), start, end, page_size=settings.sync.page_size
+        shop_context(settings, shop.code, shop.timezone).session_key(),
+        start,
+        end,
+        page_size=settings.sync.page_size,
     ):
         rejected = list(page.rejected)
         trades = []
@@ -52,8 +45,16 @@ def pull_trade_window(
             else:
                 trades.append(trade)
         with session_scope(settings.database_url) as session:
+            first = {
+                t.tid: first_reminder(t.status, t.created, t.trade_type, reminders, now)
+                for t in trades
+            }
             report = save_trades(
-                session=session, shop_id=shop.id, trades=tuple(trades), now=now, reminders=reminders
+                session=session,
+                shop_id=shop.id,
+                trades=tuple(trades),
+                now=now,
+                first_reminders=first,
             )
             record_rejects(
                 session=session, source="taobao.trade", shop_id=shop.id, rejects=rejected, now=now

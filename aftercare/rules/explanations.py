@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from string import Template
 from typing import Any
 
+from aftercare.clock import CHINA
 from aftercare.templates import clean_text, cut, visible
 
 EXPLANATION_LIMIT = 500  # characters taobao.traderate.explain.add accepts
@@ -102,3 +104,18 @@ def render(parts: tuple[Part, ...], facts: dict[str, str]) -> str:
         if all(clean.get(fact) for fact in part.needs)
     ]
     return cut(visible("".join(said)), EXPLANATION_LIMIT)
+
+
+def word_facts(facts: dict[str, object]) -> dict[str, str]:
+    """Word the facts on record; a fact not on record is left out, and so is what cites it."""
+    shipped, delivered = facts.get("shipped_at"), facts.get("delivered_at")
+    worded = {
+        "courier": str(facts.get("courier") or ""),
+        "shipped": f"{shipped.astimezone(CHINA):%m月%d日}" if isinstance(shipped, datetime) else "",
+        "delivered": f"{delivered.astimezone(CHINA):%m月%d日}"
+        if isinstance(delivered, datetime)
+        else "",
+    }
+    for flag in ("contacted", "compensated", "nothing_wrong"):
+        worded[flag] = "yes" if facts.get(flag) else ""
+    return {name: value for name, value in worded.items() if value}

@@ -8,6 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from aftercare.rules.notices import MASKED, MOBILE, NO_PHONE
+from aftercare.rules.send_window import SendWindow, Slot, send_slot
 from aftercare.settings import ReminderSettings
 
 UNPAID = "WAIT_BUYER_PAY"
@@ -105,3 +106,66 @@ def skip_reason(facts: ReminderFacts, settings: ReminderSettings) -> str | None:
     if not MOBILE.match(facts.phone):
         return "invalid mobile number"
     return None
+
+
+def first_reminder(
+    status: str, created_at: datetime, trade_type: str, settings: ReminderSettings, now: datetime
+) -> StagePlan | None:
+    """Return a newly seen order's first reminder stage (none once it is paid or closed)."""
+    if status != UNPAID:
+        return None
+    return next_stage(created_at, trade_type, settings, after=None, now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class DueReminder:
+    """An order whose reminder stage is due, as the rules see it."""
+
+    created_at: datetime
+    trade_type: str
+    stage: Stage
+    facts: ReminderFacts
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderDecision:
+    """One due reminder: the slot it may use or why not, and the order's next stage."""
+
+    stage: Stage | None  # None: the stage no longer exists (the settings changed)
+    reason: str | None
+    slot: Slot | None
+    closes_at: datetime
+    next_plan: StagePlan | None
+
+
+def decide(
+    order: DueReminder, settings: ReminderSettings, window: SendWindow, now: datetime
+) -> ReminderDecision:
+    """Decide an order's due reminder: send it in a slot, or say why not; then the next stage."""
+    plans = stage_plans(order.created_at, order.trade_type, settings)
+    closes = plans[-1].expires_at
+    stage = next((p for p in plans if p.stage is order.stage), None)
+    if stage is None:
+        return ReminderDecision(None, None, None, closes, None)
+    reason = skip_reason(order.facts, settings)
+    slot: Slot | None = None
+    if reason is None:
+        decided = send_slot(
+            now,
+            window,
+            expires_at=stage.expires_at,
+            policy=settings.quiet_hours_policy,
+            grace=timedelta(minutes=settings.deferred_grace_minutes),
+        )
+        reason, slot = (decided, None) if isinstance(decided, str) else (None, decided)
+    following = None
+    if order.facts.status == UNPAID:
+        following = next_stage(
+            order.created_at, order.trade_type, settings, after=stage.stage, now=now
+        )
+    return ReminderDecision(stage.stage, reason, slot, closes, following)
+
+
+def hours_left(closes_at: datetime, at: datetime) -> int:
+    """Whole hours (at least one) until the order closes, as the reminder tells the buyer."""
+    return max(1, round((closes_at - at).total_seconds() / 3600))

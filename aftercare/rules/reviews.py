@@ -12,6 +12,9 @@ from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from aftercare.clock import CHINA
+from aftercare.display import one_line, robot_text
+from aftercare.privacy import mask_name, redact
 from aftercare.rules.explanations import Part, parse_parts, render
 
 
@@ -225,3 +228,32 @@ def settle(
         # A follow-up review (追评) may close the window at once: explain without waiting.
         return Settlement.EXPLAIN
     return Settlement.WAIT
+
+
+CLOSE_REASONS = {
+    Settlement.RECOVERED: "recovered: the buyer revised the rating to good",
+    Settlement.EXPLAINED: "explained",
+    Settlement.EXPIRED: "the explanation window closed without an explanation",
+}
+
+
+def grade(result: str) -> str:
+    """Name a rating as the team does: 差评 or 中评."""
+    return "差评" if result == "bad" else "中评"
+
+
+def case_summary(cause: Cause, content: str) -> str:
+    """Summarise a new review case for the agents: the cause, the review, the remedy."""
+    return f"{cause.label}：{one_line(redact(content), 80)}。{cause.remedy}"
+
+
+def alert_line(
+    case_id: int, result: str, cause: Cause, buyer_nick: str, content: str, deadline: datetime
+) -> str:
+    """One line of the staff alert about a new review case (buyer masked, text made safe)."""
+    return (
+        f"- 案例 #{case_id} {grade(result)}｜{cause.label}"
+        f"｜买家 {robot_text(mask_name(buyer_nick))}"
+        f"｜{robot_text(redact(content), 40)}"
+        f"｜截止 {deadline.astimezone(CHINA):%m-%d}"
+    )

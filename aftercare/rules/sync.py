@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from aftercare.clients.taobao import TradeRecord
-from aftercare.clients.taobao_ratings import RatingRecord
+from aftercare.clients.taobao_ratings import RatingPage, RatingRecord
 from aftercare.settings import SyncSettings
 
 # TOP trade statuses are upper-case words joined by underscores (WAIT_BUYER_PAY ...).
@@ -96,3 +96,18 @@ def rating_problem(rating: RatingRecord, now: datetime, tolerance: timedelta) ->
         {"created": rating.created, "append_created": rating.append_created}, now, tolerance
     )
     return ahead and f"{ahead}: skipped; read again once fixed"
+
+
+def usable_ratings(
+    page: RatingPage, now: datetime, tolerance: timedelta
+) -> tuple[tuple[RatingRecord, ...], list[tuple[str, str]]]:
+    """Split a page into the ratings to save and (oid, reason) of those refused."""
+    rejected = list(page.rejected)
+    ratings = []
+    for rating in page.ratings:
+        problem = rating_problem(rating, now, tolerance)
+        if problem:
+            rejected.append((rating.oid, problem))
+        else:
+            ratings.append(rating)
+    return tuple(ratings), rejected

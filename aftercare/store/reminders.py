@@ -12,7 +12,7 @@ from sqlalchemy import Select, and_, delete, func, or_, update
 from sqlalchemy import select as sa_select  # more than four columns
 from sqlmodel import Session, col, select
 
-from aftercare.rules.reminders import Stage, StagePlan
+from aftercare.rules.reminders import DueReminder, ReminderFacts, Stage, StagePlan
 from models import (
     BlacklistEntry,
     ContactSlot,
@@ -55,6 +55,19 @@ class OrderToRemind:
     blacklisted: bool
     opted_out: bool
 
+    def due(self) -> DueReminder:
+        """The order as the reminder rules see it."""
+        facts = ReminderFacts(
+            status=self.status,
+            payment=self.payment,
+            phone=self.phone,
+            phone_masked=self.phone_masked,
+            buyer_paid_recently=self.buyer_paid_recently,
+            blacklisted=self.blacklisted,
+            opted_out=self.opted_out,
+        )
+        return DueReminder(self.created_at, self.trade_type, self.stage, facts)
+
 
 def due_orders_query(now: datetime, limit: int) -> Select[Any]:
     """Select the ids of orders whose next reminder is due: one range scan of an index."""
@@ -64,6 +77,12 @@ def due_orders_query(now: datetime, limit: int) -> Select[Any]:
         .order_by(col(Order.reminder_due_at))
         .limit(limit)
     )
+
+
+def count_due_orders(*, session: Session, now: datetime) -> int:
+    """Count the orders whose next reminder is due."""
+    due = due_orders_query(now, 10**6).subquery()
+    return int(session.exec(select(func.count()).select_from(due)).one())
 
 
 def claim_due_orders(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from aftercare.clients.taobao_ratings import RatingRecord
@@ -131,6 +131,34 @@ def reviews_without_case(*, session: Session, limit: int) -> list[ReviewToOpen]:
             )
         )
     return found
+
+
+def case_row(
+    item: ReviewToOpen,
+    *,
+    cause: str,
+    summary: str,
+    first_contact: datetime,
+    deadline: datetime,
+    now: datetime,
+) -> dict[str, Any]:
+    """The row of a new review case, keyed so a review opens one case only."""
+    return {
+        "case_key": f"review:{item.shop_code}:{item.review.oid}",
+        "shop_id": item.review.shop_id,
+        "order_id": item.review.order_id,
+        "review_id": item.review.id,
+        "kind": KIND,
+        "severity": "serious" if item.review.first_result == "bad" else "minor",
+        "state": "open",
+        "cause": cause,
+        "next_action": "first_contact",
+        "next_action_at": first_contact,
+        "deadline_at": deadline,
+        "summary": summary,
+        "opened_at": now,
+        "updated_at": now,
+    }
 
 
 def open_cases(*, session: Session, rows: list[dict[str, Any]], now: datetime) -> dict[int, int]:
@@ -297,3 +325,32 @@ def is_open_review_case(*, session: Session, case_id: int) -> bool:
         )
     ).first()
     return found is not None
+
+
+def order_phones(*, session: Session, order_ids: set[int]) -> dict[int, str | None]:
+    """The receiver phone of each order (for the call list; masked before it is shown)."""
+    if not order_ids:
+        return {}
+    rows = session.exec(
+        select(Order.id, Order.receiver_phone).where(col(Order.id).in_(order_ids))
+    ).all()
+    return {order_id: phone for order_id, phone in rows if order_id is not None}
+
+
+def cases_opened_since(
+    *, session: Session, since: datetime
+) -> tuple[list[tuple[AfterSalesCase, Review]], int]:
+    """Review cases opened since a moment with their reviews, and how many were explained."""
+    rows = session.exec(
+        select(AfterSalesCase, Review)
+        .join(Review, col(Review.id) == AfterSalesCase.review_id)
+        .where(AfterSalesCase.kind == KIND, col(AfterSalesCase.opened_at) >= since)
+    ).all()
+    explained = session.exec(
+        select(func.count()).where(
+            AfterSalesCase.kind == KIND,
+            AfterSalesCase.close_reason == "explained",
+            col(AfterSalesCase.closed_at) >= since,
+        )
+    ).one()
+    return [(case, review) for case, review in rows], explained

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, update
+from sqlalchemy import Select, func, update
 from sqlalchemy import select as sa_select  # more than four columns
 from sqlmodel import Session, col, select
 
@@ -25,7 +25,7 @@ from aftercare.rules.tracking import (
 )
 from aftercare.settings import LogisticsSettings
 from aftercare.store.rejected import record_rejects
-from models import Order, Shipment, Shop, TrackingEvent
+from models import AfterSalesCase, Order, Shipment, Shop, TrackingEvent
 from models.db import claim, insert_ignore
 
 
@@ -63,6 +63,12 @@ def due_shipments_query(now: datetime, limit: int) -> Select[Any]:
         .order_by(col(Shipment.next_check_at))
         .limit(limit)
     )
+
+
+def count_due_shipments(*, session: Session, now: datetime) -> int:
+    """Count the parcels due a check."""
+    due = due_shipments_query(now, 10**6).subquery()
+    return int(session.exec(select(func.count()).select_from(due)).one())
 
 
 def claim_due_shipments(
@@ -325,3 +331,50 @@ def record_subscriptions(
         else:
             values.update(subscribe_due_at=retry_at)
         session.execute(update(Shipment).where(col(Shipment.id) == shipment_id).values(**values))
+
+
+@dataclass(frozen=True, slots=True)
+class RecheckFilter:
+    """Which parcels an operator asked to check again."""
+
+    waybills: tuple[str, ...] = ()
+    courier: str | None = None
+    anomaly: str | None = None
+    shop: str | None = None
+
+
+def select_for_recheck(
+    *,
+    session: Session,
+    wanted: RecheckFilter,
+    quiet_since: datetime,
+    claim_as: dict[str, Any] | None,
+) -> tuple[int, list[int]]:
+    """Count the parcels matching; claim (or, without `claim_as`, list) those allowed a query.
+
+    A parcel checked after `quiet_since` waits: the courier locks a waybill queried twice in
+    a short time.
+    """
+    query = select(Shipment.id).join(Shop, col(Shop.id) == Shipment.shop_id)
+    if wanted.waybills:
+        query = query.where(col(Shipment.waybill).in_(wanted.waybills))
+    if wanted.courier:
+        query = query.where(Shipment.courier == wanted.courier)
+    if wanted.shop:
+        query = query.where(Shop.code == wanted.shop)
+    if wanted.anomaly:
+        query = query.where(
+            col(Shipment.id).in_(
+                select(AfterSalesCase.shipment_id).where(
+                    AfterSalesCase.kind == wanted.anomaly, AfterSalesCase.state == "open"
+                )
+            )
+        )
+    allowed = (col(Shipment.last_checked_at).is_(None)) | (
+        col(Shipment.last_checked_at) <= quiet_since
+    )
+    matched = len(session.exec(query).all())
+    if claim_as is None:
+        return matched, list(session.exec(query.where(allowed)).all())  # type: ignore[arg-type]
+    ids = claim(session, Shipment, candidates=query.where(allowed), due=allowed, values=claim_as)
+    return matched, ids

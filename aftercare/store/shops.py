@@ -20,6 +20,7 @@ class ShopInfo:
     sms_sign_name: str
     sender_phone: str | None
     sms_enabled: bool
+    timezone: str | None = None
 
 
 def register_shop(
@@ -52,6 +53,6 @@ def active_shops(*, session: Session, codes: list[str] | None = None) -> list[Sh
     if codes:
         query = query.where(Shop.code.in_(codes))  # type: ignore[attr-defined]
     return [
-        ShopInfo(s.id, s.code, s.name, s.sms_sign_name, s.sender_phone, s.sms_enabled)  # type: ignore[arg-type]
+        ShopInfo(s.id, s.code, s.name, s.sms_sign_name, s.sender_phone, s.sms_enabled, s.timezone)  # type: ignore[arg-type]
         for s in session.exec(query.order_by(Shop.code))
     ]

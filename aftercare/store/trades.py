@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,8 +15,7 @@ from aftercare.phones import phone_or_none, phone_tail
 from aftercare.rules.anomalies import AnomalyKind, Severity
 from aftercare.rules.couriers import courier_code, waybill_problem
 from aftercare.rules.playbook import play_for
-from aftercare.rules.reminders import UNPAID, next_stage
-from aftercare.settings import ReminderSettings
+from aftercare.rules.reminders import UNPAID, StagePlan
 from models import AfterSalesCase, Customer, Order, OrderItem, Shipment, SyncCursor
 from models.db import insert_ignore, upsert
 
@@ -42,9 +42,12 @@ def save_trades(
     shop_id: int,
     trades: tuple[TradeRecord, ...],
     now: datetime,
-    reminders: ReminderSettings,
+    first_reminders: Mapping[str, StagePlan | None],
 ) -> SaveReport:
-    """Upsert a page of trades and open a shipment for every new waybill."""
+    """Upsert a page of trades and open a shipment for every new waybill.
+
+    `first_reminders` holds the first reminder stage of each trade, by tid, should it be new.
+    """
     report = SaveReport(trades=len(trades))
     if not trades:
         return report
@@ -53,9 +56,7 @@ def save_trades(
     updated_columns = [k for k in order_rows[0] if k not in ("shop_id", "tid")]
     for row, trade in zip(order_rows, trades, strict=True):
         # Only a new order gets its first reminder stage; a known one keeps its progress.
-        plan = None
-        if trade.status == UNPAID:
-            plan = next_stage(trade.created, trade.trade_type, reminders, after=None, now=now)
+        plan = first_reminders.get(trade.tid)
         row["reminder_stage"] = plan.stage.value if plan else None
         row["reminder_due_at"] = plan.due_at if plan else None
     upsert(

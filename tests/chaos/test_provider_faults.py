@@ -18,6 +18,7 @@ from sqlmodel import select
 
 from aftercare.rules.reviews import explanation_due_at
 from aftercare.settings import get_settings
+from aftercare.shop_context import shop_context
 from deployments.sandbox_world import import_sandbox_members
 from flows.bad_review_followups import bad_review_followups
 from flows.care_messages import care_messages
@@ -26,7 +27,7 @@ from flows.unpaid_reminders import unpaid_order_reminders
 from models import AfterSalesCase, CaseEvent, OutboxMessage, Shipment
 from models.db import session_scope
 from sandbox import FaultConfig
-from tasks.reviews import settle_review_cases, working_hours
+from tasks.explanations import settle_review_cases
 from tests.chaos.pipelines import (
     CHAOS,
     Dispatched,
@@ -201,7 +202,7 @@ REVIEW_DAYS = (23, 24)
 def explanations_due(url: str, now) -> list[int]:
     """Return the open review cases whose explanation should have been posted by now."""
     settings = get_settings()
-    hours = working_hours(settings, None)
+    hours = shop_context(settings, "any").working_hours
     days_before = settings.reviews.explain_days_before_deadline
     with session_scope(url) as session:
         cases = session.exec(

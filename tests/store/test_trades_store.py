@@ -9,7 +9,6 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from aftercare.clients.taobao import TradeItemRecord
-from aftercare.settings import ReminderSettings
 from aftercare.store.trades import save_trades
 from models import Shipment, Shop
 from models.db import session_scope
@@ -37,7 +36,7 @@ def test_a_parcel_stored_when_its_courier_was_unknown_is_tracked_once_the_name_i
             shop_id=shop.id,
             trades=(SHIPPED,),
             now=ANCHOR,
-            reminders=ReminderSettings(),
+            first_reminders={},
         )
         # As stored before the table knew 中国邮政: never checked, waiting for a person.
         session.execute(
@@ -52,7 +51,7 @@ def test_a_parcel_stored_when_its_courier_was_unknown_is_tracked_once_the_name_i
             shop_id=shop.id,
             trades=(SHIPPED,),
             now=later,
-            reminders=ReminderSettings(),
+            first_reminders={},
         )
     with session_scope(settings.database_url) as session:
         parcel = session.exec(select(Shipment)).one()

@@ -1,0 +1,58 @@
+"""One shop as a run sees it: its time zone, session key, windows and merged overrides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from pydantic import SecretStr
+
+from aftercare.rules.dispatch import send_window
+from aftercare.rules.reviews import WorkingHours
+from aftercare.rules.send_window import SendWindow
+from aftercare.settings import CareSettings, ReminderSettings, ReviewSettings, Settings
+
+
+class ShopNotAuthorised(RuntimeError):
+    """No platform session key is configured for a shop."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShopContext:
+    """What every pipeline needs of one shop, built once from the settings."""
+
+    code: str
+    zone: ZoneInfo
+    working_hours: WorkingHours
+    service_window: SendWindow
+    marketing_window: SendWindow
+    reminders: ReminderSettings
+    reviews: ReviewSettings
+    care: CareSettings
+    session: SecretStr | None = field(default=None, repr=False)
+
+    def session_key(self) -> str:
+        """Return the shop's platform session key, or fail naming the setting to fix."""
+        if self.session is None:
+            raise ShopNotAuthorised(
+                f"no Taobao session key for shop {self.code}: add it to "
+                "AFTERCARE_TAOBAO_SESSIONS (a JSON object of shop code to session key)"
+            )
+        return self.session.get_secret_value()
+
+
+def shop_context(settings: Settings, code: str, timezone: str | None = None) -> ShopContext:
+    """Build a shop's context: its own time zone (else the team's) and its overrides merged."""
+    zone = ZoneInfo(timezone or settings.timezone)
+    reviews = settings.reviews.for_shop(code)
+    return ShopContext(
+        code=code,
+        zone=zone,
+        working_hours=WorkingHours(reviews.working_hours_start, reviews.working_hours_end, zone),
+        service_window=send_window(settings.quiet_hours, "service", zone),
+        marketing_window=send_window(settings.quiet_hours, "marketing", zone),
+        reminders=settings.reminders.for_shop(code),
+        reviews=reviews,
+        care=settings.care.for_shop(code),
+        session=settings.taobao_sessions.get(code),
+    )
