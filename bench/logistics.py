@@ -141,24 +141,27 @@ def naive_baseline(as_of: datetime, sample: int) -> tuple[float, float]:
     from prefect.cache_policies import NO_CACHE
     from sqlmodel import col, select
 
+    from aftercare.courier_checks import check_parcel
     from aftercare.settings import get_settings
+    from aftercare.store.parcel_review import review_parcels
     from aftercare.store.shipments import load_for_check, record_checks
     from models import Shipment
     from models.db import session_scope
     from tasks import limits
-    from tasks.shipments import _check, review_parcels
 
     @task(cache_policy=NO_CACHE)
     def check_one(shipment_id: int) -> None:
         settings = get_settings()
         with session_scope(settings.database_url) as session:
             parcel = load_for_check(session=session, ids=[shipment_id])[0]
-        outcome = _check(limits.kuaidi100(settings), parcel)
+        outcome = check_parcel(limits.kuaidi100(settings), parcel)
         with session_scope(settings.database_url) as session:
             record_checks(
                 session=session, outcomes=[outcome], now=as_of, thresholds=settings.logistics
             )
-            review_parcels(session=session, ids=[shipment_id], as_of=as_of)
+            review_parcels(
+                session=session, ids=[shipment_id], as_of=as_of, thresholds=settings.logistics
+            )
 
     @flow(name="naive-logistics-baseline")
     def naive(ids: list[int]) -> None:

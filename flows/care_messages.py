@@ -7,7 +7,8 @@ from datetime import datetime
 from prefect import flow
 
 from flows.common import add_counts, publish_report, run_name, start_run
-from tasks.care import care_sent_today, queue_greetings, queue_order_notices
+from tasks.care import care_sent_today, queue_order_notices
+from tasks.greetings import queue_greetings
 from tasks.shops import list_shops
 from tasks.trades import sync_trades
 

@@ -22,7 +22,8 @@ from flows.common import (
 from models.db import session_scope
 from tasks.shipments import claim_shipments, track_shipments
 from tasks.shops import list_shops
-from tasks.tracking_push import drain_pushes, subscribe_shipments
+from tasks.subscriptions import subscribe_shipments
+from tasks.tracking_push import drain_pushes
 from tasks.trades import sync_trades
 
 MAX_DRAIN_BATCHES = 1000

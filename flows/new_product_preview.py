@@ -8,7 +8,7 @@ from prefect import flow
 
 from aftercare.display import markdown_text
 from flows.common import publish_report, run_name, start_run
-from tasks.care import queue_new_product_preview
+from tasks.greetings import queue_new_product_preview
 
 
 @flow(name="new-product-preview", flow_run_name=run_name("new-product-preview"))

@@ -63,3 +63,29 @@ def test_the_checker_sees_a_wrong_import(tmp_path: Path):
     module = tmp_path / "wrong.py"
     module.write_text("def f():\n    from flows.common import publish_report\n", "utf-8")
     assert imports_of(module) == {"flows"}
+
+
+def test_sql_lives_in_the_store_and_task_modules_stay_small():
+    """Tasks and flows load, decide and write through the store; none writes a query."""
+    for package in ("tasks", "flows"):
+        for path in (ROOT / package).rglob("*.py"):
+            text = path.read_text("utf-8")
+            modules = {
+                node.module or ""
+                for node in ast.walk(ast.parse(text))
+                if isinstance(node, ast.ImportFrom)
+            }
+            sql = {m for m in modules if m.split(".")[0] in ("sqlmodel", "sqlalchemy")}
+            # A dropped database connection is a reason to retry a task: that is not SQL.
+            assert sql <= {"sqlalchemy.exc"}, (path.name, sql)
+            if package == "tasks":
+                assert len(text.splitlines()) < 150, f"{path.name} is no thin task module"
+
+
+def test_task_modules_do_not_borrow_each_others_helpers():
+    for path in (ROOT / "tasks").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tasks."):
+                assert node.module in ("tasks.policy", "tasks.limits", "tasks.prechecks") or (
+                    path.stem == "recovery" and node.module in ("tasks.trades", "tasks.ratings")
+                ), (path.name, node.module)

@@ -118,6 +118,60 @@ def within_weekly_cap(sent_this_week: int, per_week: int) -> bool:
     return sent_this_week < per_week
 
 
+def weekly_cap_reason(sent_this_week: int, per_week: int) -> str | None:
+    """Return why the weekly marketing cap stops one more message, or None."""
+    if within_weekly_cap(sent_this_week, per_week):
+        return None
+    return f"weekly marketing cap reached ({per_week} a week)"
+
+
+def is_marketing(touchpoint: TouchPoint, revisit_is_marketing: bool) -> bool:
+    """Tell whether a touch-point's message is marketing (consent and caps apply)."""
+    return touchpoint in MARKETING or (touchpoint is TouchPoint.REVISIT and revisit_is_marketing)
+
+
+def template_name(touchpoint: TouchPoint, marketing: bool) -> str:
+    """The template of a touch-point (a revisit that sells has its own wording)."""
+    marketing_revisit = marketing and touchpoint is TouchPoint.REVISIT
+    return f"care_{touchpoint}" + ("_marketing" if marketing_revisit else "")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFacts:
+    """What an order notice needs of its order."""
+
+    courier: str | None = None
+    waybill: str | None = None
+    category_id: str | None = None
+    consigned_at: datetime | None = None
+    ended_at: datetime | None = None
+    blocked_by_case: bool = False
+
+
+def order_notice_params(touchpoint: TouchPoint, order: OrderFacts) -> dict[str, object]:
+    """The template parameters of an order notice."""
+    if touchpoint is TouchPoint.SHIPPED:
+        return {"courier": order.courier or "快递", "waybill": order.waybill or ""}
+    if touchpoint is TouchPoint.DELIVERED:
+        return {"tip": care_tip(order.category_id)}
+    return {}
+
+
+def order_notice_skip(
+    touchpoint: TouchPoint, order: OrderFacts, auto_confirm_days: int
+) -> str | None:
+    """Return why an order notice is not sent for this order, or None."""
+    if touchpoint is TouchPoint.REVISIT and order.blocked_by_case:
+        return "an after-sales case or a bad review is open for the order"
+    if (
+        touchpoint is TouchPoint.CONFIRMED
+        and order.ended_at
+        and auto_confirmed(order.consigned_at, order.ended_at, auto_confirm_days)
+    ):
+        return "receipt confirmed automatically by the platform, not by the buyer"
+    return None
+
+
 @cache
 def _tips() -> tuple[tuple[frozenset[int], str], ...]:
     raw = tomllib.loads(

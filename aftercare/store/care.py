@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from aftercare.rules.care import (
+    OrderFacts,
+    Reachability,
+    TouchPoint,
+    care_blocker,
+    is_marketing,
+    template_name,
+    weekly_cap_reason,
+)
+from aftercare.settings import CareSettings
+from aftercare.store.outbox import Recipient, message_row
 from aftercare.store.reminders import buyer_subject, subject, take_contact_slots
+from aftercare.templates import for_shop
 from models import (
     AfterSalesCase,
     ContactSlot,
@@ -51,6 +65,23 @@ class Addressee:
     ended_at: datetime | None = None
     blocked_by_case: bool = False
     buyer_id: str = ""
+
+    def order(self) -> OrderFacts:
+        """The order a notice is about, as the care rules see it."""
+        return OrderFacts(
+            self.courier,
+            self.waybill,
+            self.category_id,
+            self.consigned_at,
+            self.ended_at,
+            self.blocked_by_case,
+        )
+
+    def reach(self) -> Reachability:
+        """Whether a message can reach the buyer, as the care rules see it."""
+        return Reachability(
+            self.phone, self.phone_masked, self.sms_enabled, self.consent, self.opted_out
+        )
 
 
 def shipped_orders(*, session: Session, since: datetime, until: datetime) -> list[Addressee]:
@@ -253,8 +284,9 @@ def take_marketing_slot(
             col(ContactSlot.day) <= day,
         )
     ).one()
-    if this_week >= per_week:
-        return f"weekly marketing cap reached ({per_week} a week)"
+    capped = weekly_cap_reason(this_week, per_week)
+    if capped:
+        return capped
     for slot in range(1, per_day + 1):
         if take_contact_slots(
             session=session,
@@ -383,3 +415,46 @@ def sent_since(*, session: Session, since: datetime) -> dict[str, int]:
         touchpoint = purpose.removeprefix("care_").split("@")[0].removesuffix("_marketing")
         counts[touchpoint] = counts.get(touchpoint, 0) + count
     return counts
+
+
+def care_message(
+    *,
+    session: Session,
+    who: Addressee,
+    touchpoint: TouchPoint,
+    care: CareSettings,
+    key: str,
+    params: Mapping[str, object],
+    day: date,
+    now: datetime,
+    suppressed_because: str | None = None,
+) -> dict[str, Any]:
+    """Decide one care message (consent, reachability, marketing caps); build its outbox row.
+
+    `day` is the team's day the marketing caps count on.
+    """
+    marketing = is_marketing(touchpoint, care.revisit_is_marketing)
+    reason = suppressed_because or care_blocker(marketing, who.reach())
+    if reason is None and marketing:
+        reason = take_marketing_slot(
+            session=session,
+            who=who,
+            day=day,
+            per_day=care.marketing_per_day,
+            per_week=care.marketing_per_week,
+            key=key,
+            now=now,
+        )
+    return message_row(
+        key=key,
+        template=for_shop(template_name(touchpoint, marketing), who.shop_code),
+        params={"shop": who.shop_name, **params},
+        recipient=Recipient(who.shop_id, who.customer_id, who.order_id, who.phone),
+        now=now,
+        suppressed_because=reason,
+    )
+
+
+def outcome_counts(rows: list[dict[str, Any]], touchpoint: TouchPoint) -> Counter[str]:
+    """Count the queued rows and the suppressed ones by reason, under the touch-point's name."""
+    return Counter(f"{touchpoint}:{row['reason'] or 'queued'}" for row in rows)
