@@ -26,7 +26,7 @@ def recheck_shipments(
     if not (waybills or courier or anomaly or shop):
         raise ValueError("give waybills or at least one filter (courier, anomaly, shop)")
     selected = select_shipments(waybills or [], courier, anomaly, shop, dry_run, now)
-    ids: list[int] = selected["ids"]  # type: ignore[assignment]
+    ids = selected.ids
     chunks = list(chunked(ids, get_settings().logistics.chunk_size))
     results, failures = run_bounded(
         lambda chunk, n: track_shipments.submit(chunk, now, f"recheck-{n}"),
@@ -35,9 +35,9 @@ def recheck_shipments(
         progress=f"重查 {len(ids)} 个包裹",
     )
     summary = {
-        "matched": int(selected["matched"]),  # type: ignore[call-overload]
-        "too_soon_to_query": int(selected["matched"]) - int(selected["would_recheck"]),  # type: ignore[call-overload]
-        ("would_recheck" if dry_run else "rechecked"): int(selected["would_recheck"]),  # type: ignore[call-overload]
+        "matched": selected.matched,
+        "too_soon_to_query": selected.matched - selected.allowed,
+        ("would_recheck" if dry_run else "rechecked"): selected.allowed,
         **add_counts(results),
         "chunks_failed": len(failures),
     }

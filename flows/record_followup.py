@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
 from prefect import flow
@@ -23,4 +24,5 @@ def record_followup(
     """Record a contact outcome on a case and move it along the follow-up ladder."""
     now = start_run(as_of)
     agreed = given_time(next_contact_at) if next_contact_at else None  # naive: shop time
-    return apply_followup(case_id, Outcome(outcome).value, note, agreed, agent, now)
+    recorded = apply_followup(case_id, Outcome(outcome).value, note, agreed, agent, now)
+    return asdict(recorded)

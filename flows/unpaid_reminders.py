@@ -46,23 +46,20 @@ def unpaid_order_reminders(
         "orders_due": len(ids),
         "queued": totals["queued"],
         "suppressed": totals["suppressed"],
-        "suppressed_by_reason": report["suppressed"],
-        "new_conversions": report["new_conversions"],
-        "sent_today": report["sent_today"],
-        "paid_after_reminder_today": report["paid_after_reminder_today"],
-        "recovered_amount_today": report["recovered_amount_today"],
+        "suppressed_by_reason": report.suppressed,
+        "new_conversions": report.new_conversions,
+        "sent_today": report.sent_today,
+        "paid_after_reminder_today": report.paid_after_reminder_today,
+        "recovered_amount_today": report.recovered_amount_today,
         "chunks_failed": len(failures),
     }
     shown: dict[str, object] = {
         "orders_due": len(ids),
         "queued": totals["queued"],
-        **{
-            f"suppressed:{reason}": count
-            for reason, count in sorted(report["suppressed"].items())  # type: ignore[attr-defined]
-        },
-        "sent_today": report["sent_today"],
-        "paid_after_reminder_today": report["paid_after_reminder_today"],
-        "recovered_amount_today": str(report["recovered_amount_today"]),
+        **{f"suppressed:{reason}": count for reason, count in sorted(report.suppressed.items())},
+        "sent_today": report.sent_today,
+        "paid_after_reminder_today": report.paid_after_reminder_today,
+        "recovered_amount_today": str(report.recovered_amount_today),
     }
     publish_report(
         "unpaid-order-reminders",

@@ -6,12 +6,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Engine, Select, create_engine, event, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, select
+
+Row = TypeVar("Row", bound=SQLModel)
 
 
 @cache
@@ -131,6 +133,22 @@ def claim(
         .returning(table.c.id)
     )
     return [row[0] for row in session.execute(statement)]
+
+
+def claim_rows(
+    session: Session,
+    model: type[Row],
+    *,
+    candidates: Select[Any],
+    due: ColumnElement[bool],
+    values: dict[str, Any],
+) -> list[Row]:
+    """Claim like `claim`, and return the claimed rows themselves, in id order."""
+    ids = claim(session, model, candidates=candidates, due=due, values=values)
+    if not ids:
+        return []
+    key = model.id  # type: ignore[attr-defined]
+    return list(session.exec(select(model).where(key.in_(ids)).order_by(key)))
 
 
 def _in_key_order(rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:

@@ -8,13 +8,14 @@ from datetime import datetime
 from prefect import get_run_logger
 
 from aftercare.clients.errors import AuthenticationError, ProviderError, RequestRejected
-from aftercare.clients.taobao_ratings import EXPLAIN_CLOSED_CODES
 from aftercare.rules.explanations import word_facts
 from aftercare.rules.reviews import (
-    CLOSE_REASONS,
+    CLOSINGS,
     Cause,
+    Closing,
     Settlement,
     explanation_due_at,
+    explanation_refused,
     load_causes,
     render_explanation,
     settle,
@@ -50,21 +51,21 @@ def settle_review_cases(as_of: datetime) -> dict[str, int]:
             ),
             deadline=case.deadline_at,
         )
-        reason = CLOSE_REASONS.get(decision)
+        closing = CLOSINGS.get(decision)
         if decision is Settlement.EXPLAIN:
-            reason = _explain(settings, shop, item, causes[case.cause or "mood"], as_of)
-        if reason is None:
+            closing = _explain(settings, shop, item, causes[case.cause or "mood"], as_of)
+        if closing is None:
             continue
         with session_scope(settings.database_url) as session:
-            store.close_case(session=session, case_id=case.id, reason=reason, now=as_of)
-        counts[reason.split(":")[0]] += 1
+            store.close_case(session=session, case_id=case.id, reason=closing.reason, now=as_of)
+        counts[closing.kind] += 1
     return dict(counts)
 
 
 def _explain(
     settings: Settings, shop: ShopContext, item: store.OpenReviewCase, cause: Cause, now: datetime
-) -> str | None:
-    """Post the explanation; return the case's closing reason, or None to try again later."""
+) -> Closing | None:
+    """Post the explanation; return how the case closes, or None to try again later."""
     case, review = item.case, item.review
     logger = get_run_logger()
     with session_scope(settings.database_url) as session:
@@ -75,12 +76,10 @@ def _explain(
     except AuthenticationError:
         raise
     except RequestRejected as error:
-        if error.code and error.code.endswith(EXPLAIN_CLOSED_CODES[1]):
-            return "explained"  # our earlier attempt went through; its answer was lost
-        if error.code and error.code.endswith(EXPLAIN_CLOSED_CODES[0]):
-            return f"explanation no longer possible: {error.message}"
-        logger.warning("case %s: explanation refused: %s", case.id, error.reason)
-        return f"explanation refused: {error.message}"
+        closing = explanation_refused(error.code, error.message)
+        if closing.kind == "explanation refused":
+            logger.warning("case %s: explanation refused: %s", case.id, error.reason)
+        return closing
     except ProviderError as error:
         logger.warning("case %s: explanation not posted yet: %s", case.id, error.reason)
         # The case stays open for the next run; its history says why it is not explained yet.
@@ -95,4 +94,4 @@ def _explain(
         return None
     with session_scope(settings.database_url) as session:
         store.record_reply(session=session, review_id=review.id or 0, reply=text, now=now)
-    return "explained"
+    return CLOSINGS[Settlement.EXPLAINED]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from aftercare.privacy import redact
@@ -20,6 +21,16 @@ class CaseNotOpen(ValueError):
     """The case does not exist, is not a review case, or is closed already."""
 
 
+@dataclass(frozen=True, slots=True)
+class FollowupRecorded:
+    """What recording an outcome did: the case's next action and when."""
+
+    case: int
+    outcome: str
+    next_action: str
+    next_at: datetime
+
+
 @pipeline_task("apply-followup")
 def apply_followup(
     case_id: int,
@@ -28,7 +39,7 @@ def apply_followup(
     next_contact_at: datetime | None,
     agent: str,
     as_of: datetime,
-) -> dict[str, object]:
+) -> FollowupRecorded:
     """Record the outcome in the case history, set the next step, queue the buyer's message."""
     settings = get_settings()
     result = Outcome(outcome)  # an unknown outcome is refused with the list of known ones
@@ -84,9 +95,4 @@ def apply_followup(
             if message["status"] == "pending":
                 message["next_attempt_at"] = step.message_at or as_of
             enqueue(session=session, rows=[message])
-    return {
-        "case": case_id,
-        "outcome": result.value,
-        "next_action": step.action,
-        "next_at": next_at,
-    }
+    return FollowupRecorded(case_id, result.value, step.action, next_at)

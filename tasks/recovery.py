@@ -10,7 +10,12 @@ from aftercare.settings import get_settings
 from aftercare.shop_context import shop_context
 from aftercare.store import outbox
 from aftercare.store.reminders import count_due_orders
-from aftercare.store.shipments import RecheckFilter, count_due_shipments, select_for_recheck
+from aftercare.store.shipments import (
+    RecheckFilter,
+    RecheckSelection,
+    count_due_shipments,
+    select_for_recheck,
+)
 from aftercare.store.shops import ShopInfo
 from models.db import session_scope
 from tasks import limits
@@ -38,36 +43,24 @@ def resync_shop_window(
     counts: Counter[str] = Counter()
     client = limits.taobao(settings)
     key = shop_context(settings, shop.code, shop.timezone).session_key()
+    pulls = {"trades": pull_trade_window, "ratings": pull_rating_window}
     for window_start, window_end in _windows(start, end, DAY):
-        if "trades" in streams:
-            if dry_run:
-                page = client.trades_page(key, window_start, window_end, page_no=1, page_size=40)
-                counts["trades (would re-read)"] += page.total_results or 0
-            else:
-                counts.update(
-                    {
-                        f"trades {k}": v
-                        for k, v in pull_trade_window(
-                            settings, shop, window_start, window_end, now
-                        ).items()
-                    }
+        for stream in [name for name in pulls if name in streams]:
+            if dry_run:  # the first page's total says how many would be re-read
+                pages = (
+                    [client.trades_page(key, window_start, window_end, page_no=1, page_size=40)]
+                    if stream == "trades"
+                    else [
+                        client.ratings_page(
+                            key, window_start, window_end, page_no=1, page_size=40, result=result
+                        )
+                        for result in ("neutral", "bad")
+                    ]
                 )
-        if "ratings" in streams:
-            if dry_run:
-                for result in ("neutral", "bad"):
-                    ratings = client.ratings_page(
-                        key, window_start, window_end, page_no=1, page_size=40, result=result
-                    )
-                    counts["ratings (would re-read)"] += ratings.total_results or 0
-            else:
-                counts.update(
-                    {
-                        f"ratings {k}": v
-                        for k, v in pull_rating_window(
-                            settings, shop, window_start, window_end, now
-                        ).items()
-                    }
-                )
+                counts[f"{stream} (would re-read)"] += sum(p.total_results or 0 for p in pages)
+                continue
+            pulled = pulls[stream](settings, shop, window_start, window_end, now)
+            counts.update({f"{stream} {name}": n for name, n in pulled.items()})
     return dict(counts)
 
 
@@ -79,22 +72,20 @@ def select_shipments(
     shop: str | None,
     dry_run: bool,
     now: datetime,
-) -> dict[str, object]:
+) -> RecheckSelection:
     """Find the parcels matching the filter; unless dry-run, claim those allowed a query now."""
     settings = get_settings()
+    # The courier locks a waybill queried twice within its minimum interval: those wait.
     quiet = now - timedelta(minutes=settings.logistics.query_min_interval_minutes)
     owner = f"recheck-{uuid.uuid4().hex[:12]}"
     lease = timedelta(minutes=settings.logistics.claim_lease_minutes)
     with session_scope(settings.database_url) as session:
-        matched, ids = select_for_recheck(
+        return select_for_recheck(
             session=session,
             wanted=RecheckFilter(tuple(waybills), courier, anomaly, shop),
             quiet_since=quiet,
             claim_as=None if dry_run else {"next_check_at": now + lease, "claimed_by": owner},
         )
-    if dry_run:
-        return {"matched": matched, "would_recheck": len(ids), "ids": []}
-    return {"matched": matched, "would_recheck": len(ids), "ids": ids}
 
 
 @pipeline_task("requeue-failed-messages")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -95,11 +96,11 @@ def _message(
 
 
 @pipeline_task("record-conversions")
-def record_conversions(as_of: datetime, day_start: datetime) -> dict[str, object]:
+def record_conversions(as_of: datetime, day_start: datetime) -> store.ReminderFigures:
     """Record orders paid after a reminder, and report this run's and today's figures."""
     settings = get_settings()
     window = timedelta(hours=settings.reminders.attribution_hours)
     with session_scope(settings.database_url) as session:
         new = store.record_conversions(session=session, now=as_of, window=window)
         report = store.daily_report(session=session, run_at=as_of, day_start=day_start)
-    return {"new_conversions": new, **report}
+    return replace(report, new_conversions=new)

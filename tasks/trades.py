@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from prefect import get_run_logger
 
 from aftercare.rules.reminders import first_reminder
-from aftercare.rules.sync import sync_windows, trade_problem
+from aftercare.rules.sync import sync_windows, usable_trades
 from aftercare.settings import Settings, get_settings
 from aftercare.shop_context import shop_context
 from aftercare.store.rejected import record_rejects
@@ -36,14 +36,7 @@ def pull_trade_window(
         end,
         page_size=settings.sync.page_size,
     ):
-        rejected = list(page.rejected)
-        trades = []
-        for trade in page.trades:
-            problem = trade_problem(trade, now, tolerance)
-            if problem:
-                rejected.append((trade.tid, problem))
-            else:
-                trades.append(trade)
+        trades, rejected = usable_trades(page, now, tolerance)
         with session_scope(settings.database_url) as session:
             first = {
                 t.tid: first_reminder(t.status, t.created, t.trade_type, reminders, now)

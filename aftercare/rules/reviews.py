@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from aftercare.clients.taobao_ratings import EXPLAIN_CLOSED_CODES
 from aftercare.clock import CHINA
 from aftercare.display import one_line, robot_text
 from aftercare.privacy import mask_name, redact
@@ -230,11 +231,36 @@ def settle(
     return Settlement.WAIT
 
 
-CLOSE_REASONS = {
-    Settlement.RECOVERED: "recovered: the buyer revised the rating to good",
-    Settlement.EXPLAINED: "explained",
-    Settlement.EXPIRED: "the explanation window closed without an explanation",
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """How a review case closes: the figure it counts under and the reason it records."""
+
+    kind: str
+    reason: str
+
+
+CLOSINGS = {
+    Settlement.RECOVERED: Closing("recovered", "recovered: the buyer revised the rating to good"),
+    Settlement.EXPLAINED: Closing("explained", "explained"),
+    Settlement.EXPIRED: Closing(
+        "the explanation window closed without an explanation",
+        "the explanation window closed without an explanation",
+    ),
 }
+
+
+def explanation_refused(code: str | None, message: str) -> Closing:
+    """Close a case whose explanation the platform refused, by the platform's code.
+
+    The "already explained" code means an earlier attempt went through and its answer was lost.
+    """
+    if code and code.endswith(EXPLAIN_CLOSED_CODES[1]):
+        return CLOSINGS[Settlement.EXPLAINED]
+    if code and code.endswith(EXPLAIN_CLOSED_CODES[0]):
+        kind = "explanation no longer possible"
+    else:
+        kind = "explanation refused"
+    return Closing(kind, f"{kind}: {message}")
 
 
 def grade(result: str) -> str:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
-from aftercare.clients.taobao import TradeRecord
+from aftercare.clients.taobao import TradePage, TradeRecord
 from aftercare.clients.taobao_ratings import RatingPage, RatingRecord
 from aftercare.settings import SyncSettings
+
+Record = TypeVar("Record")
 
 # TOP trade statuses are upper-case words joined by underscores (WAIT_BUYER_PAY ...).
 # Taobao nicks are short; the customer table keys buyers by nick (100 characters).
@@ -102,12 +106,28 @@ def usable_ratings(
     page: RatingPage, now: datetime, tolerance: timedelta
 ) -> tuple[tuple[RatingRecord, ...], list[tuple[str, str]]]:
     """Split a page into the ratings to save and (oid, reason) of those refused."""
-    rejected = list(page.rejected)
-    ratings = []
-    for rating in page.ratings:
-        problem = rating_problem(rating, now, tolerance)
+    return _usable(
+        page.ratings, page.rejected, lambda r: (r.oid, rating_problem(r, now, tolerance))
+    )
+
+
+def usable_trades(
+    page: TradePage, now: datetime, tolerance: timedelta
+) -> tuple[tuple[TradeRecord, ...], list[tuple[str, str]]]:
+    """Split a page into the trades to save and (tid, reason) of those refused."""
+    return _usable(page.trades, page.rejected, lambda t: (t.tid, trade_problem(t, now, tolerance)))
+
+
+def _usable(
+    records: Iterable[Record],
+    rejected: Iterable[tuple[str, str]],
+    judge: Callable[[Record], tuple[str, str]],
+) -> tuple[tuple[Record, ...], list[tuple[str, str]]]:
+    refused, usable = list(rejected), []
+    for record in records:
+        key, problem = judge(record)
         if problem:
-            rejected.append((rating.oid, problem))
+            refused.append((key, problem))
         else:
-            ratings.append(rating)
-    return tuple(ratings), rejected
+            usable.append(record)
+    return tuple(usable), refused

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from models import StaffAlert
-from models.db import claim, insert_ignore
+from models.db import claim_rows, insert_ignore
 
 
 def queue_alerts(*, session: Session, rows: list[dict[str, Any]], now: datetime) -> int:
@@ -26,7 +26,7 @@ def claim_due(
 ) -> list[StaffAlert]:
     """Take up to `limit` due lines, oldest first; a run that dies gives them back by the lease."""
     due = col(StaffAlert.next_attempt_at) <= now
-    ids = claim(
+    return claim_rows(
         session,
         StaffAlert,
         candidates=select(StaffAlert.id)
@@ -36,10 +36,6 @@ def claim_due(
         due=due,
         values={"next_attempt_at": now + lease, "claimed_by": owner},
     )
-    if not ids:
-        return []
-    query = select(StaffAlert).where(col(StaffAlert.id).in_(ids)).order_by(col(StaffAlert.id))
-    return list(session.exec(query))
 
 
 def mark_posted(*, session: Session, ids: list[int], owner: str, now: datetime) -> None:

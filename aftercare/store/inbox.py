@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from aftercare import bounded_json
 from models import Shipment, TrackingPush
-from models.db import claim, insert_ignore
+from models.db import claim_rows, insert_ignore
 
 
 def push_digest(param: str) -> str:
@@ -64,16 +64,13 @@ def claim_pushes(
     *, session: Session, now: datetime, owner: str, lease: timedelta, limit: int
 ) -> list[TrackingPush]:
     """Take a batch of waiting pushes for this drain (others skip them)."""
-    ids = claim(
+    return claim_rows(
         session,
         TrackingPush,
         candidates=waiting_pushes_query(now, limit),
         due=_waiting(now),
         values={"claimed_by": owner, "claimed_until": now + lease},
     )
-    if not ids:
-        return []
-    return list(session.exec(select(TrackingPush).where(col(TrackingPush.id).in_(ids))))
 
 
 def finish_pushes(

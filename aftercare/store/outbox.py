@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from aftercare.templates import render
 from models import ContactGap, OptOut, Order, OutboxMessage, OutboxStatus, Shop
-from models.db import claim, insert_ignore
+from models.db import claim_rows, insert_ignore
 
 RETRYABLE = (OutboxStatus.PENDING, OutboxStatus.FAILED)
 # How a failure reads when the message may have reached the buyer: an operator's resend
@@ -110,7 +110,7 @@ def claim_batch(
 
     `world` is the world's time of the claim: the provider's day a lost answer is looked up on.
     """
-    ids = claim(
+    return claim_rows(
         session,
         OutboxMessage,
         candidates=due_messages_query(now, limit),
@@ -123,15 +123,6 @@ def claim_batch(
             "last_attempt_at": now,
             "attempted_at": world or now,
         },
-    )
-    if not ids:
-        return []
-    return list(
-        session.exec(
-            select(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(ids))
-            .order_by(col(OutboxMessage.id))
-        )
     )
 
 
@@ -155,16 +146,13 @@ def in_doubt(
     *, session: Session, now: datetime, owner: str, lease: timedelta, limit: int
 ) -> list[OutboxMessage]:
     """Take messages whose sender vanished or lost the answer, to ask the provider about them."""
-    ids = claim(
+    return claim_rows(
         session,
         OutboxMessage,
         candidates=in_doubt_query(now, limit),
         due=_in_doubt(now),
         values={"claimed_by": owner, "claimed_until": now + lease},
     )
-    if not ids:
-        return []
-    return list(session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(ids))))
 
 
 def _finish(session: Session, message_id: int, owner: str, **values: Any) -> bool:

@@ -273,7 +273,19 @@ def record_conversions(*, session: Session, now: datetime, window: timedelta) ->
     return len(insert_ignore(session, ReminderConversion, list(rows.values()), keys=["order_id"]))
 
 
-def daily_report(*, session: Session, run_at: datetime, day_start: datetime) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class ReminderFigures:
+    """This run's reminder decisions and the day's results so far."""
+
+    queued: int
+    suppressed: dict[str, int]
+    sent_today: int
+    paid_after_reminder_today: int
+    recovered_amount_today: Decimal
+    new_conversions: int = 0
+
+
+def daily_report(*, session: Session, run_at: datetime, day_start: datetime) -> ReminderFigures:
     """Figures for the run's artifact: this run's decisions and the day's results so far."""
     decided = session.exec(
         select(OutboxMessage.status, OutboxMessage.reason, func.count())
@@ -295,12 +307,12 @@ def daily_report(*, session: Session, run_at: datetime, day_start: datetime) -> 
             col(ReminderConversion.paid_at) >= day_start
         )
     ).one()
-    return {
-        "queued": sum(n for status, _, n in decided if status == OutboxStatus.PENDING),
-        "suppressed": {
+    return ReminderFigures(
+        queued=sum(n for status, _, n in decided if status == OutboxStatus.PENDING),
+        suppressed={
             reason or "?": n for status, reason, n in decided if status == OutboxStatus.SUPPRESSED
         },
-        "sent_today": sent_today,
-        "paid_after_reminder_today": paid_count,
-        "recovered_amount_today": Decimal(paid_amount),
-    }
+        sent_today=sent_today,
+        paid_after_reminder_today=paid_count,
+        recovered_amount_today=Decimal(paid_amount),
+    )

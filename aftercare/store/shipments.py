@@ -343,13 +343,22 @@ class RecheckFilter:
     shop: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RecheckSelection:
+    """The parcels an operator's filter matched, those allowed a query now, and those claimed."""
+
+    matched: int
+    allowed: int
+    ids: list[int]
+
+
 def select_for_recheck(
     *,
     session: Session,
     wanted: RecheckFilter,
     quiet_since: datetime,
     claim_as: dict[str, Any] | None,
-) -> tuple[int, list[int]]:
+) -> RecheckSelection:
     """Count the parcels matching; claim (or, without `claim_as`, list) those allowed a query.
 
     A parcel checked after `quiet_since` waits: the courier locks a waybill queried twice in
@@ -374,7 +383,7 @@ def select_for_recheck(
         col(Shipment.last_checked_at) <= quiet_since
     )
     matched = len(session.exec(query).all())
-    if claim_as is None:
-        return matched, list(session.exec(query.where(allowed)).all())  # type: ignore[arg-type]
+    if claim_as is None:  # a dry run claims nothing
+        return RecheckSelection(matched, len(session.exec(query.where(allowed)).all()), [])
     ids = claim(session, Shipment, candidates=query.where(allowed), due=allowed, values=claim_as)
-    return matched, ids
+    return RecheckSelection(matched, len(ids), ids)

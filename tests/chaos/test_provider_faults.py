@@ -176,7 +176,7 @@ def test_care_messages_queue_every_due_message_and_send_each_once(settings, sand
     sandbox.faults.clear()
     assert care_messages(as_of=ANCHOR) == {}, "nothing due was left undecided"
     duplicates, lost = sent_once(sandbox, intended)
-    decided = Counter(k.split(":")[1] for k in care)
+    decided = Counter(k.split(":")[3] for k in care)  # care:{shop}:{order or member}:{kind}...
     figures(
         "care-messages + dispatch-messages",
         sandbox,

@@ -193,3 +193,16 @@ def test_settling_a_case(result, reply, appended, now, expected):
         )
         is expected
     )
+
+
+def test_a_refused_explanation_closes_the_case_by_the_platforms_code():
+    from aftercare.rules.reviews import CLOSINGS, Settlement, explanation_refused
+
+    # Already explained: our earlier attempt went through, its answer was lost.
+    assert explanation_refused("isv.explain-exists", "x") == CLOSINGS[Settlement.EXPLAINED]
+    late = explanation_refused("isv.explain-not-allowed", "window closed")
+    assert late.kind == "explanation no longer possible"
+    assert late.reason == "explanation no longer possible: window closed"
+    other = explanation_refused("isv.invalid-parameter", "too long")
+    assert other.kind == "explanation refused" and "too long" in other.reason
+    assert explanation_refused(None, "?").kind == "explanation refused"
