@@ -108,6 +108,21 @@ class SyncSettings(BaseModel):
     lag_minutes: int = Field(1, ge=0, le=30)
     # A record stamped further than this ahead of our clock is refused (TOP allows 10 min skew).
     future_tolerance_minutes: int = Field(10, ge=0, le=1440)
+    # Off: trades arrive by the platform's messages only (the increment poll no longer runs).
+    poll_trades: bool = True
+
+
+class EventSettings(BaseModel):
+    """The shop platform's message channel (TMC), consumed by polling."""
+
+    enabled: bool = False
+    group: str = Field("default", max_length=40)
+    # Messages per consume call (the platform allows 10-200) and calls per run at the most.
+    batch_size: int = Field(100, ge=10, le=200)
+    max_batches_per_run: int = Field(50, ge=1, le=1000)
+    # Messages applied per run; a claimed batch nobody finished is taken again after the lease.
+    apply_batch_size: int = Field(500, ge=1, le=5000)
+    lease_minutes: int = Field(5, ge=1)
 
 
 class DispatchSettings(BaseModel):
@@ -352,6 +367,7 @@ class Settings(BaseSettings):
     retry: RetrySettings = Field(default_factory=RetrySettings)
     logistics: LogisticsSettings = Field(default_factory=LogisticsSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
+    events: EventSettings = Field(default_factory=EventSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
 

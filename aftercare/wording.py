@@ -25,6 +25,7 @@ PIPELINE_NAMES = {
     "recheck-shipments": "重查物流",
     "resend-failed-messages": "重发失败短信",
     "replay-pipeline": "补跑流水线",
+    "platform-events": "平台消息",
 }
 ANOMALY_NAMES = {
     "no_tracking": "发货后无物流",
@@ -115,6 +116,18 @@ CALL_COLUMNS = {
 RATING_NAMES = {"neutral": "中评", "bad": "差评"}
 # Figures of the run reports, by the key the flow returns.
 FIGURE_NAMES = {
+    # The platform's message channel.
+    "shops_permitted": "新开通消息的店铺",
+    "received": "收到的平台消息",
+    "repeated": "重复投递的消息",
+    "unreadable": "无法读取的消息",
+    "messages_claimed": "取出待处理的消息",
+    "without_reread": "无需回查的消息",
+    "reread_failed": "回查失败（稍后重试）",
+    "trades re-read": "回查的订单",
+    "ratings re-read": "回查的评价",
+    "trade unknown": "平台已查不到的订单",
+    "trade refused": "数据有误的订单",
     "shops": "店铺",
     "trades": "订单",
     "ratings": "评价",
@@ -173,6 +186,7 @@ FIGURE_NAMES = {
     "outbox": "短信",
     "outbox_stale": "未发出的过期短信",
     "tracking_pushes": "物流推送",
+    "platform_messages": "平台消息原文",
     "webhook_receipts": "回调记录",
     "rejected_records": "错误数据记录",
     "contact_slots": "联系次数记录",

@@ -13,6 +13,7 @@ from flows.daily_report import daily_after_sales_report
 from flows.dispatch_messages import dispatch_messages
 from flows.logistics_check import logistics_check
 from flows.new_product_preview import new_product_preview
+from flows.platform_events import platform_events
 from flows.purge_personal_data import purge_personal_data
 from flows.recheck_shipments import recheck_shipments
 from flows.record_followup import record_followup
@@ -32,6 +33,8 @@ SCHEDULED: list[tuple[Flow[Any, Any], str, str]] = [
     (dispatch_messages, "*/5 * * * *", "outbox"),
     (daily_after_sales_report, "30 21 * * *", "report"),
     (purge_personal_data, "40 3 * * *", "privacy"),
+    # The platform's messages, every minute (a run does nothing while events are off).
+    (platform_events, "* * * * *", "events"),
 ]
 # Triggered by people (UI, `prefect deployment run`, the aftercare CLI) or by automations.
 MANUAL: list[tuple[Flow[Any, Any], str]] = [

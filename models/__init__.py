@@ -6,6 +6,7 @@ from models.contacts import BlacklistEntry, ContactGap, ContactSlot, OptOut, Web
 from models.inbox import TrackingPush
 from models.order import Order, OrderItem
 from models.outbox import OutboxMessage, OutboxStatus
+from models.platform_message import PlatformMessage
 from models.rejected import RejectedRecord
 from models.reminder import ReminderConversion
 from models.review import Review
@@ -25,6 +26,7 @@ __all__ = [
     "OrderItem",
     "OutboxMessage",
     "OutboxStatus",
+    "PlatformMessage",
     "RejectedRecord",
     "ReminderConversion",
     "Review",

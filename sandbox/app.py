@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -74,6 +74,10 @@ class Sandbox:
         self.taobao = Taobao(
             self.world, self.clock, self.stats, skew_minutes=config.top_timestamp_skew_minutes
         )
+        channel = self.taobao.channel
+        channel.redeliver_after = timedelta(seconds=config.tmc_redeliver_seconds)
+        channel.duplicate_rate = config.tmc_duplicate_rate
+        channel.shuffle = config.tmc_shuffle
         self.sms = AliyunSms(
             self.clock,
             self.stats,
@@ -154,6 +158,7 @@ class Sandbox:
         self.uplink.reset()
         self.dingtalk.reset()
         self.taobao.rates.reset()
+        self.taobao.channel.reset()
 
     def url(self, provider: str) -> str:
         """Return the base URL a client of `provider` should be configured with."""

@@ -145,6 +145,11 @@ class SandboxConfig:
     kuaidi100_push_timeout: float = 5.0
     kuaidi100_push_backoff: tuple[float, ...] = (0.2, 0.5, 1.0)
     kuaidi100_push_workers: int = 4
+    # The message channel (TMC): how long an unconfirmed message waits before it is handed out
+    # again (simulated seconds), and how often a batch repeats a message or comes shuffled.
+    tmc_redeliver_seconds: float = 60.0
+    tmc_duplicate_rate: float = 0.0
+    tmc_shuffle: bool = False
 
     def __post_init__(self) -> None:
         if self.anchor is not None and self.anchor.utcoffset() is None:

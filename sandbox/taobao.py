@@ -11,6 +11,7 @@ from .clock import SimClock
 from .shops import CREDENTIALS, Shop, shop_by_session
 from .stats import SandboxStats
 from .taobao_rates import TradeRates
+from .tmc import MessageChannel
 from .top import (
     TopError,
     fields_param,
@@ -59,11 +60,18 @@ class Taobao:
         self._app_key: str = CREDENTIALS["taobao"]["app_key"]
         self._secret: str = CREDENTIALS["taobao"]["app_secret"]
         self.rates = TradeRates(world, clock)
+        self.channel = MessageChannel(world, clock.now, self._app_key, seed=0)
         self._methods: dict[str, Callable[[Shop, dict[str, str]], dict[str, Any]]] = {
             "taobao.trades.sold.increment.get": self._increment,
             "taobao.trade.fullinfo.get": self._fullinfo,
             "taobao.traderates.get": self.rates.get,
             "taobao.traderate.explain.add": self.rates.explain,
+            "taobao.tmc.user.permit": lambda shop, _: self.channel.permit(shop),
+        }
+        # Calls of the app itself, made without a seller's session.
+        self._app_methods: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
+            "taobao.tmc.messages.consume": lambda params: self.channel.consume(params),
+            "taobao.tmc.messages.confirm": lambda params: self.channel.confirm(params),
         }
 
     def handle(self, request: Request) -> Reply:
@@ -71,18 +79,24 @@ class Taobao:
         try:
             params = request.params
             method = params.get("method", "")
-            shop = self._authenticate(params)
-            call = self._methods.get(method)
-            if call is None:
-                raise TopError(22, "Invalid method", "isv.method-not-exist", f"{method} 不存在")
-            payload = call(shop, params)
+            app_call = self._app_methods.get(method)
+            if app_call is not None:
+                self._authenticate(params, with_session=False)
+                payload = app_call(params)
+            else:
+                shop = self._authenticate(params)
+                assert shop is not None
+                call = self._methods.get(method)
+                if call is None:
+                    raise TopError(22, "Invalid method", "isv.method-not-exist", f"{method} 不存在")
+                payload = call(shop, params)
         except TopError as error:
             return error.reply()
         key = method.removeprefix("taobao.").replace(".", "_") + "_response"
         payload["request_id"] = top_request_id()
         return json_reply({key: payload})
 
-    def _authenticate(self, params: dict[str, str]) -> Shop:
+    def _authenticate(self, params: dict[str, str], *, with_session: bool = True) -> Shop | None:
         if not params.get("method"):
             raise TopError(21, "Missing method")
         app_key = params.get("app_key", "")
@@ -121,6 +135,8 @@ class Taobao:
             raise TopError(34, "Unsupported version")
         if params.get("format", "json") != "json":
             raise TopError(23, "Invalid format", sub_msg="the sandbox only speaks format=json")
+        if not with_session:
+            return None
         session = params.get("session", "")
         if not session:
             raise TopError(26, "Missing session")

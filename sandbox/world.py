@@ -303,6 +303,22 @@ class World:
                 if self._current(tid, kind, now, include_future=False)
             ]
 
+    def changes_between(
+        self, shop: str, start: datetime, end: datetime
+    ) -> list[tuple[datetime, Trade]]:
+        """Return each change of a shop's trades in (start, end] with the trade as it became.
+
+        A change is a modification as seen at `end`: a creation, a payment or closing, a
+        shipment, a confirmation.
+        """
+        with self._lock:
+            self._confirm_shop(shop)
+            index = self._index[shop]
+            lo = bisect.bisect_right(index, (start, 1 << 64, _SETTLED))
+            hi = bisect.bisect_right(index, (end, 1 << 64, _SETTLED))
+            # Every entry up to `end` happened (a fate moved by pay/close moves its entry).
+            return [(when, self._at(tid, when)) for when, tid, _ in index[lo:hi]]
+
     def unpaid_of_phone(self, phone: str, when: datetime) -> list[Trade]:
         """Return the orders of a phone number that are placed and still unpaid at `when`."""
         with self._lock:

@@ -76,6 +76,8 @@ def pull_trade_window(
 def sync_trades(shop: ShopInfo, as_of: datetime) -> dict[str, int]:
     """Pull every trade modified since the shop's cursor, window by window, and save it."""
     settings = get_settings()
+    if not settings.sync.poll_trades:  # trades arrive by the platform's messages only
+        return {}
     with session_scope(settings.database_url) as session:
         cursor = get_cursor(session=session, shop_id=shop.id, stream=STREAM)
     windows = sync_windows(cursor, as_of, settings.sync, settings.logistics.initial_sync_days)

@@ -23,6 +23,7 @@ from aftercare.clients.errors import (
 )
 from aftercare.clients.http import HttpAnswer, HttpCore, Limiter, json_body
 from aftercare.clients.taobao_ratings import RATE_FIELDS, RatingPage, parse_rating_page
+from aftercare.clients.taobao_tmc import MessageBatch, parse_batch
 from aftercare.clock import format_china_time, utcnow
 from aftercare.settings import Settings
 
@@ -293,7 +294,8 @@ class TaobaoClient:
                 **params,
                 "method": method,
                 "app_key": self.app_key,
-                "session": session,
+                # The app's own calls (the message channel) carry no seller session.
+                **({"session": session} if session else {}),
                 "timestamp": format_china_time(self.wall_clock()),
                 "format": "json",
                 "v": "2.0",
@@ -401,6 +403,29 @@ class TaobaoClient:
         inner = self.call("taobao.traderate.explain.add", session, {"oid": oid, "reply": reply})
         if inner.get("is_success") is not True:
             raise MalformedResponse("explanation not confirmed", provider=PROVIDER)
+
+    def permit_messages(self, session: str) -> None:
+        """Start the seller's messages on the app's channel (taobao.tmc.user.permit)."""
+        inner = self.call("taobao.tmc.user.permit", session, {})
+        if inner.get("is_success") is not True:
+            raise MalformedResponse("message permit not confirmed", provider=PROVIDER)
+
+    def consume_messages(self, quantity: int, group: str = "default") -> MessageBatch:
+        """Take up to `quantity` (10-200) unconfirmed messages (taobao.tmc.messages.consume)."""
+        inner = self.call(
+            "taobao.tmc.messages.consume", "", {"quantity": str(quantity), "group_name": group}
+        )
+        return parse_batch(inner)
+
+    def confirm_messages(self, ids: list[str], group: str = "default") -> None:
+        """Take handled messages off the queue, at most 200 at a time (tmc.messages.confirm)."""
+        for start in range(0, len(ids), 200):
+            chunk = ",".join(ids[start : start + 200])
+            inner = self.call(
+                "taobao.tmc.messages.confirm", "", {"s_message_ids": chunk, "group_name": group}
+            )
+            if inner.get("is_success") is not True:
+                raise MalformedResponse("confirmation not acknowledged", provider=PROVIDER)
 
     def trade(self, session: str, tid: str) -> TradeRecord:
         """Fetch one trade live (taobao.trade.fullinfo.get), e.g. to re-check before messaging."""

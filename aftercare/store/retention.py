@@ -20,6 +20,7 @@ from models import (
     Order,
     OutboxMessage,
     OutboxStatus,
+    PlatformMessage,
     RejectedRecord,
     Review,
     Shipment,
@@ -252,6 +253,18 @@ def purge_raw_records(*, session: Session, before: datetime, dry: bool) -> Count
         {
             # The digest stays: a replay of a purged push is still recognised.
             "tracking_pushes": _purge(session, TrackingPush, pushes, {"param": ""}, dry),
+            # The message id stays: a redelivery of a purged message is still recognised.
+            "platform_messages": _purge(
+                session,
+                PlatformMessage,
+                and_(
+                    col(PlatformMessage.applied_at).is_not(None),
+                    col(PlatformMessage.received_at) < before,
+                    col(PlatformMessage.content) != "",
+                ),
+                {"content": ""},
+                dry,
+            ),
             "webhook_receipts": _purge(
                 session, WebhookReceipt, col(WebhookReceipt.received_at) < before, None, dry
             ),

@@ -1,0 +1,87 @@
+"""The platform's messages: stored once by their own id, claimed and applied in batches."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, or_, update
+from sqlmodel import Session, col, select
+
+from aftercare.clients.taobao_tmc import ChannelMessage
+from aftercare.rules.platform_events import Trigger
+from models import PlatformMessage, Shop
+from models.db import claim_rows, insert_ignore
+
+
+def save_messages(
+    *, session: Session, platform: str, messages: tuple[ChannelMessage, ...], now: datetime
+) -> int:
+    """Store each message once under its platform id; return how many were new."""
+    if not messages:
+        return 0
+    shops = dict(
+        session.exec(select(Shop.seller_nick, Shop.id).where(Shop.platform == platform)).all()
+    )
+    rows = [
+        {
+            "platform": platform,
+            "message_id": m.id,
+            "topic": m.topic,
+            "shop_id": shops.get(m.seller_nick or ""),
+            "tid": m.tid,
+            "refund_id": m.refund_id,
+            "published_at": m.published_at,
+            "received_at": now,
+            "content": m.content,
+            "applied_at": None,
+            "outcome": None,
+            "claimed_by": None,
+            "claimed_until": None,
+        }
+        for m in messages
+    ]
+    return len(insert_ignore(session, PlatformMessage, rows, keys=["platform", "message_id"]))
+
+
+def _waiting(now: datetime) -> ColumnElement[bool]:
+    return col(PlatformMessage.applied_at).is_(None) & or_(
+        col(PlatformMessage.claimed_until).is_(None), col(PlatformMessage.claimed_until) <= now
+    )
+
+
+def claim_waiting(
+    *, session: Session, owner: str, now: datetime, lease: timedelta, limit: int
+) -> list[Trigger]:
+    """Take a batch of messages not applied yet (others skip them until the lease ends)."""
+    rows = claim_rows(
+        session,
+        PlatformMessage,
+        candidates=select(PlatformMessage.id)
+        .where(_waiting(now))
+        .order_by(col(PlatformMessage.id))
+        .limit(limit),
+        due=_waiting(now),
+        values={"claimed_by": owner, "claimed_until": now + lease},
+    )
+    return [Trigger(m.id or 0, m.topic, m.shop_id, m.tid) for m in rows]
+
+
+def mark_applied(*, session: Session, outcomes: dict[int, str], owner: str, now: datetime) -> None:
+    """Record what applying each message did; a message another run took meanwhile is left."""
+    for message_id, outcome in outcomes.items():
+        session.execute(
+            update(PlatformMessage)
+            .where(col(PlatformMessage.id) == message_id, col(PlatformMessage.claimed_by) == owner)
+            .values(applied_at=now, outcome=outcome[:500], claimed_by=None, claimed_until=None)
+        )
+
+
+def release(
+    *, session: Session, ids: list[int], owner: str, reason: str, retry_at: datetime
+) -> None:
+    """Give messages back to be applied later, with why they were not applied now."""
+    session.execute(
+        update(PlatformMessage)
+        .where(col(PlatformMessage.id).in_(ids), col(PlatformMessage.claimed_by) == owner)
+        .values(outcome=f"not applied yet: {reason}"[:500], claimed_until=retry_at)
+    )

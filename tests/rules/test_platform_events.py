@@ -1,0 +1,43 @@
+"""What a platform message asks to re-read, and why some are applied without a re-read."""
+
+from aftercare.rules.platform_events import (
+    AUTH_CANCELLED_OUTCOME,
+    Reread,
+    Trigger,
+    outcome_without_reread,
+    plan_rereads,
+    reread_of,
+)
+
+
+def test_messages_about_one_trade_make_one_reread():
+    triggers = [
+        Trigger(1, "taobao_trade_TradeCreate", 5, "100"),
+        Trigger(2, "taobao_trade_TradeBuyerPay", 5, "100"),
+        Trigger(3, "taobao_trade_TradeCreate", 5, "100"),  # delivered again
+        Trigger(4, "taobao_trade_TradeRated", 5, "100"),
+        Trigger(5, "taobao_trade_TradeCreate", 6, "100"),  # another shop's trade 100
+        Trigger(6, "taobao_refund_RefundCreated", 5, "100"),
+        Trigger(7, "taobao_trade_TradeCreate", None, "200"),
+    ]
+    assert plan_rereads(triggers) == {
+        (5, Reread.TRADE, "100"): [1, 2, 3],
+        (5, Reread.RATING, "100"): [4],
+        (6, Reread.TRADE, "100"): [5],
+    }
+
+
+def test_a_message_applied_without_reread_says_why():
+    assert reread_of("taobao_refund_RefundSuccess") is Reread.REFUND
+    assert "refunds are not followed" in outcome_without_reread(
+        Trigger(1, "taobao_refund_RefundSuccess", 5, "100")
+    )
+    assert outcome_without_reread(Trigger(2, "taobao_top_AuthCancel", 5, None)) == (
+        AUTH_CANCELLED_OUTCOME
+    )
+    assert outcome_without_reread(Trigger(3, "taobao_trade_TradeCreate", None, "1")) == (
+        "the message names no shop we serve"
+    )
+    assert outcome_without_reread(Trigger(4, "taobao_trade_TradeCreate", 5, None)) == (
+        "the message names no trade"
+    )
