@@ -128,6 +128,7 @@ FIGURE_NAMES = {
     "ratings re-read": "回查的评价",
     "trade unknown": "平台已查不到的订单",
     "trade refused": "数据有误的订单",
+    "reminder_runs_scheduled": "按到期分钟安排的催付运行",
     "shops": "店铺",
     "trades": "订单",
     "ratings": "评价",

@@ -8,8 +8,10 @@ from prefect import flow
 
 from aftercare.settings import get_settings
 from flows.common import publish_report, run_name, start_run
-from tasks.platform_messages import apply_messages, take_messages
+from tasks.message_channel import take_messages
+from tasks.platform_messages import apply_messages
 from tasks.shops import permit_message_channel
+from tasks.triggers import schedule_due_reminders
 
 
 @flow(name="platform-events", flow_run_name=run_name("platform-events"))
@@ -21,6 +23,12 @@ def platform_events(as_of: datetime | None = None) -> dict[str, int]:
     permitted = permit_message_channel(now)
     taken = take_messages(now)
     applied = apply_messages(now)
-    figures = {"shops_permitted": permitted, **taken, **applied}
+    asked = schedule_due_reminders(applied.reminders_due, now) if applied.reminders_due else 0
+    figures = {
+        "shops_permitted": permitted,
+        **taken,
+        **applied.counts,
+        "reminder_runs_scheduled": asked,
+    }
     publish_report("platform-events", now, figures, key="platform-events")
     return figures

@@ -1,9 +1,10 @@
-"""The platform's message channel: take messages in, then apply them by re-reading."""
+"""Applying the platform's messages: each re-reads what it names and saves it."""
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aftercare.clients.errors import AuthenticationError, ProviderError
@@ -25,38 +26,23 @@ from tasks.policy import pipeline_task
 PLATFORM = "taobao"
 
 
-@pipeline_task("take-platform-messages")
-def take_messages(as_of: datetime) -> dict[str, int]:
-    """Store the channel's messages, then confirm them: a crash between re-delivers, never loses."""
-    settings = get_settings()
-    client = limits.taobao(settings)
-    counts: Counter[str] = Counter(received=0, new=0, repeated=0, unreadable=0)
-    for _ in range(settings.events.max_batches_per_run):
-        batch = client.consume_messages(settings.events.batch_size, settings.events.group)
-        if not batch.messages and not batch.rejected:
-            break
-        with session_scope(settings.database_url) as session:
-            new = inbox.save_messages(
-                session=session, platform=PLATFORM, messages=batch.messages, now=as_of
-            )
-            record_rejects(
-                session=session, source="taobao.tmc", shop_id=None, rejects=list(batch.rejected),
-                now=as_of,
-            )  # fmt: skip
-        # Confirmed only once stored: the unreadable ones too, their reason is on record.
-        client.confirm_messages(
-            [m.id for m in batch.messages] + [key for key, _ in batch.rejected if key.isdigit()],
-            settings.events.group,
-        )
-        counts.update(
-            received=len(batch.messages), new=new, repeated=len(batch.messages) - new,
-            unreadable=len(batch.rejected),
-        )  # fmt: skip
-    return dict(counts)
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What applying a batch did, and when first reminders of the orders it brought fall due."""
+
+    counts: dict[str, int]
+    reminders_due: list[datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class _Reread:
+    figure: str
+    recorded: str
+    reminder_due: datetime | None = None
 
 
 @pipeline_task("apply-platform-messages")
-def apply_messages(as_of: datetime) -> dict[str, int]:
+def apply_messages(as_of: datetime) -> Applied:
     """Re-read what a batch of messages names and save it; each message records the outcome."""
     settings = get_settings()
     owner = f"apply-{uuid.uuid4().hex[:12]}"
@@ -71,7 +57,11 @@ def apply_messages(as_of: datetime) -> dict[str, int]:
     planned = {i for ids in plan.values() for i in ids}
     outcomes = {t.id: outcome_without_reread(t) for t in triggers if t.id not in planned}
     counts: Counter[str] = Counter(messages_claimed=len(triggers), without_reread=len(outcomes))
+    due: set[datetime] = set()
     for (shop_id, what, tid), ids in plan.items():
+        if shop_id not in shops:
+            outcomes.update(dict.fromkeys(ids, "the shop is not active"))
+            continue
         try:
             outcome = _reread(settings, shops[shop_id], what, tid, as_of)
         except (ProviderError, ShopNotAuthorised) as error:
@@ -82,21 +72,16 @@ def apply_messages(as_of: datetime) -> dict[str, int]:
                 inbox.release(session=session, ids=ids, owner=owner, reason=reason, retry_at=as_of)
             counts["reread_failed"] += 1
             continue
-        figure, recorded = outcome
-        outcomes.update(dict.fromkeys(ids, recorded))
-        counts[figure] += 1
+        outcomes.update(dict.fromkeys(ids, outcome.recorded))
+        counts[outcome.figure] += 1
+        due.update([outcome.reminder_due] if outcome.reminder_due else [])
     with session_scope(settings.database_url) as session:
         inbox.mark_applied(session=session, outcomes=outcomes, owner=owner, now=as_of)
-    return dict(counts)
+    return Applied(dict(counts), sorted(due))
 
 
-def _reread(
-    settings: Settings, shop: ShopInfo, what: Reread, tid: str, now: datetime
-) -> tuple[str, str]:
-    """Re-read one trade, or its ratings, and save it as any sync would (never backwards).
-
-    Returns the figure it counts under and the outcome recorded on its messages.
-    """
+def _reread(settings: Settings, shop: ShopInfo, what: Reread, tid: str, now: datetime) -> _Reread:
+    """Re-read one trade, or its ratings, and save it as any sync would (never backwards)."""
     client = limits.taobao(settings)
     context = shop_context(settings, shop.code, shop.timezone)
     tolerance = timedelta(minutes=settings.sync.future_tolerance_minutes)
@@ -110,11 +95,11 @@ def _reread(
             record_rejects(
                 session=session, source="taobao.rating", shop_id=shop.id, rejects=rejected, now=now
             )
-        return "ratings re-read", f"re-read {len(ratings)} ratings"
+        return _Reread("ratings re-read", f"re-read {len(ratings)} ratings")
     try:
         trade = client.trade(key, tid)
     except TradeNotFound:
-        return "trade unknown", "the platform no longer knows the trade"
+        return _Reread("trade unknown", "the platform no longer knows the trade")
     problem = trade_problem(trade, now, tolerance)
     if problem:
         with session_scope(settings.database_url) as session:
@@ -122,7 +107,7 @@ def _reread(
                 session=session, source="taobao.trade", shop_id=shop.id, rejects=[(tid, problem)],
                 now=now,
             )  # fmt: skip
-        return "trade refused", f"trade refused: {problem}"
+        return _Reread("trade refused", f"trade refused: {problem}")
     first = {
         tid: first_reminder(trade.status, trade.created, trade.trade_type, context.reminders, now)
     }
@@ -134,4 +119,7 @@ def _reread(
             session=session, source="taobao.waybill", shop_id=shop.id,
             rejects=report.unusable_waybills, now=now,
         )  # fmt: skip
-    return "trades re-read", f"re-read: the trade is {trade.status}"
+    plan = first[tid]
+    return _Reread(
+        "trades re-read", f"re-read: the trade is {trade.status}", plan.due_at if plan else None
+    )

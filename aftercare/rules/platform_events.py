@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -71,3 +72,13 @@ def outcome_without_reread(trigger: Trigger) -> str:
     if trigger.shop_id is None:
         return "the message names no shop we serve"
     return "the message names no trade"
+
+
+def due_minutes(due: list[datetime], now: datetime, horizon: timedelta) -> list[datetime]:
+    """The whole minutes (rounded up) at which work falls due, after now and within the horizon."""
+    minutes = set()
+    for moment in due:
+        if now < moment <= now + horizon:
+            floor = moment.replace(second=0, microsecond=0)
+            minutes.add(floor if floor == moment else floor + timedelta(minutes=1))
+    return sorted(minutes)

@@ -130,3 +130,39 @@ def test_a_message_about_a_shop_we_do_not_serve_is_kept_with_its_reason(events_o
     unmatched = [m for m in stored(url) if m.shop_id is None]
     assert unmatched
     assert all(m.outcome == "the message names no shop we serve" for m in unmatched)
+
+
+def test_a_new_unpaid_order_gets_a_reminders_run_at_its_due_minute(events_only, sandbox):
+    from prefect.client.orchestration import get_client
+
+    deployment_id = unpaid_order_reminders.to_deployment(name="scheduled").apply()
+    try:
+        _runs_asked_at_due_minutes(sandbox, deployment_id)
+    finally:  # the Prefect server is the session's: later tests must not meet this deployment
+        with get_client(sync_client=True) as client:
+            client.delete_deployment(deployment_id)
+
+
+def _runs_asked_at_due_minutes(sandbox, deployment_id):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    placed = sorted(
+        f.created
+        for f in sandbox.world.fates.values()
+        if PERMIT_AT < f.created < ANCHOR - timedelta(minutes=30)
+    )
+    assert placed
+    now = placed[-1] + timedelta(minutes=1)  # its first reminder falls due in the next minutes
+    permit_then_move_to(sandbox, now)
+    figures = platform_events(as_of=now)
+    platform_events(as_of=now)  # a second run asks for nothing new
+    assert figures["reminder_runs_scheduled"] >= 1
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id]))
+        )
+    keys = [r.idempotency_key for r in runs]
+    assert len(keys) == len(set(keys)) == figures["reminder_runs_scheduled"]
+    for run in runs:
+        assert run.expected_start_time > now and run.expected_start_time.second == 0

@@ -41,3 +41,22 @@ def test_a_message_applied_without_reread_says_why():
     assert outcome_without_reread(Trigger(4, "taobao_trade_TradeCreate", 5, None)) == (
         "the message names no trade"
     )
+
+
+def test_work_due_at_a_minute_is_asked_for_once_per_minute_within_the_horizon():
+    from datetime import UTC, datetime, timedelta
+
+    from aftercare.rules.platform_events import due_minutes
+
+    now = datetime(2026, 11, 20, 2, 0, 30, tzinfo=UTC)
+    due = [
+        now - timedelta(minutes=1),  # already due: the scheduled runs have it
+        now + timedelta(minutes=4, seconds=10),  # rounds up to 02:05
+        now + timedelta(minutes=4, seconds=20),  # the same minute
+        datetime(2026, 11, 20, 2, 10, tzinfo=UTC),  # on the minute
+        now + timedelta(hours=7),  # past the horizon
+    ]
+    assert due_minutes(due, now, timedelta(hours=6)) == [
+        datetime(2026, 11, 20, 2, 5, tzinfo=UTC),
+        datetime(2026, 11, 20, 2, 10, tzinfo=UTC),
+    ]
