@@ -112,6 +112,19 @@ class SyncSettings(BaseModel):
     poll_trades: bool = True
 
 
+class ChannelSettings(BaseModel):
+    """How buyers are reached: by their number, or by OAID through the platform (聚石塔)."""
+
+    # Texting a masked buyer by OAID needs the platform's SMS service (聚石塔) with its own
+    # reviewed signature and templates: off until the shop has subscribed.
+    oaid_sms: bool = False
+    shops: dict[str, bool] = Field(default_factory=dict)  # per-shop oaid_sms
+
+    def oaid_sms_for(self, code: str) -> bool:
+        """Tell whether a shop may text buyers by OAID."""
+        return self.shops.get(code, self.oaid_sms)
+
+
 class EventSettings(BaseModel):
     """The shop platform's message channel (TMC), consumed by polling."""
 
@@ -368,6 +381,7 @@ class Settings(BaseSettings):
     logistics: LogisticsSettings = Field(default_factory=LogisticsSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     events: EventSettings = Field(default_factory=EventSettings)
+    channels: ChannelSettings = Field(default_factory=ChannelSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
 

@@ -29,7 +29,12 @@ class ShopContext:
     reminders: ReminderSettings
     reviews: ReviewSettings
     care: CareSettings
+    oaid_sms: bool = False
     session: SecretStr | None = field(default=None, repr=False)
+
+    def reach(self, oaid: str | None) -> str | None:
+        """The buyer's OAID where this shop may text by it, else None."""
+        return oaid if self.oaid_sms else None
 
     def session_key(self) -> str:
         """Return the shop's platform session key, or fail naming the setting to fix."""
@@ -54,5 +59,6 @@ def shop_context(settings: Settings, code: str, timezone: str | None = None) -> 
         reminders=settings.reminders.for_shop(code),
         reviews=reviews,
         care=settings.care.for_shop(code),
+        oaid_sms=settings.channels.oaid_sms_for(code),
         session=settings.taobao_sessions.get(code),
     )

@@ -160,7 +160,11 @@ def naive_baseline(as_of: datetime, sample: int) -> tuple[float, float]:
                 session=session, outcomes=[outcome], now=as_of, thresholds=settings.logistics
             )
             review_parcels(
-                session=session, ids=[shipment_id], as_of=as_of, thresholds=settings.logistics
+                session=session,
+                ids=[shipment_id],
+                as_of=as_of,
+                thresholds=settings.logistics,
+                channels=settings.channels,
             )
 
     @flow(name="naive-logistics-baseline")

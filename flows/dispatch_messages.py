@@ -11,8 +11,8 @@ from prefect.futures import PrefectFuture
 
 from aftercare.settings import get_settings
 from flows.common import Progress, first_finished, publish_report, run_name, start_run
-from tasks.outbox import count_due_messages, send_messages
-from tasks.reconcile import reconcile_unknown_sends
+from tasks.outbox import send_messages
+from tasks.reconcile import count_due_messages, reconcile_unknown_sends
 
 SUMMARY_KEY = "dispatch-messages-summary"
 

@@ -32,6 +32,8 @@ class Order(SQLModel, table=True):
     receiver_name: str | None = Field(default=None, max_length=60)
     receiver_phone: str | None = Field(default=None, max_length=20)
     phone_masked: bool = False
+    # The receiver's OAID (SMS by the platform without the number); purged with the phone.
+    oaid: str | None = Field(default=None, max_length=64)
     # The last four digits a masked number still shows: enough for SF/ZTO tracking queries.
     receiver_phone_tail: str | None = Field(default=None, max_length=4)
     province: str | None = Field(default=None, max_length=40)

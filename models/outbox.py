@@ -54,6 +54,8 @@ class OutboxMessage(SQLModel, table=True):
     urgent: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     channel: str = Field(default="sms", max_length=20)
     phone: str | None = Field(default=None, max_length=20)
+    # Set for channel "oaid_sms": the platform finds the number behind it.
+    oaid: str | None = Field(default=None, max_length=64)
     template_code: str = Field(max_length=40)
     params: str = Field(default="{}", sa_type=Text)  # JSON of the template's variables
     text: str = Field(default="", sa_type=Text)  # what the customer reads

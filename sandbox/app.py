@@ -17,6 +17,7 @@ from .conversions import ReminderResponder
 from .dingtalk import DingTalkRobot, RobotMessage
 from .faults import FaultInjector
 from .generator import build_world
+from .jst_sms import OaidSms
 from .kuaidi100 import Kuaidi100, Subscription
 from .kuaidi100_push import BurstResult, Kuaidi100Pusher, PushRecord, burst_bodies, post_burst
 from .optouts import OptOutResponder
@@ -95,6 +96,7 @@ class Sandbox:
             self.uplink, config.seed, config.opt_out_reply_rate, dest_codes=self._dest_codes
         )
         self.sms.on_accept = self._on_sms
+        self.taobao.oaid_sms = OaidSms(self.world, self.sms)
         self.dingtalk = DingTalkRobot(
             self.clock,
             self.stats,

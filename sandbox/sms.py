@@ -287,6 +287,35 @@ class AliyunSms:
             {"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": aliyun_request_id()}
         )
 
+    def deliver(
+        self, phone: str, sign_name: str, template_code: str, values: dict[str, str], out_id: str
+    ) -> str:
+        """Deliver one message another gateway accepted (SMS by OAID); return its id.
+
+        Raises ValueError with the platform's reason when the signature, template or
+        parameters are wrong.
+        """
+        if sign_name not in self._sign_names:
+            raise ValueError("isv.sign-illegal: 短信签名不合法")
+        template = self._template(template_code)
+        if template is None:
+            raise ValueError("isv.template-illegal: 短信模板不存在")
+        if any(name not in values for name in template.variables):
+            raise ValueError("isv.template-param-missing: 模板变量缺少对应参数值")
+        now = self.clock.now()
+        with self._guard:
+            biz_id = f"{self._next_biz}^0"
+            self._next_biz += 1
+            record = SmsRecord(
+                phone, sign_name, template.code, dict(values), out_id, biz_id, now,
+                template.render(values),
+            )  # fmt: skip
+            self._records.append(record)
+            self._by_phone_day[(phone, china_date(now))].append(record)
+        self.stats.count_sms(1)
+        self._notify([record], template)
+        return biz_id
+
     def _template(self, code: str) -> SmsTemplate | None:
         """Return the template of a code, re-reading the file once for a code not seen yet."""
         template = self.templates.get(code)

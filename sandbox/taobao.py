@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from .clock import SimClock
+from .jst_sms import OaidSms, oaid_of
 from .shops import CREDENTIALS, Shop, shop_by_session
 from .stats import SandboxStats
 from .taobao_rates import TradeRates
@@ -61,12 +62,14 @@ class Taobao:
         self._secret: str = CREDENTIALS["taobao"]["app_secret"]
         self.rates = TradeRates(world, clock)
         self.channel = MessageChannel(world, clock.now, self._app_key, seed=0)
+        self.oaid_sms: OaidSms | None = None  # attached by the sandbox, beside its SMS provider
         self._methods: dict[str, Callable[[Shop, dict[str, str]], dict[str, Any]]] = {
             "taobao.trades.sold.increment.get": self._increment,
             "taobao.trade.fullinfo.get": self._fullinfo,
             "taobao.traderates.get": self.rates.get,
             "taobao.traderate.explain.add": self.rates.explain,
             "taobao.tmc.user.permit": lambda shop, _: self.channel.permit(shop),
+            "taobao.jst.sms.oaid.message.send": self._send_by_oaid,
         }
         # Calls of the app itself, made without a seller's session.
         self._app_methods: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
@@ -95,6 +98,11 @@ class Taobao:
         key = method.removeprefix("taobao.").replace(".", "_") + "_response"
         payload["request_id"] = top_request_id()
         return json_reply({key: payload})
+
+    def _send_by_oaid(self, shop: Shop, params: dict[str, str]) -> dict[str, Any]:
+        if self.oaid_sms is None:
+            raise TopError(22, "Invalid method", "isv.method-not-exist", "短信服务未开通")
+        return self.oaid_sms.send(shop, params)
 
     def _authenticate(self, params: dict[str, str], *, with_session: bool = True) -> Shop | None:
         if not params.get("method"):
@@ -257,6 +265,8 @@ def render_trade(trade: Trade, shop: Shop, fields: frozenset[str] | None) -> dic
             "num": sum(line.num for line in trade.lines),
             "receiver_name": buyer.name,
             "receiver_mobile": buyer.phone if shop.can_decrypt_phone else _mask_mobile(buyer.phone),
+            # The receiver's OAID: reaches the buyer by SMS without the number (jst_sms.py).
+            "oaid": oaid_of(buyer, shop),
             "receiver_state": buyer.province,
             "receiver_city": buyer.city,
             "receiver_district": buyer.district,

@@ -59,6 +59,7 @@ def queue_order_notices(as_of: datetime) -> dict[str, int]:
                         params=order_notice_params(touchpoint, order),
                         day=day,
                         now=as_of,
+                        oaid_sms=settings.channels.oaid_sms_for(who.shop_code),
                         suppressed_because=order_notice_skip(
                             touchpoint, order, rules.auto_confirm_days
                         ),

@@ -76,6 +76,7 @@ def apply_followup(
         )
         if step.message:
             phone = order.receiver_phone if order else None
+            oaid = shop.reach(order.oaid if order else None)
             message = message_row(
                 key=message_keys.review_followup(
                     shop.code, review.oid, step.message, case.contact_attempts + 1
@@ -87,7 +88,8 @@ def apply_followup(
                     order.customer_id if order else None,
                     review.order_id,
                     phone,
-                    sms_blocker(phone, order.phone_masked if order else False, True),
+                    sms_blocker(phone, order.phone_masked if order else False, True, oaid),
+                    oaid,
                 ),
                 now=as_of,
                 case_id=case_id,

@@ -52,6 +52,7 @@ def queue_greetings(as_of: datetime) -> dict[str, int]:
                     params=params,
                     day=today,
                     now=as_of,
+                    oaid_sms=settings.channels.oaid_sms_for(who.shop_code),
                 )
                 rows.append(row)
             enqueue(session=session, rows=rows)
@@ -102,6 +103,7 @@ def queue_new_product_preview(
                 params={"product": product},
                 day=today,
                 now=as_of,
+                oaid_sms=settings.channels.oaid_sms_for(shop_code),
             )
             for key, who in keyed.items()
             if key not in decided

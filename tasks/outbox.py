@@ -14,7 +14,9 @@ from aftercare.clients.errors import AuthenticationError, ProviderError
 from aftercare.clock import SendingClock
 from aftercare.privacy import mask_phone
 from aftercare.rules.dispatch import Hold, after_send_failure, hold_at_send, send_window
+from aftercare.sending import send_message
 from aftercare.settings import Settings, get_settings
+from aftercare.shop_context import shop_context
 from aftercare.store import outbox
 from aftercare.store.batch_writer import BatchWriter
 from aftercare.store.dispatch import record_failure, record_hold
@@ -23,13 +25,6 @@ from models.db import session_scope
 from tasks import limits
 from tasks.policy import pipeline_task
 from tasks.prechecks import live_check
-
-
-@pipeline_task("count-due-messages")
-def count_due_messages(as_of: datetime, limit: int) -> int:
-    """Count the messages due now (at most `limit`): the run's progress is measured on it."""
-    with session_scope(get_settings().database_url) as session:
-        return outbox.count_due(session=session, now=as_of, limit=limit)
 
 
 @pipeline_task("send-messages", run_name="send-messages-batch-{batch_no}")
@@ -45,9 +40,8 @@ def send_messages(as_of: datetime, batch_no: int, limit: int) -> dict[str, int]:
             session=session, now=as_of, owner=owner, lease=lease, limit=limit, world=clock.world()
         )
         shops = outbox.senders(session=session, shop_ids={m.shop_id for m in batch})
-        tids = outbox.order_tids(
-            session=session, order_ids={m.order_id for m in batch if m.precheck and m.order_id}
-        )
+        # The order's trade id: for the live re-check, and for texting by OAID.
+        tids = outbox.order_tids(session=session, order_ids={m.order_id or 0 for m in batch})
         # One message at a time per phone: each non-urgent one reserves its phone for the
         # minimum gap, or waits until the gap after the last message has passed.
         gaps, deferred = outbox.reserve_gaps(
@@ -56,16 +50,17 @@ def send_messages(as_of: datetime, batch_no: int, limit: int) -> dict[str, int]:
     counts: Counter[str] = Counter(claimed=len(batch))
     if deferred:
         counts["deferred_min_gap"] = deferred
-    sendable = [m for m in batch if m.urgent or not gap or not m.phone or (m.id or 0) in gaps]
+    sendable = [
+        m for m in batch if m.urgent or not gap or (m.id or 0) in gaps or not outbox.gap_subject(m)
+    ]
     with BatchWriter(settings.database_url) as writer:
         for position, message in enumerate(sendable):
             sender = shops[message.shop_id]
             try:
                 hold = _hold(settings, message, sender, tids, clock.now())
                 if hold is None:
-                    outcome = _send_one(
-                        settings, message, sender.sign_name, owner, writer, as_of, clock
-                    )
+                    tid = tids.get(message.order_id or 0)
+                    outcome = _send_one(settings, message, sender, tid, owner, writer, as_of, clock)
                 else:
                     writer.add(
                         partial(record_hold, message_id=message.id or 0, owner=owner, hold=hold)
@@ -110,7 +105,8 @@ def _hold(
 def _send_one(
     settings: Settings,
     message: OutboxMessage,
-    sign_name: str,
+    sender: outbox.Sender,
+    tid: str | None,
     owner: str,
     writer: BatchWriter,
     now: datetime,
@@ -119,12 +115,13 @@ def _send_one(
     message_id = message.id or 0
     attempted_at = clock.world()  # the provider's day, should the answer be lost
     try:
-        biz_id = limits.sms(settings).send(
-            phone=message.phone or "",
-            sign_name=sign_name,
-            template_code=message.template_code,
-            params=outbox.params(message),
-            out_id=outbox.out_id(message),
+        biz_id = send_message(
+            message,
+            sign_name=sender.sign_name,
+            tid=tid,
+            shop=shop_context(settings, sender.shop_code, sender.timezone),
+            sms=limits.sms(settings),
+            taobao=limits.taobao(settings),
         )
     except ProviderError as error:
         failure = after_send_failure(error, message.attempts, settings.dispatch, now)

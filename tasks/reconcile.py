@@ -1,4 +1,4 @@
-"""Asking the SMS provider about messages whose send has an unknown outcome."""
+"""Counting the messages due, and asking the provider about those of unknown outcome."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ from prefect import get_run_logger
 from aftercare.clients.errors import ProviderError
 from aftercare.clients.sms import SentSms, SmsClient
 from aftercare.clock import world_now
-from aftercare.rules.dispatch import lookup_days, settle_in_doubt, still_listed
+from aftercare.rules.dispatch import (
+    NO_LOOKUP,
+    Settlement,
+    lookup_days,
+    settle_in_doubt,
+    still_listed,
+)
+from aftercare.rules.notices import OAID_SMS
 from aftercare.settings import get_settings
 from aftercare.store import outbox
 from aftercare.store.batch_writer import BatchWriter
@@ -22,6 +29,13 @@ from tasks import limits
 from tasks.policy import pipeline_task
 
 Listings = dict[tuple[str, date], dict[str, SentSms] | str]
+
+
+@pipeline_task("count-due-messages")
+def count_due_messages(as_of: datetime, limit: int) -> int:
+    """Count the messages due now (at most `limit`): the run's progress is measured on it."""
+    with session_scope(get_settings().database_url) as session:
+        return outbox.count_due(session=session, now=as_of, limit=limit)
 
 
 @pipeline_task("reconcile-unknown-sends")
@@ -46,11 +60,14 @@ def reconcile_unknown_sends(as_of: datetime, limit: int) -> dict[str, int]:
     listings: Listings = {}
     with BatchWriter(settings.database_url) as writer:
         for message in doubtful:
-            days = still_listed(
-                lookup_days(message.attempted_at, message.last_attempt_at), world, horizon
-            )
-            lookup = look_up(sms, message.phone or "", days, outbox.out_id(message), listings)
-            settled = settle_in_doubt(lookup, listed=bool(days))
+            if message.channel == OAID_SMS:  # nothing to ask: never resent
+                settled = Settlement("unconfirmable", reason=NO_LOOKUP)
+            else:
+                days = still_listed(
+                    lookup_days(message.attempted_at, message.last_attempt_at), world, horizon
+                )
+                lookup = look_up(sms, message.phone or "", days, outbox.out_id(message), listings)
+                settled = settle_in_doubt(lookup, listed=bool(days))
             writer.add(
                 partial(
                     record_settlement,

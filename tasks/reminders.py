@@ -45,7 +45,7 @@ def decide_reminders(ids: list[int], as_of: datetime, label: str) -> dict[str, i
         plans: list[tuple[int, StagePlan | None]] = []
         for order in store.load_orders(session=session, ids=ids, paid_since=paid_since):
             shop = shop_context(settings, order.shop_code, order.shop_timezone)
-            decision = decide(order.due(), shop.reminders, shop.service_window, as_of)
+            decision = decide(order.due(shop.oaid_sms), shop.reminders, shop.service_window, as_of)
             plans.append((order.id, decision.next_plan))
             if decision.stage is None:  # the stage no longer exists (settings changed): move on
                 continue
@@ -65,7 +65,7 @@ def decide_reminders(ids: list[int], as_of: datetime, label: str) -> dict[str, i
                     "the buyer was already reminded that day (one per buyer and phone)",
                     None,
                 )
-            rows.append(_message(order, decision, key, reason, slot, as_of))
+            rows.append(_message(order, decision, key, reason, slot, as_of, shop.reach(order.oaid)))
             counts["queued" if slot else "suppressed"] += 1
         counts["new_rows"] = enqueue(session=session, rows=rows)
         store.set_next_stages(session=session, plans=plans)
@@ -79,13 +79,14 @@ def _message(
     reason: str | None,
     slot: Slot | None,
     now: datetime,
+    oaid: str | None,
 ) -> dict[str, object]:
     hours = hours_left(decision.closes_at, slot.start if slot else now)
     row = message_row(
         key=key,
         template=for_shop(f"unpaid_{decision.stage}", order.shop_code),
         params={"shop": order.shop_name, "item": order.item_title[:20], "hours": hours},
-        recipient=Recipient(order.shop_id, order.customer_id, order.id, order.phone),
+        recipient=Recipient(order.shop_id, order.customer_id, order.id, order.phone, oaid=oaid),
         now=now,
         suppressed_because=reason,
     )

@@ -39,7 +39,13 @@ def open_review_cases(as_of: datetime) -> dict[str, int]:
             facts = OrderFacts(item.had_logistics_case, item.had_other_case)
             cause = classify(review.content, facts, causes)
             first = first_contact_at(cause, review.rated_at, as_of, shop.working_hours)
-            plans[review.id] = (item, cause, first, shop.reviews.message_buyer)
+            plans[review.id] = (
+                item,
+                cause,
+                first,
+                shop.reviews.message_buyer,
+                shop.reach(item.oaid),
+            )
             rows.append(
                 store.case_row(
                     item,
@@ -53,17 +59,22 @@ def open_review_cases(as_of: datetime) -> dict[str, int]:
         opened = store.open_cases(session=session, rows=rows, now=as_of) if rows else {}
         messages = []
         for review_id, case_id in opened.items():
-            item, cause, first, message_buyer = plans[review_id]
+            item, cause, first, message_buyer, oaid = plans[review_id]
             counts[f"cause:{cause.name}"] += 1
             if not message_buyer:
                 continue
-            blocked = sms_blocker(item.phone, item.phone_masked, True)
+            blocked = sms_blocker(item.phone, item.phone_masked, True, oaid)
             row = message_row(
                 key=message_keys.review_first_contact(item.shop_code, item.review.oid),
                 template="review_first_contact",
                 params={"shop": item.shop_name, "item": item.review.item_title[:20]},
                 recipient=Recipient(
-                    item.review.shop_id, item.customer_id, item.review.order_id, item.phone, blocked
+                    item.review.shop_id,
+                    item.customer_id,
+                    item.review.order_id,
+                    item.phone,
+                    blocked,
+                    oaid,
                 ),
                 now=as_of,
                 case_id=case_id,

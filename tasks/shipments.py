@@ -59,7 +59,11 @@ def track_shipments(ids: list[int], as_of: datetime, label: str) -> dict[str, in
             session=session, outcomes=outcomes, now=as_of, thresholds=settings.logistics
         )
         reviewed = review_parcels(
-            session=session, ids=ids, as_of=as_of, thresholds=settings.logistics
+            session=session,
+            ids=ids,
+            as_of=as_of,
+            thresholds=settings.logistics,
+            channels=settings.channels,
         )
     logger.info("%s: %d checked, %d failed", label, counts["checked"], counts["failed"])
     release_freed_memory()  # the chunk's query threads are gone; their arenas keep the memory

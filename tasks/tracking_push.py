@@ -92,6 +92,7 @@ def drain_pushes(as_of: datetime, label: str) -> dict[str, int]:
                 ids=[o.shipment_id for o in outcomes],
                 as_of=as_of,
                 thresholds=settings.logistics,
+                channels=settings.channels,
             )
         # "3天查询无记录" / "60天无变化": Kuaidi100 stopped; subscribe again 30 minutes later.
         inbox.mark_aborted(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import math
 import re
 from collections.abc import Callable, Iterator
@@ -30,7 +31,7 @@ from aftercare.settings import Settings
 PROVIDER = "taobao"
 TRADE_FIELDS = (
     "tid,status,type,buyer_nick,buyer_open_uid,created,modified,pay_time,consign_time,end_time,payment,"
-    "total_fee,receiver_name,receiver_mobile,receiver_state,receiver_city,orders"
+    "total_fee,receiver_name,receiver_mobile,receiver_state,receiver_city,oaid,orders"
 )
 # Platform codes that mean "your credentials or signature", never worth repeating.
 _AUTH_CODES = frozenset({10, 11, 24, 25, 26, 27, 28, 29, 30, 31})
@@ -92,6 +93,8 @@ class TradeRecord:
     items: tuple[TradeItemRecord, ...]
     # Who the buyer is: the nick is blurred and shared by many (display only).
     buyer_open_uid: str | None = None
+    # The receiver's OAID: the platform texts the buyer by it without showing us the number.
+    oaid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +165,7 @@ def parse_trade(raw: Any) -> TradeRecord:
             trade_type=fields.optional_text(raw.get("type")) or "fixed",
             buyer_nick=fields.text(raw["buyer_nick"]),
             buyer_open_uid=fields.optional_text(raw.get("buyer_open_uid")),
+            oaid=(fields.lenient_text(raw.get("oaid")) or "")[:64] or None,
             created=fields.china_time(raw["created"]),
             modified=fields.china_time(raw["modified"]),
             pay_time=fields.optional_china_time(raw.get("pay_time")),
@@ -286,7 +290,9 @@ class TaobaoClient:
             ),
         )
 
-    def call(self, method: str, session: str, params: dict[str, str]) -> dict[str, Any]:
+    def call(
+        self, method: str, session: str, params: dict[str, str], *, idempotent: bool = True
+    ) -> dict[str, Any]:
         """Call one API method and return the body inside its `<method>_response` wrapper."""
 
         def form() -> dict[str, str]:
@@ -308,7 +314,11 @@ class TaobaoClient:
             return unwrap_answer(json_body(response, PROVIDER, method), method)
 
         return self.core.call(
-            self.gateway_url, form=form, decode=decode, idempotent=True, what=f"taobao {method}"
+            self.gateway_url,
+            form=form,
+            decode=decode,
+            idempotent=idempotent,
+            what=f"taobao {method}",
         )
 
     def trades_page(
@@ -403,6 +413,42 @@ class TaobaoClient:
         inner = self.call("taobao.traderate.explain.add", session, {"oid": oid, "reply": reply})
         if inner.get("is_success") is not True:
             raise MalformedResponse("explanation not confirmed", provider=PROVIDER)
+
+    def send_sms_by_oaid(
+        self,
+        session: str,
+        *,
+        oaid: str,
+        order_id: str,
+        sign_name: str,
+        template_code: str,
+        params: dict[str, str],
+        out_id: str,
+    ) -> str:
+        """Text a buyer by OAID through the platform (taobao.jst.sms.oaid.message.send).
+
+        Not idempotent, and the platform offers no lookup: a failure after the request may
+        have been processed is raised, never retried here.
+        """
+        request = {
+            "oaid": oaid,
+            "order_id": order_id,
+            "sms_free_sign_name": sign_name,
+            "template_code": template_code,
+            "params": json.dumps(params, ensure_ascii=False),
+            "extend": out_id,
+        }
+        inner = self.call(
+            "taobao.jst.sms.oaid.message.send",
+            session,
+            {"param_send_message_by_o_a_i_d_request": json.dumps(request, ensure_ascii=False)},
+            idempotent=False,
+        )
+        return (
+            fields.lenient_text(inner.get("req_id"))
+            or fields.lenient_text(inner.get("request_id"))
+            or "oaid"
+        )
 
     def permit_messages(self, session: str) -> None:
         """Start the seller's messages on the app's channel (taobao.tmc.user.permit)."""

@@ -12,7 +12,7 @@ from importlib import resources
 
 from lunar_python import Lunar
 
-from aftercare.rules.notices import MASKED, MOBILE
+from aftercare.rules.notices import MASKED, MOBILE, OAID_SMS, channel_for
 
 
 class TouchPoint(StrEnum):
@@ -82,6 +82,7 @@ class Reachability:
     sms_enabled: bool
     consent: bool
     opted_out: bool
+    oaid: str | None = None  # given where the shop may text by OAID
 
 
 def care_blocker(marketing: bool, who: Reachability) -> str | None:
@@ -92,6 +93,8 @@ def care_blocker(marketing: bool, who: Reachability) -> str | None:
         return "the buyer opted out of marketing messages"
     if marketing and not who.consent:
         return "no marketing consent on record"
+    if channel_for(who.phone, who.phone_masked, who.oaid) == OAID_SMS:
+        return None
     if who.phone_masked:
         return MASKED
     if not who.phone:

@@ -113,6 +113,13 @@ class Settlement:
     provider_id: str | None = None
 
 
+# Texts by OAID go through the platform, which lists nothing a seller could look up.
+NO_LOOKUP = (
+    "whether it was sent cannot be confirmed any more (the platform offers no lookup of texts "
+    "sent by OAID); not resent"
+)
+
+
 def settle_in_doubt(lookup: SentSms | str | None, *, listed: bool) -> Settlement:
     """Decide a message in doubt from the provider's listing of the days it may have left.
 

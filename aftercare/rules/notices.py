@@ -14,10 +14,34 @@ MASKED = f"phone masked by the platform (no decryption permission): {IM_HANDOFF}
 NO_PHONE = f"no phone number on the order: {IM_HANDOFF}"
 
 
-def sms_blocker(phone: str | None, phone_masked: bool, sms_enabled: bool) -> str | None:
-    """Return why an SMS cannot be sent to this buyer, or None when it can."""
+SMS = "sms"
+OAID_SMS = "oaid_sms"
+
+
+def textable(phone: str | None, phone_masked: bool = False) -> bool:
+    """Tell whether a number can be texted directly."""
+    return bool(phone) and not phone_masked and bool(MOBILE.match(phone or ""))
+
+
+def channel_for(phone: str | None, phone_masked: bool, oaid: str | None) -> str | None:
+    """Choose the channel: the number itself, else the platform by OAID, else none."""
+    if textable(phone, phone_masked):
+        return SMS
+    return OAID_SMS if oaid else None
+
+
+def sms_blocker(
+    phone: str | None, phone_masked: bool, sms_enabled: bool, oaid: str | None = None
+) -> str | None:
+    """Return why an SMS cannot be sent to this buyer, or None when it can.
+
+    `oaid` is given only where the shop may text by OAID: a masked number then still reaches
+    the buyer.
+    """
     if not sms_enabled:
         return "the shop has SMS notices turned off"
+    if channel_for(phone, phone_masked, oaid) == OAID_SMS:
+        return None
     if phone_masked:
         return MASKED
     if not phone:

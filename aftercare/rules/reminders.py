@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from aftercare.rules.notices import MASKED, MOBILE, NO_PHONE
+from aftercare.rules.notices import MASKED, MOBILE, NO_PHONE, OAID_SMS, channel_for
 from aftercare.rules.send_window import SendWindow, Slot, send_slot
 from aftercare.settings import ReminderSettings
 
@@ -83,6 +83,8 @@ class ReminderFacts:
     buyer_paid_recently: bool
     blacklisted: bool
     opted_out: bool
+    # Given where the shop may text by OAID: a masked number no longer stops the reminder.
+    oaid: str | None = None
 
 
 def skip_reason(facts: ReminderFacts, settings: ReminderSettings) -> str | None:
@@ -99,6 +101,8 @@ def skip_reason(facts: ReminderFacts, settings: ReminderSettings) -> str | None:
         return "the buyer opted out of messages"
     if facts.blacklisted:
         return "the buyer or phone is on the shop's blacklist"
+    if channel_for(facts.phone, facts.phone_masked, facts.oaid) == OAID_SMS:
+        return None
     if facts.phone_masked:
         return MASKED
     if not facts.phone:

@@ -65,6 +65,7 @@ class Addressee:
     ended_at: datetime | None = None
     blocked_by_case: bool = False
     buyer_id: str = ""
+    oaid: str | None = None
 
     def order(self) -> OrderFacts:
         """The order a notice is about, as the care rules see it."""
@@ -77,10 +78,15 @@ class Addressee:
             self.blocked_by_case,
         )
 
-    def reach(self) -> Reachability:
+    def reach(self, oaid_sms: bool = False) -> Reachability:
         """Whether a message can reach the buyer, as the care rules see it."""
         return Reachability(
-            self.phone, self.phone_masked, self.sms_enabled, self.consent, self.opted_out
+            self.phone,
+            self.phone_masked,
+            self.sms_enabled,
+            self.consent,
+            self.opted_out,
+            self.oaid if oaid_sms else None,
         )
 
 
@@ -168,6 +174,7 @@ def _addressees(
                 if order.phone_masked and customer.phone
                 else order.receiver_phone,
                 phone_masked=order.phone_masked and not customer.phone,
+                oaid=order.oaid,
                 consent=customer.marketing_consent,
                 opted_out=customer.buyer_nick in opted or (order.receiver_phone or "") in opted,
                 order_id=order.id,
@@ -428,13 +435,15 @@ def care_message(
     day: date,
     now: datetime,
     suppressed_because: str | None = None,
+    oaid_sms: bool = False,
 ) -> dict[str, Any]:
     """Decide one care message (consent, reachability, marketing caps); build its outbox row.
 
     `day` is the team's day the marketing caps count on.
     """
     marketing = is_marketing(touchpoint, care.revisit_is_marketing)
-    reason = suppressed_because or care_blocker(marketing, who.reach())
+    reach = who.reach(oaid_sms)
+    reason = suppressed_because or care_blocker(marketing, reach)
     if reason is None and marketing:
         reason = take_marketing_slot(
             session=session,
@@ -449,7 +458,7 @@ def care_message(
         key=key,
         template=for_shop(template_name(touchpoint, marketing), who.shop_code),
         params={"shop": who.shop_name, **params},
-        recipient=Recipient(who.shop_id, who.customer_id, who.order_id, who.phone),
+        recipient=Recipient(who.shop_id, who.customer_id, who.order_id, who.phone, oaid=reach.oaid),
         now=now,
         suppressed_because=reason,
     )

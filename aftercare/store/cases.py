@@ -36,6 +36,7 @@ class ParcelForReview:
     phone_masked: bool
     facts: ShipmentFacts
     cases: dict[AnomalyKind, ExistingCase]
+    oaid: str | None = None
 
     @property
     def business_key(self) -> str:
@@ -68,6 +69,7 @@ def load_parcels(*, session: Session, ids: list[int]) -> list[ParcelForReview]:
             col(Order.customer_id),
             col(Order.receiver_phone),
             col(Order.phone_masked),
+            col(Order.oaid),
             col(Shop.id).label("shop_id"),
             col(Shop.code),
             col(Shop.name),
@@ -118,6 +120,7 @@ def load_parcels(*, session: Session, ids: list[int]) -> list[ParcelForReview]:
                 waybill=row.waybill,
                 phone=row.receiver_phone,
                 phone_masked=row.phone_masked,
+                oaid=row.oaid,
                 facts=facts,
                 cases=cases.get(row.id, {}),
             )

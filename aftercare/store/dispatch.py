@@ -73,7 +73,7 @@ def record_settlement(
     """Record what the provider's listing said of a message in doubt."""
     message_id = message.id or 0
     if settled.outcome == "unconfirmable":
-        reason = (
+        reason = settled.reason or (
             f"{outbox.UNCONFIRMABLE} (the provider lists sends of the last {horizon_days} "
             "days); not resent"
         )

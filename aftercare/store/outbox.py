@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, delete, func, update
 from sqlmodel import Session, col, select
 
+from aftercare.rules.notices import OAID_SMS, SMS, channel_for
 from aftercare.templates import render
 from models import ContactGap, OptOut, Order, OutboxMessage, OutboxStatus, Shop
 from models.db import claim_rows, insert_ignore
@@ -30,6 +31,7 @@ class Recipient:
     order_id: int | None
     phone: str | None
     blocked_because: str | None = None
+    oaid: str | None = None  # set where the shop may text by OAID
 
 
 def message_row(
@@ -47,6 +49,7 @@ def message_row(
     approved, clean, text = render(template, params)
     # A recipient who cannot be reached is the more fundamental reason; it is shown first.
     reason = recipient.blocked_because or suppressed_because
+    by_oaid = channel_for(recipient.phone, False, recipient.oaid) == OAID_SMS
     return {
         "idempotency_key": key,
         "out_id": key,
@@ -57,8 +60,10 @@ def message_row(
         "purpose": template,
         "category": approved.kind,
         "urgent": urgent,
-        "channel": "sms",
-        "phone": recipient.phone,
+        "channel": OAID_SMS if by_oaid else SMS,
+        # A masked number is no address: the platform finds the number behind the OAID.
+        "phone": None if by_oaid else recipient.phone,
+        "oaid": recipient.oaid if by_oaid else None,
         "template_code": approved.code,
         "params": json.dumps(clean, ensure_ascii=False, sort_keys=True),
         "text": text,
@@ -406,6 +411,13 @@ def take_gap(*, session: Session, phone: str, now: datetime, gap: timedelta) -> 
     return last + gap
 
 
+def gap_subject(message: OutboxMessage) -> str | None:
+    """Whom the minimum gap between messages protects: the phone, or the buyer's OAID."""
+    if message.phone:
+        return message.phone
+    return f"oaid:{message.oaid}" if message.oaid else None
+
+
 def reserve_gaps(
     *, session: Session, batch: list[OutboxMessage], owner: str, now: datetime, gap: timedelta
 ) -> tuple[dict[int, GapTaken], int]:
@@ -416,9 +428,10 @@ def reserve_gaps(
     taken: dict[int, GapTaken] = {}
     deferred = 0
     for message in batch:
-        if message.urgent or not gap or not message.phone:
+        subject = gap_subject(message)
+        if message.urgent or not gap or not subject:
             continue
-        reserved = take_gap(session=session, phone=message.phone, now=now, gap=gap)
+        reserved = take_gap(session=session, phone=subject, now=now, gap=gap)
         if isinstance(reserved, datetime):
             defer(session=session, message_id=message.id or 0, owner=owner, until=reserved)
             deferred += 1

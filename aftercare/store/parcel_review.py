@@ -12,13 +12,18 @@ from aftercare.rules.anomalies import detect_anomalies
 from aftercare.rules.cases import plan_cases
 from aftercare.rules.notices import sms_blocker
 from aftercare.rules.tracking import ShipmentStatus
-from aftercare.settings import LogisticsSettings
+from aftercare.settings import ChannelSettings, LogisticsSettings
 from aftercare.store.cases import apply_changes, load_parcels
 from aftercare.store.outbox import Recipient, enqueue, message_row
 
 
 def review_parcels(
-    *, session: Session, ids: list[int], as_of: datetime, thresholds: LogisticsSettings
+    *,
+    session: Session,
+    ids: list[int],
+    as_of: datetime,
+    thresholds: LogisticsSettings,
+    channels: ChannelSettings | None = None,
 ) -> dict[str, int]:
     """Detect anomalies of just-recorded parcels, open or update cases, queue buyer notices."""
     counts: Counter[str] = Counter()
@@ -36,12 +41,16 @@ def review_parcels(
     )
     rows = []
     for parcel, plan in plans:
+        oaid = parcel.oaid if channels and channels.oaid_sms_for(parcel.shop_code) else None
         recipient = Recipient(
             shop_id=parcel.shop_id,
             customer_id=parcel.customer_id,
             order_id=parcel.order_id,
             phone=parcel.phone,
-            blocked_because=sms_blocker(parcel.phone, parcel.phone_masked, parcel.sms_enabled),
+            blocked_because=sms_blocker(
+                parcel.phone, parcel.phone_masked, parcel.sms_enabled, oaid
+            ),
+            oaid=oaid,
         )
         for notice in plan.notices:
             rows.append(

@@ -54,9 +54,10 @@ class OrderToRemind:
     buyer_paid_recently: bool
     blacklisted: bool
     opted_out: bool
+    oaid: str | None = None
 
-    def due(self) -> DueReminder:
-        """The order as the reminder rules see it."""
+    def due(self, oaid_sms: bool = False) -> DueReminder:
+        """The order as the reminder rules see it (its OAID only where the shop may use it)."""
         facts = ReminderFacts(
             status=self.status,
             payment=self.payment,
@@ -65,6 +66,7 @@ class OrderToRemind:
             buyer_paid_recently=self.buyer_paid_recently,
             blacklisted=self.blacklisted,
             opted_out=self.opted_out,
+            oaid=self.oaid if oaid_sms else None,
         )
         return DueReminder(self.created_at, self.trade_type, self.stage, facts)
 
@@ -163,6 +165,7 @@ def load_orders(*, session: Session, ids: list[int], paid_since: datetime) -> li
             blacklisted=(order.shop_id, "nick", nick) in blocked
             or (order.shop_id, "phone", order.receiver_phone) in blocked,
             opted_out=("nick", nick) in opted or ("phone", order.receiver_phone) in opted,
+            oaid=order.oaid,
         )
         for order, nick, buyer, shop in rows
     ]

@@ -64,6 +64,7 @@ def orders_with_personal_data(
             or_(
                 col(Order.receiver_name).is_not(None),
                 col(Order.receiver_phone).is_not(None),
+                col(Order.oaid).is_not(None),
                 col(Order.city).is_not(None),
             ),
         )
@@ -90,10 +91,11 @@ def purge_orders(*, session: Session, order_ids: list[int], dry: bool) -> Counte
                     or_(
                         col(Order.receiver_name).is_not(None),
                         col(Order.receiver_phone).is_not(None),
+                        col(Order.oaid).is_not(None),
                         col(Order.city).is_not(None),
                     ),
                 ),
-                {"receiver_name": None, "receiver_phone": None, "city": None},
+                {"receiver_name": None, "receiver_phone": None, "oaid": None, "city": None},
                 dry,
             ),
             "shipments": _purge(
@@ -186,6 +188,7 @@ def purge_unlinked(*, session: Session, before: datetime, dry: bool) -> Counter[
         col(OutboxMessage.status).in_(FINISHED_MESSAGES),
         or_(
             col(OutboxMessage.phone).is_not(None),
+            col(OutboxMessage.oaid).is_not(None),
             col(OutboxMessage.text) != "",
             col(OutboxMessage.params) != "{}",
         ),
@@ -206,7 +209,7 @@ def purge_unlinked(*, session: Session, before: datetime, dry: bool) -> Counter[
     stale = and_(
         col(OutboxMessage.created_at) < before, col(OutboxMessage.status) == OutboxStatus.PENDING
     )
-    blank = {"phone": None, "text": "", "params": "{}"}
+    blank = {"phone": None, "oaid": None, "text": "", "params": "{}"}
     return Counter(
         {
             "outbox_stale": _purge(

@@ -92,6 +92,7 @@ class ReviewToOpen:
     customer_id: int | None
     had_logistics_case: bool
     had_other_case: bool
+    oaid: str | None = None
 
 
 def reviews_without_case(*, session: Session, limit: int) -> list[ReviewToOpen]:
@@ -125,6 +126,7 @@ def reviews_without_case(*, session: Session, limit: int) -> list[ReviewToOpen]:
                 shop_timezone=shop.timezone,
                 phone=order.receiver_phone if order else None,
                 phone_masked=order.phone_masked if order else False,
+                oaid=order.oaid if order else None,
                 customer_id=order.customer_id if order else None,
                 had_logistics_case=bool(order_kinds & set(LOGISTICS_KINDS)),
                 had_other_case=bool(order_kinds - set(LOGISTICS_KINDS) - {KIND}),

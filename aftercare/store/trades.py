@@ -183,6 +183,7 @@ def _order_row(shop_id: int, customer_id: int, t: TradeRecord, now: datetime) ->
         "receiver_name": t.receiver_name[:60] or None,
         "receiver_phone": _receiver_phone(t),
         "phone_masked": t.phone_masked,
+        "oaid": t.oaid,
         "receiver_phone_tail": phone_tail(t.receiver_mobile),
         "province": (t.province or None) and t.province[:40],
         "city": (t.city or None) and t.city[:40],
