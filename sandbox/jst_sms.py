@@ -22,7 +22,8 @@ from .world import Buyer, World
 def oaid_of(buyer: Buyer, shop: Shop) -> str:
     """The buyer's OAID as one shop's app sees it (different per shop, stable)."""
     digest = hashlib.sha256(f"oaid|{shop.code}|{buyer.uid}".encode()).hexdigest()
-    return "1" + digest[:39].upper()
+    # Letters only: an opaque id, and never a run of digits a phone scan would mistake.
+    return "O" + "".join("ABCDEFGHJKLMNPQR"[int(c, 16)] for c in digest[:39])
 
 
 class OaidSms:
