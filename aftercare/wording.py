@@ -26,6 +26,7 @@ PIPELINE_NAMES = {
     "resend-failed-messages": "重发失败短信",
     "replay-pipeline": "补跑流水线",
     "platform-events": "平台消息",
+    "parcel-pushes": "物流推送处理",
 }
 ANOMALY_NAMES = {
     "no_tracking": "发货后无物流",
@@ -146,6 +147,9 @@ FIGURE_NAMES = {
     "check_failed": "查询失败",
     "failed": "失败",
     "pushes": "收到的推送",
+    "posted": "已发出",
+    "digests": "合并发送的条数",
+    "not_posted": "未发出（稍后重试）",
     "older_news": "迟到的旧推送（状态未变）",
     "claimed": "取出待发",
     "sent": "已发送",
@@ -226,6 +230,7 @@ PREFIX_NAMES = {
     "ratings": "评价",
     "requeued": "已重新排队",
     "would requeue": "将重新排队",
+    "staff_alerts": "员工提醒",
 }
 
 

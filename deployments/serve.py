@@ -13,6 +13,7 @@ from flows.daily_report import daily_after_sales_report
 from flows.dispatch_messages import dispatch_messages
 from flows.logistics_check import logistics_check
 from flows.new_product_preview import new_product_preview
+from flows.parcel_pushes import parcel_pushes
 from flows.platform_events import platform_events
 from flows.purge_personal_data import purge_personal_data
 from flows.recheck_shipments import recheck_shipments
@@ -35,6 +36,8 @@ SCHEDULED: list[tuple[Flow[Any, Any], str, str]] = [
     (purge_personal_data, "40 3 * * *", "privacy"),
     # The platform's messages, every minute (a run does nothing while events are off).
     (platform_events, "* * * * *", "events"),
+    # The courier's pushes drained, urgent parcels told to staff, within a minute of the scan.
+    (parcel_pushes, "* * * * *", "logistics"),
 ]
 # Triggered by people (UI, `prefect deployment run`, the aftercare CLI) or by automations.
 MANUAL: list[tuple[Flow[Any, Any], str]] = [

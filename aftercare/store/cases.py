@@ -228,3 +228,41 @@ def apply_changes(
 def add_history(*, session: Session, case_id: int, action: str, note: str, now: datetime) -> None:
     """Append one entry to a case's history."""
     session.add(CaseEvent(case_id=case_id, at=now, action=action, note=note))
+
+
+@dataclass(frozen=True, slots=True)
+class UrgentParcel:
+    """A parcel case staff must hear about at once (the parcel is on its way back)."""
+
+    case_id: int
+    shop_code: str
+    kind: str
+    courier_name: str
+    waybill: str
+
+
+def unalerted_parcel_cases(
+    *, session: Session, kinds: tuple[str, ...], since: datetime
+) -> list[UrgentParcel]:
+    """Open parcel cases of these kinds, opened since then, staff have not been told about."""
+    rows = session.execute(
+        sa_select(
+            col(AfterSalesCase.id),
+            col(Shop.code),
+            col(AfterSalesCase.kind),
+            col(Shipment.courier_name),
+            col(Shipment.waybill),
+        )
+        .join(Shipment, col(Shipment.id) == AfterSalesCase.shipment_id)
+        .join(Shop, col(Shop.id) == AfterSalesCase.shop_id)
+        .where(
+            col(AfterSalesCase.kind).in_(kinds),
+            col(AfterSalesCase.state) == "open",
+            col(AfterSalesCase.alerted_at).is_(None),
+            col(AfterSalesCase.opened_at) >= since,
+        )
+        .order_by(col(AfterSalesCase.id))
+    ).all()
+    return [
+        UrgentParcel(i or 0, code, kind, courier, bill) for i, code, kind, courier, bill in rows
+    ]

@@ -141,3 +141,30 @@ def test_an_old_push_retried_late_never_moves_a_parcel_backwards(pushes_on, sand
     assert again["push:pushes"] == len(moved) and again["push:older_news"] == len(moved), again
     rows = shipments(pushes_on.database_url)
     assert {w: (rows[w].status, rows[w].last_event_at) for w in moved} == settled
+
+
+def test_urgent_parcels_reach_staff_within_the_minute_of_their_push(pushes_on, sandbox):
+    from flows.parcel_pushes import parcel_pushes
+    from models import AfterSalesCase
+
+    logistics_check(as_of=ANCHOR)  # subscribes every parcel
+    later = ANCHOR + timedelta(hours=6)
+    sandbox.clock.set(later)
+    assert sandbox.deliver_pushes(timeout=60)
+    figures = parcel_pushes(as_of=later)  # the minute after: no logistics-check needed
+    assert figures["push:pushes"] > 0
+    with session_scope(pushes_on.database_url) as session:
+        urgent = session.exec(
+            select(AfterSalesCase).where(
+                AfterSalesCase.kind.in_(("refused", "returning", "problem")),  # type: ignore[attr-defined]
+                AfterSalesCase.state == "open",
+            )
+        ).all()
+    assert urgent, "the world has parcels refused, returning or stuck"
+    assert all(c.alerted_at is not None for c in urgent)
+    told = "\n".join(m.text for m in sandbox.dingtalk.messages)
+    for case in urgent:
+        assert f"案例 #{case.id} " in told, f"staff were told about case {case.id}"
+    before = len(sandbox.dingtalk.messages)
+    again = parcel_pushes(as_of=later + timedelta(minutes=1))
+    assert again["staff_alerts_queued"] == 0 and len(sandbox.dingtalk.messages) == before

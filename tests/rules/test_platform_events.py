@@ -60,3 +60,11 @@ def test_work_due_at_a_minute_is_asked_for_once_per_minute_within_the_horizon():
         datetime(2026, 11, 20, 2, 5, tzinfo=UTC),
         datetime(2026, 11, 20, 2, 10, tzinfo=UTC),
     ]
+
+
+def test_an_urgent_parcel_alert_names_the_case_and_the_parcel_in_chinese():
+    from aftercare.rules.parcel_alerts import URGENT_KINDS, parcel_alert_line
+
+    assert set(URGENT_KINDS) == {"refused", "returning", "problem"}
+    line = parcel_alert_line(17, "refused", "中通快递", "ZT123")
+    assert line == "- 案例 #17 拒签｜中通快递 ZT123"
