@@ -46,8 +46,26 @@ class ShopContext:
         return self.session.get_secret_value()
 
 
+_BUILT: dict[tuple[int, str, str | None], tuple[Settings, ShopContext]] = {}
+
+
 def shop_context(settings: Settings, code: str, timezone: str | None = None) -> ShopContext:
-    """Build a shop's context: its own time zone (else the team's) and its overrides merged."""
+    """A shop's context: its own time zone (else the team's) and its overrides merged.
+
+    Built once per settings object and shop: tasks ask for it per order or message.
+    """
+    key = (id(settings), code, timezone)
+    cached = _BUILT.get(key)
+    if cached is not None and cached[0] is settings:
+        return cached[1]
+    if len(_BUILT) > 1024:  # settings are rebuilt (tests, a changed environment): start over
+        _BUILT.clear()
+    context = _build(settings, code, timezone)
+    _BUILT[key] = (settings, context)
+    return context
+
+
+def _build(settings: Settings, code: str, timezone: str | None) -> ShopContext:
     zone = ZoneInfo(timezone or settings.timezone)
     reviews = settings.reviews.for_shop(code)
     return ShopContext(

@@ -56,6 +56,8 @@ def reconcile_unknown_sends(as_of: datetime, limit: int) -> dict[str, int]:
         doubtful = outbox.in_doubt(
             session=session, now=as_of, owner=owner, lease=lease, limit=limit
         )
+    check_at = as_of + timedelta(minutes=settings.dispatch.lookup_retry_minutes)
+    gap = timedelta(minutes=settings.care.min_gap_minutes)
     counts: Counter[str] = Counter(in_doubt_claimed=len(doubtful))
     listings: Listings = {}
     with BatchWriter(settings.database_url) as writer:
@@ -75,9 +77,9 @@ def reconcile_unknown_sends(as_of: datetime, limit: int) -> dict[str, int]:
                     owner=owner,
                     settled=settled,
                     now=as_of,
-                    check_at=as_of + timedelta(minutes=settings.dispatch.lookup_retry_minutes),
+                    check_at=check_at,
                     horizon_days=horizon,
-                    gap=timedelta(minutes=settings.care.min_gap_minutes),
+                    gap=gap,
                 )
             )
             counts[settled.outcome] += 1
