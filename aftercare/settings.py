@@ -126,10 +126,19 @@ class ChannelSettings(BaseModel):
 
 
 class EventSettings(BaseModel):
-    """The shop platform's message channel (TMC), consumed by polling."""
+    """The shop platform's message channel (TMC): its WebSocket stream, or polling."""
 
     enabled: bool = False
     group: str = Field("default", max_length=40)
+    # "stream": `aftercare serve` runs the WebSocket consumer and the every-minute run polls
+    # only while the stream has been quiet for `stream_quiet_minutes`; "poll": polling alone.
+    transport: Literal["stream", "poll"] = "poll"
+    stream_url: str = "ws://mc.api.taobao.com/"
+    # How long a pull waits for more messages before the batch is stored.
+    stream_wait_seconds: float = Field(1.0, gt=0, le=30)
+    stream_quiet_minutes: int = Field(3, ge=1)
+    # Stored messages start a platform-events run at most this often (an automation).
+    trigger_seconds: float = Field(5.0, ge=0)
     # Messages per consume call (the platform allows 10-200) and calls per run at the most.
     batch_size: int = Field(100, ge=10, le=200)
     max_batches_per_run: int = Field(50, ge=1, le=1000)

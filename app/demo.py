@@ -13,6 +13,7 @@ from sqlmodel import col, func, select
 
 from aftercare.settings import get_settings
 from deployments.sandbox_world import (
+    SANDBOX_ENDPOINTS,
     import_sandbox_members,
     register_sandbox_shops,
     sandbox_environment,
@@ -67,7 +68,7 @@ def run_demo(*, orders_per_shop: int, seed: int) -> None:
     database_url = get_settings().database_url
     fresh_demo_database(database_url)
     with Sandbox(SandboxConfig(seed=seed, orders_per_shop=orders_per_shop)) as sandbox:
-        urls = {name: sandbox.url(name) for name in ("kuaidi100", "taobao", "sms", "dingtalk")}
+        urls = {name: sandbox.url(name) for name in SANDBOX_ENDPOINTS}
         os.environ.update(sandbox_environment(urls, database_url))
         # 小雅家居's app cannot decrypt numbers, but the shop has the platform's SMS service:
         # its masked buyers are texted by OAID instead of waiting for an agent.

@@ -1,12 +1,16 @@
-"""Benchmark: latency from a platform event to its trade being stored, with polled messages.
+"""Benchmark: latency from a platform event to its trade being stored.
 
 The sandbox's world changes minute by minute (orders placed, paid, closed, shipped); the
-channel publishes each change; `platform-events` runs every `--poll-seconds` of simulated
-time, as its deployment does. For every message it prints the latency from the moment the
-platform published it to the moment its trade was re-read and saved (simulated waiting for
-the next poll plus the real time the run took), p50 and p99, and the run's own time.
+channel publishes each change. With `--transport poll`, `platform-events` runs every
+`--poll-seconds` of simulated time and polls, as its deployment does. With `--transport
+stream`, the WebSocket consumer pulls every `--poll-seconds` (its pull wait) and each pull that
+stored something is followed by the `platform-events` run its event asks for. For every
+message it prints the latency from the moment the platform published it to the moment its
+trade was re-read and saved (simulated waiting plus the real time the consumer and the run
+took), p50 and p99, and the run's own time.
 
     .venv/bin/python -m bench.events [--orders-per-shop 20000] [--minutes 60]
+    .venv/bin/python -m bench.events --transport stream --poll-seconds 2 --minutes 10
 """
 
 from __future__ import annotations
@@ -34,13 +38,20 @@ def main() -> None:
     parser.add_argument("--orders-per-shop", type=int, default=20_000)
     parser.add_argument("--minutes", type=int, default=60)
     parser.add_argument("--poll-seconds", type=int, default=60)
+    parser.add_argument("--transport", choices=["poll", "stream"], default="poll")
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
 
     from sqlmodel import col, select
 
+    from aftercare.clock import pin_world_clock
     from aftercare.settings import get_settings
-    from deployments.sandbox_world import register_sandbox_shops, sandbox_environment
+    from deployments.message_stream import MessageConsumer
+    from deployments.sandbox_world import (
+        SANDBOX_ENDPOINTS,
+        register_sandbox_shops,
+        sandbox_environment,
+    )
     from flows.platform_events import platform_events
     from models import PlatformMessage
     from models.db import session_scope
@@ -58,11 +69,14 @@ def main() -> None:
     )
     built = time.perf_counter()
     with Sandbox(config) as sandbox:
-        urls = {name: sandbox.url(name) for name in ("kuaidi100", "taobao", "sms", "dingtalk")}
+        urls = {name: sandbox.url(name) for name in SANDBOX_ENDPOINTS}
         os.environ.update(sandbox_environment(urls, database_url))
         os.environ.update(
             {
                 "AFTERCARE_EVENTS__ENABLED": "true",
+                "AFTERCARE_EVENTS__TRANSPORT": args.transport,
+                "AFTERCARE_EVENTS__STREAM_WAIT_SECONDS": "0.05",
+                "AFTERCARE_EVENTS__TRIGGER_SECONDS": "0",  # simulated time runs faster
                 "AFTERCARE_SYNC__POLL_TRADES": "false",
                 "AFTERCARE_TAOBAO_CALLS_PER_SECOND": "2000",
             }
@@ -73,15 +87,23 @@ def main() -> None:
         built_in = time.perf_counter() - built
         print(f"world of {3 * args.orders_per_shop:,} orders built in {built_in:.0f} s")
 
+        pin_world_clock(sandbox.clock.now)
         moment = ANCHOR - timedelta(minutes=args.minutes)
         sandbox.clock.set(moment)
         platform_events(as_of=moment)  # the shops' messages start here
+        asked: list[int] = []
+        consumer = MessageConsumer(get_settings(), emit=asked.append)
         latencies: list[float] = []
         run_seconds: list[float] = []
         while moment < ANCHOR:
             moment += timedelta(seconds=args.poll_seconds)
             sandbox.clock.set(moment)
             started = time.perf_counter()
+            if args.transport == "stream":
+                consumer.step()
+                if not asked:
+                    continue  # nothing stored: no run asked for
+                asked.clear()
             platform_events(as_of=moment)
             took = time.perf_counter() - started
             run_seconds.append(took)
@@ -95,12 +117,12 @@ def main() -> None:
 
     print(
         f"{len(latencies):,} messages over {args.minutes} simulated minutes, "
-        f"polled every {args.poll_seconds} s; database: {database_url.split(':')[0]}"
+        f"{args.transport} every {args.poll_seconds} s; database: {database_url.split(':')[0]}"
     )
     if latencies:
         print(
             f"event -> trade stored: p50 {percentile(latencies, 0.5):.1f} s, "
-            f"p99 {percentile(latencies, 0.99):.1f} s (waiting for the poll included)"
+            f"p99 {percentile(latencies, 0.99):.1f} s (waiting for the pull or poll included)"
         )
     print(
         f"one platform-events run: p50 {statistics.median(run_seconds):.2f} s, "

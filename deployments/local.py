@@ -20,6 +20,7 @@ from uuid import UUID
 import requests
 
 TWIN_CHECK_SECONDS = 600  # how often a served set-up looks for runs scheduled twice
+RUNNER_QUERY_SECONDS = 2.0
 
 
 def prefect_server_environment(port: int) -> dict[str, str]:
@@ -97,11 +98,17 @@ def _serve(port: int, sandbox_port: int) -> None:
     ensure_rate_limits(settings)
     deployments = all_deployments()
     # Applied once, by the runner that serves them: every apply renews the schedules' ids.
-    runner = Runner()
+    # Runs an automation starts (stored platform messages) begin within this, not Prefect's 10 s.
+    runner = Runner(query_seconds=RUNNER_QUERY_SECONDS)
     ids: list[UUID] = [runner.add_deployment(d) for d in deployments]  # type: ignore[misc]
     by_name = {d.flow_name: (i, d) for i, d in zip(ids, deployments, strict=True)}
     scheduled = {by_name[flow.name][0]: (flow.name, cron) for flow, cron, _ in SCHEDULED}
-    ensure_automations(by_name["staff-alert"][0], scheduled)
+    ensure_automations(by_name["staff-alert"][0], scheduled, by_name["platform-events"][0])
+    if settings.events.enabled and settings.events.transport == "stream":
+        from deployments.message_stream import start_consumer
+
+        start_consumer(settings)
+        print(f"consuming the platform's message stream at {settings.events.stream_url}")
     _watch_for_twins(ids, remove_twin_runs)
     print(f"\nPrefect UI: http://127.0.0.1:{port}  (flow runs: /runs, artifacts: /artifacts)\n")
     asyncio.run(runner.start())
@@ -125,12 +132,12 @@ def _watch_for_twins(ids: list[Any], remove: Any) -> None:
 
 def _start_sandbox(port: int) -> object:
     from aftercare.settings import get_settings
-    from deployments.sandbox_world import sandbox_environment
+    from deployments.sandbox_world import SANDBOX_ENDPOINTS, sandbox_environment
     from sandbox import Sandbox, SandboxConfig
 
     sandbox = Sandbox(SandboxConfig(seed=7, orders_per_shop=150, port=port))
     sandbox.start()
-    urls = {name: sandbox.url(name) for name in ("kuaidi100", "taobao", "sms", "dingtalk")}
+    urls = {name: sandbox.url(name) for name in SANDBOX_ENDPOINTS}
     for key, value in sandbox_environment(urls, get_settings().database_url).items():
         os.environ.setdefault(key, value)
     get_settings.cache_clear()

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+# Every endpoint of a running sandbox a deployment is aimed at.
+SANDBOX_ENDPOINTS = ("kuaidi100", "taobao", "sms", "dingtalk", "tmc_stream")
+
 
 def sandbox_environment(base_urls: dict[str, str], database_url: str) -> dict[str, str]:
     """Return the settings environment that points every client at a running sandbox."""
+    stream = base_urls.get("tmc_stream")
     return {
+        **({"AFTERCARE_EVENTS__STREAM_URL": stream} if stream else {}),
         "AFTERCARE_DATABASE_URL": database_url,
         "AFTERCARE_KUAIDI100_URL": base_urls["kuaidi100"],
         "AFTERCARE_TAOBAO_URL": base_urls["taobao"],

@@ -21,9 +21,11 @@ from prefect.exceptions import ObjectNotFound
 from aftercare.secrets import secret_values_for_blocks
 from aftercare.settings import Settings
 from aftercare.wording import PIPELINE_NAMES
+from deployments.message_stream import MESSAGES_STORED
 from tasks.limits import limit_specs
 
 FAILED_RUN = "aftercare: a pipeline run failed"
+MESSAGES_ARRIVED = "aftercare: platform messages arrived"
 MIN_SILENCE = timedelta(minutes=30)
 # The run's name carries the pipeline, the shops and the business time (Beijing).
 ALERT_TEXT = (
@@ -71,8 +73,13 @@ def max_gap(cron: str, zone: str) -> timedelta:
     return max(b - a for a, b in itertools.pairwise(times))
 
 
-def ensure_automations(alert_deployment: UUID, scheduled: dict[UUID, tuple[str, str]]) -> list[str]:
-    """Alert staff when any pipeline run fails, and when one has not run for twice its gap.
+def ensure_automations(
+    alert_deployment: UUID,
+    scheduled: dict[UUID, tuple[str, str]],
+    events_deployment: UUID | None = None,
+) -> list[str]:
+    """Alert staff when any pipeline run fails, and when one has not run for twice its gap;
+    run `platform-events` (`events_deployment`) as soon as the stream stored messages.
 
     `scheduled` maps each scheduled deployment's id to (its name, its cron).
     """
@@ -111,6 +118,16 @@ def ensure_automations(alert_deployment: UUID, scheduled: dict[UUID, tuple[str, 
                         "没有暂停；恢复后用 replay-pipeline 补跑错过的时间（先 dry run）。",
                     )
                 ],
+            )
+        )
+    if events_deployment is not None:
+        wanted.append(
+            AutomationCore(
+                name=MESSAGES_ARRIVED,
+                trigger=EventTrigger(
+                    expect={MESSAGES_STORED}, posture=Posture.Reactive, threshold=1
+                ),
+                actions=[RunDeployment(source="selected", deployment_id=events_deployment)],
             )
         )
     with get_client(sync_client=True) as client:

@@ -27,6 +27,7 @@ from .shops import SHOPS
 from .sms import MOBILE, AliyunSms, SmsRecord, SmsTemplate
 from .stats import SandboxStats
 from .taobao import Taobao
+from .tmc_stream import MessageStream
 from .uplink import SmsUplink, UplinkRecord
 from .wire import Reply, Request, json_reply
 from .world import World
@@ -79,6 +80,12 @@ class Sandbox:
         channel.redeliver_after = timedelta(seconds=config.tmc_redeliver_seconds)
         channel.duplicate_rate = config.tmc_duplicate_rate
         channel.shuffle = config.tmc_shuffle
+        self.tmc_stream = MessageStream(
+            channel,
+            self.taobao.secret,
+            seed=config.seed,
+            drop_rate=config.tmc_stream_drop_rate,
+        )
         self.sms = AliyunSms(
             self.clock,
             self.stats,
@@ -122,6 +129,7 @@ class Sandbox:
                 self._server = HttpServer(self, self.config.host, self.config.port)
                 self._server.start()
                 self.base_url = f"http://{self.config.host}:{self._server.port}"
+                self.tmc_stream.start(self.config.host)
                 log.info("sandbox serving at %s (seed %s)", self.base_url, self.config.seed)
             assert self.base_url is not None
             return self.base_url
@@ -132,6 +140,7 @@ class Sandbox:
             if self._server is not None:
                 self._server.stop()
                 self._server = None
+                self.tmc_stream.stop()
                 log.info("sandbox at %s stopped", self.base_url)
         self.uplink.stop()
         self.pusher.stop()
@@ -161,11 +170,14 @@ class Sandbox:
         self.dingtalk.reset()
         self.taobao.rates.reset()
         self.taobao.channel.reset()
+        self.tmc_stream.drop_rate = self.config.tmc_stream_drop_rate
 
     def url(self, provider: str) -> str:
         """Return the base URL a client of `provider` should be configured with."""
         if self.base_url is None:
             raise RuntimeError("sandbox not started; call start() first")
+        if provider == "tmc_stream":  # the message channel's WebSocket, on a port of its own
+            return self.tmc_stream.url
         try:
             return self.base_url + _PATHS[provider]
         except KeyError:

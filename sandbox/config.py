@@ -150,6 +150,8 @@ class SandboxConfig:
     tmc_redeliver_seconds: float = 60.0
     tmc_duplicate_rate: float = 0.0
     tmc_shuffle: bool = False
+    # Chance that the WebSocket channel drops the connection before each message it sends.
+    tmc_stream_drop_rate: float = 0.0
 
     def __post_init__(self) -> None:
         if self.anchor is not None and self.anchor.utcoffset() is None:

@@ -62,6 +62,7 @@ class Taobao:
         self._secret: str = CREDENTIALS["taobao"]["app_secret"]
         self.rates = TradeRates(world, clock)
         self.channel = MessageChannel(world, clock.now, self._app_key, seed=0)
+        self.secret = self._secret  # the message stream signs with the app's secret too
         self.oaid_sms: OaidSms | None = None  # attached by the sandbox, beside its SMS provider
         self._methods: dict[str, Callable[[Shop, dict[str, str]], dict[str, Any]]] = {
             "taobao.trades.sold.increment.get": self._increment,

@@ -109,11 +109,18 @@ class MessageChannel:
         raw = params.get("quantity", "100") or "100"
         if not raw.isdigit() or not 10 <= int(raw) <= 200:
             raise invalid("quantity", "quantity必须在10到200之间")
+        out = self.hand_out(int(raw))
+        if not out:
+            return {}
+        return {"messages": {"tmc_message": out}}
+
+    def hand_out(self, quantity: int) -> list[dict[str, Any]]:
+        """Up to `quantity` due messages (plus the faults' repeats), each due again later."""
         now = self.now()
         with self._lock:
             self._publish(now)
             ready = [m for m in self._queue.values() if not m.confirmed and m.due <= now]
-            batch = sorted(ready, key=lambda m: m.id)[: int(raw)]
+            batch = sorted(ready, key=lambda m: m.id)[:quantity]
             for message in batch:
                 self.redelivered += message.due > message.published
                 message.due = now + self.redeliver_after
@@ -122,9 +129,18 @@ class MessageChannel:
             if self.shuffle:
                 self._random.shuffle(out)
             self.delivered += len(out)
-        if not out:
-            return {}
-        return {"messages": {"tmc_message": [self._render(m) for m in out]}}
+        return [self._render(m) for m in out]
+
+    def settle(self, message_id: int, *, failed: bool = False) -> None:
+        """Take a message off the queue, or (failed) hand it out again at the next pull."""
+        with self._lock:
+            message = self._queue.get(message_id)
+            if message is None:
+                return
+            if failed:
+                message.due = min(message.due, self.now())
+            else:
+                message.confirmed = True
 
     def confirm(self, params: dict[str, str]) -> dict[str, Any]:
         """`taobao.tmc.messages.confirm`: the listed messages are done (unknown ids ignored)."""
@@ -136,10 +152,8 @@ class MessageChannel:
             ids = {int(part) for part in raw}
         except ValueError:
             raise invalid("s_message_ids", "消息ID必须是数字") from None
-        with self._lock:
-            for message_id in ids:
-                if message_id in self._queue:
-                    self._queue[message_id].confirmed = True
+        for message_id in ids:
+            self.settle(message_id)
         return {"is_success": True}
 
     def unconfirmed(self) -> int:

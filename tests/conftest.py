@@ -69,9 +69,13 @@ def sandbox() -> Iterator[object]:
 @pytest.fixture
 def settings(monkeypatch: pytest.MonkeyPatch, sandbox, database_url: str) -> Iterator[Settings]:
     """Settings pointing at the sandbox and the test database, with fast retries."""
-    from deployments.sandbox_world import register_sandbox_shops, sandbox_environment
+    from deployments.sandbox_world import (
+        SANDBOX_ENDPOINTS,
+        register_sandbox_shops,
+        sandbox_environment,
+    )
 
-    urls = {name: sandbox.url(name) for name in ("kuaidi100", "taobao", "sms", "dingtalk")}
+    urls = {name: sandbox.url(name) for name in SANDBOX_ENDPOINTS}
     for key, value in sandbox_environment(urls, database_url).items():
         monkeypatch.setenv(key, value)
     for rate in ("KUAIDI100_QUERIES", "TAOBAO_CALLS", "SMS_SENDS"):

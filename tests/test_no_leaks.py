@@ -64,9 +64,9 @@ class Evidence:
 
 def environment(sandbox: Any, database_url: str, receiver_url: str) -> dict[str, str]:
     """Settings for the sandbox, the receiver and the fake credentials."""
-    from deployments.sandbox_world import sandbox_environment
+    from deployments.sandbox_world import SANDBOX_ENDPOINTS, sandbox_environment
 
-    urls = {name: sandbox.url(name) for name in ("kuaidi100", "taobao", "sms", "dingtalk")}
+    urls = {name: sandbox.url(name) for name in SANDBOX_ENDPOINTS}
     sessions = {shop: SECRETS[f"session {shop}"] for shop in ("sishi", "xiaoya", "mumu")}
     return {
         **sandbox_environment(urls, database_url),

@@ -7,10 +7,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, or_, update
 from sqlmodel import Session, col, select
 
-from aftercare.clients.taobao_tmc import ChannelMessage
+from aftercare.clients.taobao_tmc import ChannelMessage, MessageBatch
 from aftercare.rules.platform_events import Trigger
-from models import PlatformMessage, Shop
+from aftercare.store.rejected import record_rejects
+from aftercare.store.trades import advance_cursor
+from models import PlatformMessage, Shop, SyncCursor
 from models.db import claim_rows, insert_ignore
+
+# The cursor each active shop's stream consumer moves while it is connected and pulling.
+STREAM_HEARTBEAT = "message-stream"
 
 
 def save_messages(
@@ -41,6 +46,41 @@ def save_messages(
         for m in messages
     ]
     return len(insert_ignore(session, PlatformMessage, rows, keys=["platform", "message_id"]))
+
+
+def store_batch(*, session: Session, platform: str, batch: MessageBatch, now: datetime) -> int:
+    """Store a batch's messages and the reasons of the unreadable ones; return how many new."""
+    new = save_messages(session=session, platform=platform, messages=batch.messages, now=now)
+    record_rejects(
+        session=session, source=f"{platform}.tmc", shop_id=None, rejects=list(batch.rejected),
+        now=now,
+    )  # fmt: skip
+    return new
+
+
+def confirmable(batch: MessageBatch) -> list[str]:
+    """Ids to confirm once stored: the unreadable ones too, their reason is on record."""
+    return [m.id for m in batch.messages] + [key for key, _ in batch.rejected if key.isdigit()]
+
+
+def stream_alive(*, session: Session, platform: str, now: datetime) -> None:
+    """Note that the stream consumer is connected and pulling, for every active shop."""
+    shops = select(Shop.id).where(col(Shop.active), Shop.platform == platform)
+    for shop_id in session.exec(shops).all():
+        advance_cursor(
+            session=session, shop_id=shop_id or 0, stream=STREAM_HEARTBEAT, synced_until=now,
+            now=now,
+        )  # fmt: skip
+
+
+def stream_last_seen(*, session: Session, platform: str) -> datetime | None:
+    """When the stream consumer last said it was pulling (the oldest of the active shops)."""
+    seen = session.exec(
+        select(SyncCursor.synced_until)
+        .join(Shop, col(Shop.id) == SyncCursor.shop_id)
+        .where(col(Shop.active), Shop.platform == platform, SyncCursor.stream == STREAM_HEARTBEAT)
+    ).all()
+    return min(seen) if seen else None
 
 
 def _waiting(now: datetime) -> ColumnElement[bool]:

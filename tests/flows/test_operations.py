@@ -108,9 +108,10 @@ def test_alerting_automations_are_created_once_and_the_alert_reaches_staff(setti
     deployments = all_deployments()
     ids = {d.flow_name: d.apply() for d in deployments}
     scheduled = {ids[flow.name]: (flow.name, cron) for flow, cron, _ in SCHEDULED}
-    first = ensure_automations(ids["staff-alert"], scheduled)
-    second = ensure_automations(ids["staff-alert"], scheduled)
-    assert first == second and len(first) == len(SCHEDULED) + 1
+    first = ensure_automations(ids["staff-alert"], scheduled, ids["platform-events"])
+    second = ensure_automations(ids["staff-alert"], scheduled, ids["platform-events"])
+    # Staff alerts for failures and silences, and platform-events run on stored messages.
+    assert first == second and len(first) == len(SCHEDULED) + 2
     with get_client(sync_client=True) as client:
         names = [a.name for a in client.read_automations()]
     assert sorted(n for n in names if n.startswith("aftercare:")) == sorted(first)
@@ -145,12 +146,12 @@ def test_a_restart_keeps_the_automations_and_no_pipeline_runs_twice(settings):
     deployments = all_deployments()
     ids = {d.flow_name: d.apply() for d in deployments}
     scheduled = {ids[flow.name]: (flow.name, cron) for flow, cron, _ in SCHEDULED}
-    ensure_automations(ids["staff-alert"], scheduled)
+    ensure_automations(ids["staff-alert"], scheduled, ids["platform-events"])
     with get_client(sync_client=True) as client:
         before = {a.name: a.id for a in client.read_automations()}
     # The restart: the deployments applied again, the automations ensured again.
     ids = {d.flow_name: d.apply() for d in deployments}
-    ensure_automations(ids["staff-alert"], scheduled)
+    ensure_automations(ids["staff-alert"], scheduled, ids["platform-events"])
     with get_client(sync_client=True) as client:
         after = {a.name: a.id for a in client.read_automations()}
     assert after == before, "an unchanged automation was replaced (its window started over)"
