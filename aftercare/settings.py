@@ -112,6 +112,10 @@ class SyncSettings(BaseModel):
     poll_trades: bool = True
 
 
+MaskedRoute = Literal["oaid_sms", "decrypt_sms"]
+MASKED_ROUTES: tuple[MaskedRoute, ...] = ("oaid_sms", "decrypt_sms")
+
+
 class ChannelSettings(BaseModel):
     """How buyers are reached: by their number, or by OAID through the platform (聚石塔)."""
 
@@ -119,10 +123,35 @@ class ChannelSettings(BaseModel):
     # reviewed signature and templates: off until the shop has subscribed.
     oaid_sms: bool = False
     shops: dict[str, bool] = Field(default_factory=dict)  # per-shop oaid_sms
+    # Decrypting an OAID (taobao.top.oaid.decrypt) needs the platform's permission for the
+    # shop; the number is used for one send and never stored.
+    decrypt: bool = False
+    decrypt_shops: dict[str, bool] = Field(default_factory=dict)
+    # Which kinds of message may decrypt, and under which scene: 2001 after-sales, 2002 care.
+    # Payment reminders have no scene: they never decrypt.
+    decrypt_scenes: dict[str, str] = Field(
+        default_factory=lambda: {"logistics": "2001", "review": "2001", "care": "2002"}
+    )
+    # OAIDs a shop may decrypt per day (the platform's quota; unconfirmed, set it to yours).
+    decrypt_daily_quota: int = Field(1000, ge=0)
+    # How a buyer whose number is masked is reached, tried in this order: "oaid_sms" (the
+    # platform texts the OAID) and "decrypt_sms" (decrypt, then text the number); when none
+    # can, the message goes to the agents' hand-off list. Per shop in `routes_by_shop`.
+    routes: list[MaskedRoute] = Field(default_factory=lambda: list(MASKED_ROUTES))
+    routes_by_shop: dict[str, list[MaskedRoute]] = Field(default_factory=dict)
 
     def oaid_sms_for(self, code: str) -> bool:
         """Tell whether a shop may text buyers by OAID."""
         return self.shops.get(code, self.oaid_sms)
+
+    def masked_routes(self, code: str) -> tuple[str, ...]:
+        """The ways this shop may reach a masked buyer, in its order (only those it has)."""
+        allowed = {"oaid_sms": self.oaid_sms_for(code), "decrypt_sms": self.decrypt_for(code)}
+        return tuple(r for r in self.routes_by_shop.get(code, self.routes) if allowed[r])
+
+    def decrypt_for(self, code: str) -> bool:
+        """Tell whether a shop may decrypt OAIDs."""
+        return self.decrypt_shops.get(code, self.decrypt)
 
 
 class EventSettings(BaseModel):

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from pydantic import SecretStr
 
 from aftercare.rules.dispatch import send_window
+from aftercare.rules.notices import usable_routes
 from aftercare.rules.reviews import WorkingHours
 from aftercare.rules.send_window import SendWindow
 from aftercare.settings import CareSettings, ReminderSettings, ReviewSettings, Settings
@@ -31,10 +32,18 @@ class ShopContext:
     care: CareSettings
     oaid_sms: bool = False
     session: SecretStr | None = field(default=None, repr=False)
+    # How a masked buyer is reached, in the shop's order ("oaid_sms", "decrypt_sms").
+    masked_routes: tuple[str, ...] = ()
+    decrypt_scenes: dict[str, str] = field(default_factory=dict)
+    decrypt_quota: int = 0
 
-    def reach(self, oaid: str | None) -> str | None:
-        """The buyer's OAID where this shop may text by it, else None."""
-        return oaid if self.oaid_sms else None
+    def reach(self, oaid: str | None, purpose: str = "") -> str | None:
+        """The buyer's OAID where some route of this shop reaches it for `purpose`, else None."""
+        return oaid if self.routes_for(purpose) else None
+
+    def routes_for(self, purpose: str) -> tuple[str, ...]:
+        """The shop's routes to a masked buyer that may carry a message of `purpose`."""
+        return usable_routes(self.masked_routes, purpose, self.decrypt_scenes)
 
     def session_key(self) -> str:
         """Return the shop's platform session key, or fail naming the setting to fix."""
@@ -79,4 +88,7 @@ def _build(settings: Settings, code: str, timezone: str | None) -> ShopContext:
         care=settings.care.for_shop(code),
         oaid_sms=settings.channels.oaid_sms_for(code),
         session=settings.taobao_sessions.get(code),
+        masked_routes=settings.channels.masked_routes(code),
+        decrypt_scenes=dict(settings.channels.decrypt_scenes),
+        decrypt_quota=settings.channels.decrypt_daily_quota,
     )

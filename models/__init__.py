@@ -3,6 +3,7 @@
 from models.alert import StaffAlert
 from models.case import AfterSalesCase, CaseEvent
 from models.contacts import BlacklistEntry, ContactGap, ContactSlot, OptOut, WebhookReceipt
+from models.decryption import OaidDecryptionDay
 from models.inbox import TrackingPush
 from models.order import Order, OrderItem
 from models.outbox import OutboxMessage, OutboxStatus
@@ -21,6 +22,7 @@ __all__ = [
     "ContactGap",
     "ContactSlot",
     "Customer",
+    "OaidDecryptionDay",
     "OptOut",
     "Order",
     "OrderItem",

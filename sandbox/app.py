@@ -20,6 +20,7 @@ from .generator import build_world
 from .jst_sms import OaidSms
 from .kuaidi100 import Kuaidi100, Subscription
 from .kuaidi100_push import BurstResult, Kuaidi100Pusher, PushRecord, burst_bodies, post_burst
+from .oaid_decrypt import OaidDecryption
 from .optouts import OptOutResponder
 from .ratings import Explanation
 from .server import Gateway, HttpServer, Provider
@@ -29,7 +30,7 @@ from .stats import SandboxStats
 from .taobao import Taobao
 from .tmc_stream import MessageStream
 from .uplink import SmsUplink, UplinkRecord
-from .wire import Reply, Request, json_reply
+from .wire import CHINA, Reply, Request, json_reply
 from .world import World
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,13 @@ class Sandbox:
         )
         self.sms.on_accept = self._on_sms
         self.taobao.oaid_sms = OaidSms(self.world, self.sms)
+        self.taobao.oaid_decryption = OaidDecryption(
+            self.taobao.oaid_sms.phone_of,
+            lambda: self.clock.now().astimezone(CHINA).date(),
+            daily_quota=config.oaid_decrypt_daily_quota,
+            virtual_rate=config.oaid_virtual_rate,
+            seed=config.seed,
+        )
         self.dingtalk = DingTalkRobot(
             self.clock,
             self.stats,
@@ -171,6 +179,8 @@ class Sandbox:
         self.taobao.rates.reset()
         self.taobao.channel.reset()
         self.tmc_stream.drop_rate = self.config.tmc_stream_drop_rate
+        if self.taobao.oaid_decryption is not None:
+            self.taobao.oaid_decryption.used.clear()
 
     def url(self, provider: str) -> str:
         """Return the base URL a client of `provider` should be configured with."""

@@ -152,6 +152,10 @@ class SandboxConfig:
     tmc_shuffle: bool = False
     # Chance that the WebSocket channel drops the connection before each message it sends.
     tmc_stream_drop_rate: float = 0.0
+    # OAIDs a shop may decrypt per day (taobao.top.oaid.decrypt), and the share answered with a
+    # virtual number (with an extension: no SMS reaches it).
+    oaid_decrypt_daily_quota: int = 5000
+    oaid_virtual_rate: float = 0.0
 
     def __post_init__(self) -> None:
         if self.anchor is not None and self.anchor.utcoffset() is None:

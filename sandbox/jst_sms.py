@@ -53,7 +53,7 @@ class OaidSms:
         for name in ("oaid", "sms_free_sign_name", "template_code"):
             if not request.get(name):
                 raise missing(f"param_send_message_by_o_a_i_d_request.{name}")
-        phone = self._phone(shop, str(request["oaid"]))
+        phone = self.phone_of(shop, str(request["oaid"]))
         if phone is None:
             raise TopError(15, "Remote service error", "isv.oaid-invalid", "OAID无效或不属于该商家")
         try:
@@ -70,7 +70,7 @@ class OaidSms:
         self.sent_by_oaid += 1
         return {"module": "", "req_id": f"jst-{self.sent_by_oaid}"}
 
-    def _phone(self, shop: Shop, oaid: str) -> str | None:
+    def phone_of(self, shop: Shop, oaid: str) -> str | None:
         """The number behind an OAID of one shop's buyers (built once per shop)."""
         with self._lock:
             if not any(key[0] == shop.code for key in self._phones):

@@ -9,6 +9,7 @@ from typing import Any
 
 from .clock import SimClock
 from .jst_sms import OaidSms, oaid_of
+from .oaid_decrypt import OaidDecryption
 from .shops import CREDENTIALS, Shop, shop_by_session
 from .stats import SandboxStats
 from .taobao_rates import TradeRates
@@ -64,6 +65,7 @@ class Taobao:
         self.channel = MessageChannel(world, clock.now, self._app_key, seed=0)
         self.secret = self._secret  # the message stream signs with the app's secret too
         self.oaid_sms: OaidSms | None = None  # attached by the sandbox, beside its SMS provider
+        self.oaid_decryption: OaidDecryption | None = None  # attached beside it
         self._methods: dict[str, Callable[[Shop, dict[str, str]], dict[str, Any]]] = {
             "taobao.trades.sold.increment.get": self._increment,
             "taobao.trade.fullinfo.get": self._fullinfo,
@@ -71,6 +73,7 @@ class Taobao:
             "taobao.traderate.explain.add": self.rates.explain,
             "taobao.tmc.user.permit": lambda shop, _: self.channel.permit(shop),
             "taobao.jst.sms.oaid.message.send": self._send_by_oaid,
+            "taobao.top.oaid.decrypt": self._decrypt_oaids,
         }
         # Calls of the app itself, made without a seller's session.
         self._app_methods: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
@@ -104,6 +107,11 @@ class Taobao:
         if self.oaid_sms is None:
             raise TopError(22, "Invalid method", "isv.method-not-exist", "短信服务未开通")
         return self.oaid_sms.send(shop, params)
+
+    def _decrypt_oaids(self, shop: Shop, params: dict[str, str]) -> dict[str, Any]:
+        if self.oaid_decryption is None:
+            raise TopError(22, "Invalid method", "isv.method-not-exist", "解密服务未开通")
+        return self.oaid_decryption.decrypt(shop, params)
 
     def _authenticate(self, params: dict[str, str], *, with_session: bool = True) -> Shop | None:
         if not params.get("method"):

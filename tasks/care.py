@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from aftercare.clock import local_day_start
 from aftercare.rules import message_keys
 from aftercare.rules.care import TouchPoint, order_notice_params, order_notice_skip
+from aftercare.rules.notices import masked_reach
 from aftercare.settings import get_settings
 from aftercare.store import care as store
 from aftercare.store.outbox import enqueue, existing_keys
@@ -59,7 +60,7 @@ def queue_order_notices(as_of: datetime) -> dict[str, int]:
                         params=order_notice_params(touchpoint, order),
                         day=day,
                         now=as_of,
-                        oaid_sms=settings.channels.oaid_sms_for(who.shop_code),
+                        by_oaid=masked_reach(settings.channels, who.shop_code, "care"),
                         suppressed_because=order_notice_skip(
                             touchpoint, order, rules.auto_confirm_days
                         ),

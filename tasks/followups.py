@@ -76,7 +76,7 @@ def apply_followup(
         )
         if step.message:
             phone = order.receiver_phone if order else None
-            oaid = shop.reach(order.oaid if order else None)
+            oaid = shop.reach(order.oaid if order else None, step.message)
             message = message_row(
                 key=message_keys.review_followup(
                     shop.code, review.oid, step.message, case.contact_attempts + 1

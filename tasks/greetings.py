@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from aftercare.rules import message_keys
 from aftercare.rules.care import TouchPoint, holiday_on, is_birthday
+from aftercare.rules.notices import masked_reach
 from aftercare.settings import get_settings
 from aftercare.store import care as store
 from aftercare.store.outbox import enqueue, existing_keys
@@ -52,7 +53,7 @@ def queue_greetings(as_of: datetime) -> dict[str, int]:
                     params=params,
                     day=today,
                     now=as_of,
-                    oaid_sms=settings.channels.oaid_sms_for(who.shop_code),
+                    by_oaid=masked_reach(settings.channels, who.shop_code, "care"),
                 )
                 rows.append(row)
             enqueue(session=session, rows=rows)
@@ -103,7 +104,7 @@ def queue_new_product_preview(
                 params={"product": product},
                 day=today,
                 now=as_of,
-                oaid_sms=settings.channels.oaid_sms_for(shop_code),
+                by_oaid=masked_reach(settings.channels, shop_code, "care"),
             )
             for key, who in keyed.items()
             if key not in decided

@@ -12,6 +12,7 @@ from prefect import get_run_logger
 
 from aftercare.clients.errors import AuthenticationError, ProviderError
 from aftercare.clock import SendingClock
+from aftercare.decryption import PhoneBook, wanted_for
 from aftercare.privacy import mask_phone
 from aftercare.rules.dispatch import Hold, after_send_failure, hold_at_send, send_window
 from aftercare.sending import send_message
@@ -53,19 +54,24 @@ def send_messages(as_of: datetime, batch_no: int, limit: int) -> dict[str, int]:
     sendable = [
         m for m in batch if m.urgent or not gap or (m.id or 0) in gaps or not outbox.gap_subject(m)
     ]
+    contexts = {i: shop_context(settings, s.shop_code, s.timezone) for i, s in shops.items()}
+    wanted = wanted_for(sendable, tids, contexts)  # numbers decrypted on first need, 20 a call
+    phones = PhoneBook(settings.database_url, limits.taobao(settings), wanted, clock.world)
     with BatchWriter(settings.database_url) as writer:
         for position, message in enumerate(sendable):
             sender = shops[message.shop_id]
             try:
-                hold = _hold(settings, message, sender, tids, clock.now())
-                if hold is None:
+                outcome: str | Hold | None = _hold(settings, message, sender, tids, clock.now())
+                if outcome is None:  # sent, failed, or held after all (no route to the buyer)
                     tid = tids.get(message.order_id or 0)
-                    outcome = _send_one(settings, message, sender, tid, owner, writer, as_of, clock)
-                else:
-                    writer.add(
-                        partial(record_hold, message_id=message.id or 0, owner=owner, hold=hold)
+                    outcome = _send_one(
+                        settings, message, sender, tid, owner, writer, as_of, clock, phones
                     )
-                    outcome = hold.outcome
+                if isinstance(outcome, Hold):
+                    writer.add(
+                        partial(record_hold, message_id=message.id or 0, owner=owner, hold=outcome)
+                    )
+                    outcome = outcome.outcome
             except AuthenticationError:
                 writer.flush()
                 with session_scope(settings.database_url) as session:
@@ -81,12 +87,9 @@ def send_messages(as_of: datetime, batch_no: int, limit: int) -> dict[str, int]:
 
 
 def _hold(
-    settings: Settings,
-    message: OutboxMessage,
-    sender: outbox.Sender,
-    tids: dict[int, str],
+    settings: Settings, message: OutboxMessage, sender: outbox.Sender, tids: dict[int, str],
     now: datetime,
-) -> Hold | None:
+) -> Hold | None:  # fmt: skip
     """Return why a message is not sent at `now`, the moment it would leave; None: send it."""
     opted_out = False
     if message.category == "marketing":
@@ -111,18 +114,16 @@ def _send_one(
     writer: BatchWriter,
     now: datetime,
     clock: SendingClock,
-) -> str:
+    phones: PhoneBook,
+) -> str | Hold:
     message_id = message.id or 0
     attempted_at = clock.world()  # the provider's day, should the answer be lost
     try:
         biz_id = send_message(
-            message,
-            sign_name=sender.sign_name,
-            tid=tid,
+            message, sign_name=sender.sign_name, tid=tid, phones=phones,
             shop=shop_context(settings, sender.shop_code, sender.timezone),
-            sms=limits.sms(settings),
-            taobao=limits.taobao(settings),
-        )
+            sms=limits.sms(settings), taobao=limits.taobao(settings),
+        )  # fmt: skip
     except ProviderError as error:
         failure = after_send_failure(error, message.attempts, settings.dispatch, now)
         writer.add(
@@ -138,6 +139,8 @@ def _send_one(
         if isinstance(error, AuthenticationError):
             raise
         return failure.outcome
+    if isinstance(biz_id, Hold):
+        return biz_id
     writer.add(
         partial(outbox.mark_sent, message_id=message_id, owner=owner, provider_id=biz_id, now=now)
     )

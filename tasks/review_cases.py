@@ -44,7 +44,7 @@ def open_review_cases(as_of: datetime) -> dict[str, int]:
                 cause,
                 first,
                 shop.reviews.message_buyer,
-                shop.reach(item.oaid),
+                shop.reach(item.oaid, "review"),
             )
             rows.append(
                 store.case_row(

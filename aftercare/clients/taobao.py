@@ -29,6 +29,8 @@ from aftercare.clock import format_china_time, utcnow
 from aftercare.settings import Settings
 
 PROVIDER = "taobao"
+# OAIDs per taobao.top.oaid.decrypt call, as the platform allows.
+MAX_DECRYPT = 20
 TRADE_FIELDS = (
     "tid,status,type,buyer_nick,buyer_open_uid,created,modified,pay_time,consign_time,end_time,payment,"
     "total_fee,receiver_name,receiver_mobile,receiver_state,receiver_city,oaid,orders"
@@ -449,6 +451,34 @@ class TaobaoClient:
             or fields.lenient_text(inner.get("request_id"))
             or "oaid"
         )
+
+    def decrypt_oaids(
+        self, session: str, queries: list[tuple[str, str]], scene: str
+    ) -> dict[str, str | None]:
+        """The mobile behind each (oaid, tid), at most 20 (taobao.top.oaid.decrypt).
+
+        None where the platform did not match the OAID or answered a virtual number with an
+        extension (it takes calls, not texts). The numbers live only in what this returns.
+        """
+        if not 1 <= len(queries) <= MAX_DECRYPT:
+            raise ValueError(f"decrypt 1-{MAX_DECRYPT} OAIDs per call, not {len(queries)}")
+        query_list = [{"oaid": oaid, "tid": tid, "scene": scene} for oaid, tid in queries]
+        inner = self.call(
+            "taobao.top.oaid.decrypt", session, {"query_list": json.dumps(query_list)}
+        )
+        listing = inner.get("receiver_list") or {}
+        if isinstance(listing, dict):
+            listing = listing.get("receiver") or []
+        if not isinstance(listing, list):
+            raise MalformedResponse("receiver_list is not a list", provider=PROVIDER)
+        found: dict[str, str | None] = {oaid: None for oaid, _ in queries}
+        for receiver in listing:
+            if not isinstance(receiver, dict) or receiver.get("oaid") not in found:
+                continue
+            mobile = fields.lenient_text(receiver.get("mobile")) or ""
+            if receiver.get("matched") is not False and mobile.isdigit():
+                found[str(receiver["oaid"])] = mobile
+        return found
 
     def permit_messages(self, session: str) -> None:
         """Start the seller's messages on the app's channel (taobao.tmc.user.permit)."""

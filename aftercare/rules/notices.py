@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+
+from aftercare.settings import ChannelSettings
 
 # ASCII digits only (\d would take full-width and other scripts' digits, which no SMS gateway
 # accepts) and nothing after them (not even the newline "$" lets through).
@@ -16,6 +19,7 @@ NO_PHONE = f"no phone number on the order: {IM_HANDOFF}"
 
 SMS = "sms"
 OAID_SMS = "oaid_sms"
+DECRYPT_SMS = "decrypt_sms"  # a route to an OAID buyer: decrypt, then text the number
 
 
 def textable(phone: str | None, phone_masked: bool = False) -> bool:
@@ -28,6 +32,23 @@ def channel_for(phone: str | None, phone_masked: bool, oaid: str | None) -> str 
     if textable(phone, phone_masked):
         return SMS
     return OAID_SMS if oaid else None
+
+
+def decrypt_scene(purpose: str, scenes: Mapping[str, str]) -> str | None:
+    """The decryption scene a message of `purpose` (e.g. logistics_lost) may use, if any."""
+    return scenes.get(purpose.split("_", 1)[0]) if purpose else None
+
+
+def usable_routes(
+    routes: tuple[str, ...], purpose: str, scenes: Mapping[str, str]
+) -> tuple[str, ...]:
+    """The routes to a masked buyer that may carry a message of `purpose`, in their order."""
+    return tuple(r for r in routes if r != DECRYPT_SMS or decrypt_scene(purpose, scenes))
+
+
+def masked_reach(channels: ChannelSettings, shop_code: str, purpose: str) -> bool:
+    """Whether some route of the shop reaches a masked buyer with a message of `purpose`."""
+    return bool(usable_routes(channels.masked_routes(shop_code), purpose, channels.decrypt_scenes))
 
 
 def sms_blocker(

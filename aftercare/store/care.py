@@ -78,7 +78,7 @@ class Addressee:
             self.blocked_by_case,
         )
 
-    def reach(self, oaid_sms: bool = False) -> Reachability:
+    def reach(self, by_oaid: bool = False) -> Reachability:
         """Whether a message can reach the buyer, as the care rules see it."""
         return Reachability(
             self.phone,
@@ -86,7 +86,7 @@ class Addressee:
             self.sms_enabled,
             self.consent,
             self.opted_out,
-            self.oaid if oaid_sms else None,
+            self.oaid if by_oaid else None,
         )
 
 
@@ -435,14 +435,14 @@ def care_message(
     day: date,
     now: datetime,
     suppressed_because: str | None = None,
-    oaid_sms: bool = False,
+    by_oaid: bool = False,
 ) -> dict[str, Any]:
     """Decide one care message (consent, reachability, marketing caps); build its outbox row.
 
     `day` is the team's day the marketing caps count on.
     """
     marketing = is_marketing(touchpoint, care.revisit_is_marketing)
-    reach = who.reach(oaid_sms)
+    reach = who.reach(by_oaid)
     reason = suppressed_because or care_blocker(marketing, reach)
     if reason is None and marketing:
         reason = take_marketing_slot(

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from aftercare.rules import message_keys
 from aftercare.rules.anomalies import detect_anomalies
 from aftercare.rules.cases import plan_cases
-from aftercare.rules.notices import sms_blocker
+from aftercare.rules.notices import masked_reach, sms_blocker
 from aftercare.rules.tracking import ShipmentStatus
 from aftercare.settings import ChannelSettings, LogisticsSettings
 from aftercare.store.cases import apply_changes, load_parcels
@@ -41,7 +41,11 @@ def review_parcels(
     )
     rows = []
     for parcel, plan in plans:
-        oaid = parcel.oaid if channels and channels.oaid_sms_for(parcel.shop_code) else None
+        oaid = (
+            parcel.oaid
+            if channels and masked_reach(channels, parcel.shop_code, "logistics")
+            else None
+        )
         recipient = Recipient(
             shop_id=parcel.shop_id,
             customer_id=parcel.customer_id,
