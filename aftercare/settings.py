@@ -22,6 +22,7 @@ SANDBOX_SECRETS = {
     "sandbox-robot-token",
     "SECsandbox-robot-secret",
     "sandbox-uplink-secret",
+    "sandbox-pdd-secret",
 }
 
 
@@ -384,6 +385,16 @@ class Settings(BaseSettings):
         }
     )
 
+    # The second platform: Pinduoduo's gateway, the app's client id and secret, and each
+    # Pinduoduo shop's access token by shop code (a shop names its platform when registered).
+    pinduoduo_url: str = f"{SANDBOX_BASE}/pdd/api/router"
+    pinduoduo_client_id: str = "sandbox-pdd-client"
+    pinduoduo_client_secret: SecretStr = SecretStr("sandbox-pdd-secret")
+    pinduoduo_tokens: dict[str, SecretStr] = Field(
+        default_factory=lambda: {"guoyuan": SecretStr("sandbox-pdd-token-guoyuan")}
+    )
+    pinduoduo_calls_per_second: float = Field(20.0, gt=0)
+
     sms_url: str = f"{SANDBOX_BASE}/sms/"
     sms_access_key_id: str = "SANDBOXSMSACCESSKEY"
     sms_access_key_secret: SecretStr = SecretStr("sandbox-sms-secret")
@@ -454,7 +465,9 @@ class Settings(BaseSettings):
                 self.robot_access_token,
                 self.robot_secret,
                 self.sms_uplink_secret,
+                self.pinduoduo_client_secret,
                 *self.taobao_sessions.values(),
+                *self.pinduoduo_tokens.values(),
             ]
             if any(s.get_secret_value() in SANDBOX_SECRETS for s in secrets):
                 raise ValueError("production settings still carry the sandbox credentials")
@@ -475,7 +488,9 @@ class Settings(BaseSettings):
             self.robot_access_token,
             self.robot_secret,
             self.sms_uplink_secret,
+            self.pinduoduo_client_secret,
             *self.taobao_sessions.values(),
+            *self.pinduoduo_tokens.values(),
         ]
         return [s.get_secret_value() for s in secrets if s.get_secret_value()]
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from sqlmodel import select
 
 # Every endpoint of a running sandbox a deployment is aimed at.
-SANDBOX_ENDPOINTS = ("kuaidi100", "taobao", "sms", "dingtalk", "tmc_stream")
+SANDBOX_ENDPOINTS = ("kuaidi100", "taobao", "sms", "dingtalk", "tmc_stream", "pinduoduo")
 
 
 def sandbox_environment(base_urls: dict[str, str], database_url: str) -> dict[str, str]:
     """Return the settings environment that points every client at a running sandbox."""
-    stream = base_urls.get("tmc_stream")
+    stream, pinduoduo = base_urls.get("tmc_stream"), base_urls.get("pinduoduo")
     return {
         **({"AFTERCARE_EVENTS__STREAM_URL": stream} if stream else {}),
+        **({"AFTERCARE_PINDUODUO_URL": pinduoduo} if pinduoduo else {}),
         "AFTERCARE_DATABASE_URL": database_url,
         "AFTERCARE_KUAIDI100_URL": base_urls["kuaidi100"],
         "AFTERCARE_TAOBAO_URL": base_urls["taobao"],
@@ -21,18 +22,24 @@ def sandbox_environment(base_urls: dict[str, str], database_url: str) -> dict[st
         # The sandbox allows far more than real accounts (one courier query per second).
         "AFTERCARE_KUAIDI100_QUERIES_PER_SECOND": "200",
         "AFTERCARE_TAOBAO_CALLS_PER_SECOND": "500",
+        "AFTERCARE_PINDUODUO_CALLS_PER_SECOND": "500",
         "AFTERCARE_SMS_SENDS_PER_SECOND": "500",
     }
 
 
-def register_sandbox_shops(database_url: str) -> None:
-    """Register the sandbox's shops, as a team would register its real ones."""
+def register_sandbox_shops(database_url: str, platforms: tuple[str, ...] = ("taobao",)) -> None:
+    """Register the sandbox's shops on these platforms, as a team would register its real ones.
+
+    The Pinduoduo shop sells only where the sandbox was asked for its orders.
+    """
     from aftercare.store.shops import register_shop
     from models.db import session_scope
-    from sandbox import SHOPS
+    from sandbox import ALL_SHOPS
 
     with session_scope(database_url) as session:
-        for shop in SHOPS.values():
+        for shop in ALL_SHOPS.values():
+            if shop.platform not in platforms:
+                continue
             register_shop(
                 session=session,
                 code=shop.code,
@@ -40,6 +47,7 @@ def register_sandbox_shops(database_url: str) -> None:
                 seller_nick=shop.seller_nick,
                 sms_sign_name=shop.sign_name,
                 sender_phone=shop.sender_phone,
+                platform=shop.platform,
             )
 
 

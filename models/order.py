@@ -22,6 +22,8 @@ class Order(SQLModel, table=True):
     customer_id: int = Field(foreign_key="customers.id", index=True)
     tid: str = Field(max_length=32)
     status: str = Field(max_length=40, index=True)
+    # The platform's own words for the status where `status` translates them (Pinduoduo).
+    raw_status: str | None = Field(default=None, max_length=60)
     trade_type: str = Field(default="fixed", max_length=30)
     created_at: datetime = Field(sa_type=UTCDateTime)
     modified_at: datetime = Field(sa_type=UTCDateTime)

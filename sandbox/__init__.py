@@ -14,7 +14,7 @@ from .optouts import OPT_OUT_WORDS
 from .ratings import CAUSES, Explanation, RateWire, Rating
 from .scenarios import SCENARIOS
 from .shipment import ShipmentScenario
-from .shops import CREDENTIALS, SHOPS, Shop
+from .shops import ALL_SHOPS, CREDENTIALS, SHOPS, Shop
 from .sms import SmsRecord
 from .stats import SandboxStats
 from .timeline import TrackEvent
@@ -22,6 +22,7 @@ from .uplink import UplinkAttempt, UplinkRecord, uplink_signature
 from .world import Buyer, Conversion, Fate, OrderLine, Trade, World
 
 __all__ = [
+    "ALL_SHOPS",
     "CAUSES",
     "CREDENTIALS",
     "MEMBER_FIELDS",

@@ -22,9 +22,10 @@ from .kuaidi100 import Kuaidi100, Subscription
 from .kuaidi100_push import BurstResult, Kuaidi100Pusher, PushRecord, burst_bodies, post_burst
 from .oaid_decrypt import OaidDecryption
 from .optouts import OptOutResponder
+from .pinduoduo import Pinduoduo
 from .ratings import Explanation
 from .server import Gateway, HttpServer, Provider
-from .shops import SHOPS
+from .shops import ALL_SHOPS, SHOPS
 from .sms import MOBILE, AliyunSms, SmsRecord, SmsTemplate
 from .stats import SandboxStats
 from .taobao import Taobao
@@ -40,6 +41,7 @@ _PATHS = {
     "taobao": "/taobao/router/rest",
     "sms": "/sms/",
     "dingtalk": "/dingtalk/robot/send",
+    "pinduoduo": "/pdd/api/router",
 }
 
 
@@ -56,6 +58,7 @@ class Sandbox:
             anchor,
             stage_weights=config.stage_weights,
             rating_weights=config.rating_weights,
+            pinduoduo_orders_per_shop=config.pinduoduo_orders_per_shop,
         )
         self.world.attach_clock(self.clock.now)
         self.stats = SandboxStats()
@@ -99,7 +102,7 @@ class Sandbox:
         self.uplink = SmsUplink(
             self.clock, url=config.sms_uplink_url, secret=config.sms_uplink_secret, seed=config.seed
         )
-        self._dest_codes = {shop.sign_name: shop.sms_dest_code for shop in SHOPS.values()}
+        self._dest_codes = {shop.sign_name: shop.sms_dest_code for shop in ALL_SHOPS.values()}
         self.opt_outs = OptOutResponder(
             self.uplink, config.seed, config.opt_out_reply_rate, dest_codes=self._dest_codes
         )
@@ -118,11 +121,13 @@ class Sandbox:
             per_minute=config.robot_per_minute,
             skew_minutes=config.robot_timestamp_skew_minutes,
         )
+        self.pinduoduo = Pinduoduo(self.world, self.clock, self.stats)
         self.providers: dict[str, Provider] = {
             "kuaidi100": self.kuaidi100,
             "taobao": self.taobao,
             "sms": self.sms,
             "dingtalk": self.dingtalk,
+            "pinduoduo": self.pinduoduo,
         }
         self._gateway = Gateway(self.faults, self.stats)
         self._admin = Admin(self)
@@ -330,6 +335,8 @@ class Sandbox:
             return self._gateway.serve(self.sms, request)
         if path.rstrip("/") == "/dingtalk/robot/send":
             return self._gateway.serve(self.dingtalk, request)
+        if path.rstrip("/") == "/pdd/api/router":
+            return self._gateway.serve(self.pinduoduo, request)
         return json_reply({"error": f"nothing at {path}"}, status=404)
 
 

@@ -120,6 +120,12 @@ PRODUCTS: dict[str, tuple[Product, ...]] = {
         Product("木木童装亲子装一家三口卫衣", 50010527, 99, 259),
         Product("木木童装女童汉服古风夏季儿童襦裙", 50010537, 89, 199),
     ),
+    "guoyuan": (
+        Product("烟台红富士苹果新鲜水果当季整箱10斤", 6398, 29, 69),
+        Product("栖霞苹果脆甜红富士5斤装", 6398, 19, 39),
+        Product("烟台大樱桃车厘子3斤礼盒", 6401, 89, 199),
+        Product("莱阳梨新鲜梨子5斤", 6399, 19, 45),
+    ),
 }
 
 # Where parcels wait when nobody is home; reused by proxy-signature scans.

@@ -11,7 +11,9 @@ PROVIDERS = ("kuaidi100", "taobao", "sms", "dingtalk")
 # Faults on what the sandbox sends out: Kuaidi100's subscription pushes (kuaidi100_push.py).
 # Named explicitly only; "*" keeps meaning the four providers answering requests.
 PUSH_PROVIDERS = ("kuaidi100_push",)
-FAULT_PROVIDERS = PROVIDERS + PUSH_PROVIDERS
+# The second platform's gateway, also named explicitly only (the Taobao world's faults stay).
+SECOND_PLATFORMS = ("pinduoduo",)
+FAULT_PROVIDERS = PROVIDERS + PUSH_PROVIDERS + SECOND_PLATFORMS
 ALL_PROVIDERS = "*"
 
 
@@ -111,6 +113,9 @@ class SandboxConfig:
 
     seed: int = 7
     orders_per_shop: int = 150
+    # Orders of the Pinduoduo shop (paid and shipped only, as its order list shows); none by
+    # default, so the three Taobao shops' world is the same with or without it.
+    pinduoduo_orders_per_shop: int = 0
     anchor: datetime | None = None
     host: str = "127.0.0.1"
     port: int = 0

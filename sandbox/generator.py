@@ -13,7 +13,7 @@ from .members import MemberGenerator
 from .rating_gen import RatingGenerator
 from .scenarios import SCENARIO_WEIGHTS, SCENARIOS, SIGNED, plan_shipment
 from .shipment import ShipmentScenario
-from .shops import SHOPS
+from .shops import ALL_SHOPS, PINDUODUO_SHOPS, TAOBAO_SHOPS
 from .unpaid import UnpaidShaper
 from .world import (
     TRADE_CLOSED_BY_TAOBAO,
@@ -47,6 +47,10 @@ _LINE_COUNTS: Weighted[int] = Weighted([(1, 75), (2, 20), (3, 5)])
 _QUANTITIES: Weighted[int] = Weighted([(1, 80), (2, 15), (3, 5)])
 
 
+# Pinduoduo's order list shows paid orders only: no unpaid or closed-unpaid stages.
+PINDUODUO_STAGE_WEIGHTS = {"paid": 25.0, "shipped": 75.0}
+
+
 class _Builder:
     """Draws the world from one seeded source; the order of draws is part of determinism."""
 
@@ -58,7 +62,10 @@ class _Builder:
         *,
         stage_weights: dict[str, float] | None = None,
         rating_weights: dict[str, float] | None = None,
+        shops: tuple[str, ...] = TAOBAO_SHOPS,
+        taken: tuple[set[int], set[str]] | None = None,
     ) -> None:
+        self.shops = shops
         weights = dict(stage_weights or DEFAULT_STAGE_WEIGHTS)
         check_weights("stage_weights", weights, STAGES)
         self.stages: Weighted[str] = Weighted([(stage, weights.get(stage, 0)) for stage in STAGES])
@@ -69,9 +76,9 @@ class _Builder:
         self.seed = seed
         self.anchor = anchor.astimezone(UTC).replace(microsecond=0)
         self.orders_per_shop = orders_per_shop
-        self.used_ids: set[int] = set()
-        self.used_waybills: set[str] = set()
-        total = orders_per_shop * len(SHOPS)
+        # A second builder (another platform's shops) shares the ids and waybills in use.
+        self.used_ids, self.used_waybills = taken or (set(), set())
+        total = orders_per_shop * len(shops)
         self.buyers = [self._buyer() for _ in range(max(8, int(total * 0.65)))]
         self.remote = [i for i, b in enumerate(self.buyers) if PROVINCE_BY_NAME[b.province].remote]
         if not self.remote:
@@ -81,7 +88,7 @@ class _Builder:
     def build(self) -> World:
         rng = self.rng
         plan: list[tuple[str, str]] = []
-        for shop in SHOPS:
+        for shop in self.shops:
             for _ in range(self.orders_per_shop):
                 stage = rng.weighted(self.stages)
                 if stage == "shipped":
@@ -195,7 +202,7 @@ class _Builder:
                 city=buyer.city,
                 district=buyer.district,
                 receiver_phone=buyer.phone,
-                origin=SHOPS[shop].warehouse,
+                origin=ALL_SHOPS[shop].warehouse,
                 anchor=anchor,
                 seed=rng.bits(64),
             )
@@ -310,6 +317,7 @@ def build_world(
     *,
     stage_weights: dict[str, float] | None = None,
     rating_weights: dict[str, float] | None = None,
+    pinduoduo_orders_per_shop: int = 0,
 ) -> World:
     """Generate the world for a seed and anchor; the same inputs give the same world."""
     if anchor.utcoffset() is None:
@@ -317,4 +325,23 @@ def build_world(
     builder = _Builder(
         seed, orders_per_shop, anchor, stage_weights=stage_weights, rating_weights=rating_weights
     )
-    return builder.build()
+    world = builder.build()
+    if pinduoduo_orders_per_shop <= 0:
+        return world
+    # Pinduoduo lists paid orders only; drawn from a source of their own, after the Taobao
+    # shops, so those stay exactly as they were for the seed.
+    second = _Builder(
+        seed + 100_003, pinduoduo_orders_per_shop, anchor,
+        stage_weights=PINDUODUO_STAGE_WEIGHTS, shops=PINDUODUO_SHOPS,
+        taken=(builder.used_ids, builder.used_waybills),
+    ).build()  # fmt: skip
+    return World(
+        seed=seed,
+        anchor=world.anchor,
+        buyers=world.buyers + second.buyers,
+        trades=world.generated_trades() + second.generated_trades(),
+        shipments=list(world.shipments.values()) + list(second.shipments.values()),
+        fates={**world.fates, **second.fates},
+        ratings=world.ratings.values(),
+        members=world.members_by_shop(),
+    )

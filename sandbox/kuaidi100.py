@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from .catalog import KUAIDI100_COMS
 from .clock import SimClock
 from .shipment import ShipmentScenario
-from .shops import CREDENTIALS, SHOPS
+from .shops import ALL_SHOPS, CREDENTIALS
 from .stats import SandboxStats
 from .timeline import TrackEvent
 from .wire import Reply, Request, china_time, json_reply
@@ -278,7 +278,7 @@ def _phone_matches(phone: str, shipment: ShipmentScenario | None) -> bool:
         return False
     if shipment is None:
         return True  # nothing to check against; the query will find no record anyway
-    candidates = (shipment.receiver_phone, SHOPS[shipment.shop].sender_phone)
+    candidates = (shipment.receiver_phone, ALL_SHOPS[shipment.shop].sender_phone)
     return any(phone in (full, full[-4:]) for full in candidates)
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from .dice import Dice, Weighted
-from .shops import SHOPS
+from .shops import TAOBAO_SHOPS
 from .wire import CHINA, china_time
 from .world import Buyer, Trade
 
@@ -113,8 +113,8 @@ class MemberGenerator:
 
     def generate(self, trades: Iterable[Trade], buyers: list[Buyer]) -> dict[str, list[Member]]:
         """Return every shop's members, in export order."""
-        customers: dict[str, dict[str, _Customer]] = {code: {} for code in SHOPS}
-        for trade in trades:
+        customers: dict[str, dict[str, _Customer]] = {code: {} for code in TAOBAO_SHOPS}
+        for trade in (t for t in trades if t.shop in customers):  # Taobao's member centre
             # Keyed by nick: a nick is one Taobao account, whoever typed the address.
             of_shop = customers[trade.shop]
             customer = of_shop.get(trade.buyer.nick)
@@ -123,7 +123,7 @@ class MemberGenerator:
             customer.orders += 1
             if trade.pay_time is not None:
                 customer.spent_cents += int(trade.payment.replace(".", ""))
-        return {code: self._shop(code, customers[code], buyers) for code in SHOPS}
+        return {code: self._shop(code, customers[code], buyers) for code in TAOBAO_SHOPS}
 
     def _shop(
         self, shop: str, customers: dict[str, _Customer], buyers: list[Buyer]

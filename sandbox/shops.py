@@ -1,4 +1,5 @@
-"""The three shops the team serves and the credentials the sandbox accepts."""
+"""The shops the team serves (three on Taobao, one on Pinduoduo) and the credentials the
+sandbox accepts."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ class Shop:
     warehouse: tuple[str, str, str]
     # Extension code (扩展码) of the shop's SMS signature; buyers' replies carry it as dest_code.
     sms_dest_code: str = ""
+    platform: str = "taobao"
 
 
 SHOPS: dict[str, Shop] = {
@@ -55,9 +57,34 @@ SHOPS: dict[str, Shop] = {
         sms_dest_code="1003",
     ),
 }
+# The shop on Pinduoduo (the second platform), kept apart: SHOPS stays the Taobao shops.
+OTHER_PLATFORM_SHOPS: dict[str, Shop] = {
+    # On Pinduoduo; its trades exist only when the sandbox is asked for them
+    # (SandboxConfig.pinduoduo_orders_per_shop), so the Taobao world stays as it was.
+    "guoyuan": Shop(
+        code="guoyuan",
+        name="果园鲜生",
+        seller_nick="果园鲜生",
+        sign_name="果园鲜生",
+        # The shop's app runs in Pinduoduo's cloud, where receivers are decrypted.
+        can_decrypt_phone=True,
+        sender_phone="13800000004",
+        warehouse=("山东省", "烟台市", "栖霞市"),
+        sms_dest_code="1004",
+        platform="pinduoduo",
+    ),
+}
+ALL_SHOPS: dict[str, Shop] = {**SHOPS, **OTHER_PLATFORM_SHOPS}
+TAOBAO_SHOPS = tuple(SHOPS)
+PINDUODUO_SHOPS = tuple(c for c, s in OTHER_PLATFORM_SHOPS.items() if s.platform == "pinduoduo")
 
 CREDENTIALS: dict[str, Any] = {
     "kuaidi100": {"customer": "SANDBOXCUSTOMER0001", "key": "sandbox-kuaidi100-key"},
+    "pinduoduo": {
+        "client_id": "sandbox-pdd-client",
+        "client_secret": "sandbox-pdd-secret",
+        "tokens": {"guoyuan": "sandbox-pdd-token-guoyuan"},
+    },
     "taobao": {
         "app_key": "12345678",
         "app_secret": "sandbox-top-secret",

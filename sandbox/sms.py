@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .clock import SimClock
-from .shops import CREDENTIALS, SHOPS, mask_phone
+from .shops import ALL_SHOPS, CREDENTIALS, mask_phone
 from .stats import SandboxStats
 from .wire import Reply, Request, aliyun_request_id, china_date, china_time, json_reply, real_now
 
@@ -147,7 +147,7 @@ class AliyunSms:
         self.max_skew = timedelta(minutes=skew_minutes)
         self._key_id: str = CREDENTIALS["sms"]["access_key_id"]
         self._secret: str = CREDENTIALS["sms"]["access_key_secret"]
-        self._sign_names = frozenset(shop.sign_name for shop in SHOPS.values())
+        self._sign_names = frozenset(shop.sign_name for shop in ALL_SHOPS.values())
         self._guard = threading.Lock()
         self._nonces: set[str] = set()
         self._records: list[SmsRecord] = []

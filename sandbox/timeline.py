@@ -22,7 +22,7 @@ from .geo import (
     city_of,
 )
 from .scenarios import NO_SCANS
-from .shops import SHOPS
+from .shops import ALL_SHOPS
 
 if TYPE_CHECKING:
     from .shipment import ShipmentScenario
@@ -92,7 +92,7 @@ class _Cast:
             "phone": self.phone,
             "station": self.station,
             "courier": shipment.courier_name,
-            "shop": SHOPS[shipment.shop].name,
+            "shop": ALL_SHOPS[shipment.shop].name,
             "reason": "收件人拒收",
         }
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from . import catalog
 from .dice import Dice
-from .shops import SHOPS
+from .shops import ALL_SHOPS
 from .wire import CHINA
 from .world import WAIT_BUYER_PAY, Buyer, Fate, OrderLine, Trade
 
@@ -101,7 +101,7 @@ class UnpaidShaper:
                 continue
             free = [s for s in open_slots if not s.forced and not s.special]
             # Texting needs a readable phone: buyer rules are best met where shops see one.
-            readable = [s for s in free if SHOPS[s.trade.shop].can_decrypt_phone]
+            readable = [s for s in free if ALL_SHOPS[s.trade.shop].can_decrypt_phone]
             pool = readable or free
             if pool:
                 rng.pick(pool).special = special
@@ -230,10 +230,10 @@ def _partner_pools(open_slots: list[_Slot]) -> dict[str, list[list[_Slot]]]:
     phones pair with shops that see phones, so the same number gets two reminders.
     """
     pools: dict[str, list[list[_Slot]]] = {}
-    for shop in SHOPS:
+    for shop in ALL_SHOPS:
         others = [s for s in open_slots if s.trade.shop != shop and not s.special]
-        if SHOPS[shop].can_decrypt_phone:
-            others = [s for s in others if SHOPS[s.trade.shop].can_decrypt_phone] or others
+        if ALL_SHOPS[shop].can_decrypt_phone:
+            others = [s for s in others if ALL_SHOPS[s.trade.shop].can_decrypt_phone] or others
         pools[shop] = [
             [s for s in others if not s.forced],
             [s for s in others if s.forced == "fresh"],

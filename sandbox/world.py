@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from .confirmations import Confirmation, plan_confirmation
 from .ratings import Rating
 from .shipment import ShipmentScenario
-from .shops import SHOPS
+from .shops import ALL_SHOPS
 
 if TYPE_CHECKING:
     from .members import Member
@@ -159,7 +159,7 @@ class World:
     ) -> None:
         self.seed = seed
         self.anchor = anchor
-        self.shops = SHOPS
+        self.shops = ALL_SHOPS
         self.buyers = buyers
         self._lock = threading.Lock()
         self._now: Callable[[], datetime] | None = None
@@ -171,7 +171,7 @@ class World:
         # confirmations are all worked out and in the index.
         self._confirmations: dict[int, Confirmation | None] = {}
         self._confirmed_shops: set[str] = set()
-        self._shipped_of: dict[str, list[int]] = {code: [] for code in SHOPS}
+        self._shipped_of: dict[str, list[int]] = {code: [] for code in ALL_SHOPS}
         self.conversions: list[Conversion] = []
         self.shipments: dict[tuple[str, str], ShipmentScenario] = {
             (s.com, s.waybill): s for s in shipments
@@ -180,7 +180,7 @@ class World:
         self._by_phone: dict[str, list[int]] = {}
         # Per shop, (time, tid, kind) sorted: the increment API is a range scan on it. A fated
         # trade has two entries (created, settled); a query keeps the one current at its clock.
-        self._index: dict[str, list[tuple[datetime, int, int]]] = {code: [] for code in SHOPS}
+        self._index: dict[str, list[tuple[datetime, int, int]]] = {code: [] for code in ALL_SHOPS}
         for trade in trades:
             fate = self._fates.get(trade.tid)
             entries = self._index[trade.shop]
@@ -195,7 +195,7 @@ class World:
         for index in self._index.values():
             index.sort()
         self.ratings: dict[int, Rating] = {r.oid: r for r in ratings}
-        self._ratings_by_shop: dict[str, list[Rating]] = {code: [] for code in SHOPS}
+        self._ratings_by_shop: dict[str, list[Rating]] = {code: [] for code in ALL_SHOPS}
         self._ratings_by_tid: dict[int, list[Rating]] = {}
         for rating in self.ratings.values():
             self._ratings_by_shop[rating.shop].append(rating)
@@ -205,7 +205,7 @@ class World:
         self._rating_times = {
             code: [r.created for r in rs] for code, rs in self._ratings_by_shop.items()
         }
-        self._members: dict[str, list[Member]] = {code: [] for code in SHOPS}
+        self._members: dict[str, list[Member]] = {code: [] for code in ALL_SHOPS}
         for code, shop_members in (members or {}).items():
             self._members[code] = list(shop_members)
         # Fields of planted bad records rendered as given, by ("trade", tid) / ("rating", oid),
@@ -249,6 +249,14 @@ class World:
     def fate(self, tid: int) -> Fate | None:
         """Return the fate of an order placed unpaid (None for trades generated shipped)."""
         return self._fates.get(tid)
+
+    def generated_trades(self) -> list[Trade]:
+        """Every trade as it was generated (fated ones in their unpaid look)."""
+        return list(self._trades.values())
+
+    def members_by_shop(self) -> dict[str, list[Member]]:
+        """Every shop's members, as generated."""
+        return {code: list(members) for code, members in self._members.items()}
 
     @property
     def fates(self) -> dict[int, Fate]:

@@ -9,6 +9,7 @@ from prefect.concurrency.sync import rate_limit
 from aftercare import clients
 from aftercare.clients.http import Limiter
 from aftercare.clients.kuaidi100 import Kuaidi100Client
+from aftercare.clients.platform import PINDUODUO, ShopPlatform
 from aftercare.clients.sms import SmsClient
 from aftercare.clients.taobao import TaobaoClient
 from aftercare.settings import Settings
@@ -18,6 +19,7 @@ LIMIT_NAMES = {
     "kuaidi100": "aftercare-kuaidi100-query",
     "taobao": "aftercare-taobao-call",
     "sms": "aftercare-sms-send",
+    "pinduoduo": "aftercare-pinduoduo-call",
 }
 
 
@@ -48,6 +50,7 @@ def limit_specs(settings: Settings) -> dict[str, tuple[int, float]]:
         "kuaidi100": settings.kuaidi100_queries_per_second,
         "taobao": settings.taobao_calls_per_second,
         "sms": settings.sms_sends_per_second,
+        "pinduoduo": settings.pinduoduo_calls_per_second,
     }
     return {LIMIT_NAMES[p]: (max(1, math.ceil(rate)), rate) for p, rate in rates.items()}
 
@@ -60,6 +63,13 @@ def kuaidi100(settings: Settings) -> Kuaidi100Client:
 def taobao(settings: Settings) -> TaobaoClient:
     """The TOP client, paced by the shared limit when there is one."""
     return clients.taobao(settings, limit_for(settings, "taobao"))
+
+
+def platform(settings: Settings, name: str) -> ShopPlatform:
+    """The client of a shop's platform, paced by its shared limit when there is one."""
+    if name == PINDUODUO:
+        return clients.pinduoduo(settings, limit_for(settings, "pinduoduo"))
+    return taobao(settings)
 
 
 def sms(settings: Settings) -> SmsClient:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
+from aftercare.clients.platform import TAOBAO
 from aftercare.clients.taobao_ratings import RatingPage
 from aftercare.rules.sync import usable_ratings
 from aftercare.settings import Settings, get_settings
@@ -52,6 +53,8 @@ def _save(settings: Settings, shop: ShopInfo, page: RatingPage, now: datetime) -
 def sync_ratings(shop: ShopInfo, as_of: datetime) -> dict[str, int]:
     """Fetch new neutral and bad ratings, and re-read the ratings of open cases."""
     settings = get_settings()
+    if shop.platform != TAOBAO:  # Pinduoduo's API lists no reviews: nothing to follow up
+        return {"platform_without_ratings": 1}
     client = limits.taobao(settings)
     with session_scope(settings.database_url) as session:
         cursor = get_cursor(session=session, shop_id=shop.id, stream=STREAM)

@@ -6,6 +6,7 @@ import uuid
 from collections import Counter
 from datetime import datetime, timedelta
 
+from aftercare.clients.platform import TAOBAO
 from aftercare.settings import get_settings
 from aftercare.shop_context import shop_context
 from aftercare.store import outbox
@@ -42,10 +43,17 @@ def resync_shop_window(
     settings = get_settings()
     counts: Counter[str] = Counter()
     client = limits.taobao(settings)
-    key = shop_context(settings, shop.code, shop.timezone).session_key()
+    key = shop_context(settings, shop.code, shop.timezone, shop.platform).session_key()
     pulls = {"trades": pull_trade_window, "ratings": pull_rating_window}
+    if shop.platform != TAOBAO:  # trades only (no ratings), counted by reading them through
+        pulls = {"trades": pull_trade_window}
+        client = limits.platform(settings, shop.platform)  # type: ignore[assignment]
     for window_start, window_end in _windows(start, end, DAY):
         for stream in [name for name in pulls if name in streams]:
+            if dry_run and shop.platform != TAOBAO:
+                listed = client.iter_modified_trades(key, window_start, window_end, page_size=100)
+                counts[f"{stream} (would re-read)"] += sum(len(p.trades) for p in listed)
+                continue
             if dry_run:  # the first page's total says how many would be re-read
                 pages = (
                     [client.trades_page(key, window_start, window_end, page_no=1, page_size=40)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from aftercare.clients.platform import TAOBAO
 from aftercare.settings import get_settings
 from aftercare.shop_context import shop_context
 from aftercare.store.shops import ShopInfo, active_shops
@@ -29,7 +30,9 @@ def permit_message_channel(as_of: datetime) -> int:
     settings = get_settings()
     client = limits.taobao(settings)
     with session_scope(settings.database_url) as session:
-        shops = active_shops(session=session)
+        shops = [
+            s for s in active_shops(session=session) if s.platform == TAOBAO
+        ]  # TMC is Taobao's
         waiting = [
             s for s in shops if get_cursor(session=session, shop_id=s.id, stream=STREAM) is None
         ]

@@ -26,12 +26,12 @@ def pull_trade_window(
 ) -> Counter[str]:
     """Fetch and save every trade of the shop modified in one window (at most a day)."""
     logger = get_run_logger()
-    client = limits.taobao(settings)
+    client = limits.platform(settings, shop.platform)
     reminders = settings.reminders.for_shop(shop.code)
     counts: Counter[str] = Counter()
     tolerance = timedelta(minutes=settings.sync.future_tolerance_minutes)
     for page in client.iter_modified_trades(
-        shop_context(settings, shop.code, shop.timezone).session_key(),
+        shop_context(settings, shop.code, shop.timezone, shop.platform).session_key(),
         start,
         end,
         page_size=settings.sync.page_size,
@@ -50,12 +50,16 @@ def pull_trade_window(
                 first_reminders=first,
             )
             record_rejects(
-                session=session, source="taobao.trade", shop_id=shop.id, rejects=rejected, now=now
+                session=session,
+                source=f"{shop.platform}.trade",
+                shop_id=shop.id,
+                rejects=rejected,
+                now=now,
             )
             # The trade is saved; only its parcel cannot be tracked under that number.
             record_rejects(
                 session=session,
-                source="taobao.waybill",
+                source=f"{shop.platform}.waybill",
                 shop_id=shop.id,
                 rejects=report.unusable_waybills,
                 now=now,

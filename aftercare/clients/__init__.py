@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from aftercare.clients.http import Limiter
 from aftercare.clients.kuaidi100 import Kuaidi100Client
+from aftercare.clients.pinduoduo import PinduoduoClient
 from aftercare.clients.robot import RobotClient
 from aftercare.clients.sms import SmsClient
 from aftercare.clients.taobao import TaobaoClient
@@ -41,6 +42,11 @@ def kuaidi100(settings: Settings, limiter: Limiter | None = None) -> Kuaidi100Cl
 def taobao(settings: Settings, limiter: Limiter | None = None) -> TaobaoClient:
     """Return the process-wide TOP client for these settings."""
     return _shared(TaobaoClient, settings, TaobaoClient.from_settings, limiter)
+
+
+def pinduoduo(settings: Settings, limiter: Limiter | None = None) -> PinduoduoClient:
+    """Return the process-wide Pinduoduo client for these settings."""
+    return _shared(PinduoduoClient, settings, PinduoduoClient.from_settings, limiter)
 
 
 def sms(settings: Settings, limiter: Limiter | None = None) -> SmsClient:

@@ -97,6 +97,8 @@ class TradeRecord:
     buyer_open_uid: str | None = None
     # The receiver's OAID: the platform texts the buyer by it without showing us the number.
     oaid: str | None = None
+    # The platform's own status where `status` is translated into Taobao's words (Pinduoduo).
+    raw_status: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,7 +359,7 @@ class TaobaoClient:
         so paging from the last page down never skips one (the platform's own advice). That needs
         the total count, which TOP only gives with use_has_next off.
         """
-        yield from _backwards(
+        yield from pages_backwards(
             lambda page_no: self.trades_page(
                 session, start, end, page_no=page_no, page_size=page_size
             ),
@@ -403,7 +405,7 @@ class TaobaoClient:
         tid: str | None = None,
     ) -> Iterator[RatingPage]:
         """Yield every rating created in the window, one page at a time, last page first."""
-        yield from _backwards(
+        yield from pages_backwards(
             lambda page_no: self.ratings_page(
                 session, start, end, page_no=page_no, page_size=page_size, result=result, tid=tid
             ),
@@ -519,7 +521,7 @@ class _Page(Protocol):
 P = TypeVar("P", bound=_Page)
 
 
-def _backwards(fetch: Callable[[int], P], page_size: int) -> Iterator[P]:
+def pages_backwards(fetch: Callable[[int], P], page_size: int) -> Iterator[P]:
     """Yield all pages of a listing, last page first (see iter_modified_trades)."""
     first = fetch(1)
     pages = math.ceil((first.total_results or 0) / page_size)

@@ -21,6 +21,7 @@ class ShopInfo:
     sender_phone: str | None
     sms_enabled: bool
     timezone: str | None = None
+    platform: str = "taobao"
 
 
 def register_shop(
@@ -32,12 +33,13 @@ def register_shop(
     sms_sign_name: str,
     sender_phone: str | None = None,
     sms_enabled: bool = True,
+    platform: str = "taobao",
 ) -> None:
-    """Add a shop or update its details."""
+    """Add a shop or update its details; `platform` names where it sells."""
     row = {
         "code": code,
         "name": name,
-        "platform": "taobao",
+        "platform": platform,
         "seller_nick": seller_nick,
         "sms_sign_name": sms_sign_name,
         "sender_phone": sender_phone,
@@ -53,6 +55,15 @@ def active_shops(*, session: Session, codes: list[str] | None = None) -> list[Sh
     if codes:
         query = query.where(Shop.code.in_(codes))  # type: ignore[attr-defined]
     return [
-        ShopInfo(s.id, s.code, s.name, s.sms_sign_name, s.sender_phone, s.sms_enabled, s.timezone)  # type: ignore[arg-type]
+        ShopInfo(
+            s.id or 0,
+            s.code,
+            s.name,
+            s.sms_sign_name,
+            s.sender_phone,
+            s.sms_enabled,
+            s.timezone,
+            s.platform,
+        )
         for s in session.exec(query.order_by(Shop.code))
     ]

@@ -173,6 +173,7 @@ def _order_row(shop_id: int, customer_id: int, t: TradeRecord, now: datetime) ->
         "customer_id": customer_id,
         "tid": t.tid,
         "status": t.status,
+        "raw_status": (t.raw_status or t.status)[:60],
         "trade_type": t.trade_type[:30],
         "created_at": t.created,
         "modified_at": t.modified,

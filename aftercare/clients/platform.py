@@ -1,0 +1,27 @@
+"""What every shop platform's client offers the pipelines: its trades, changed or one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Protocol
+
+from aftercare.clients.taobao import TradePage, TradeRecord
+
+TAOBAO = "taobao"
+PINDUODUO = "pinduoduo"
+PLATFORMS = (TAOBAO, PINDUODUO)
+
+
+class ShopPlatform(Protocol):
+    """A platform's orders, read in Taobao's words (statuses translated, the raw one kept)."""
+
+    def iter_modified_trades(
+        self, session: str, start: datetime, end: datetime, *, page_size: int
+    ) -> Iterator[TradePage]:
+        """Every trade modified in the window, page by page, none skipped."""
+        ...
+
+    def trade(self, session: str, tid: str) -> TradeRecord:
+        """One trade, read live."""
+        ...
