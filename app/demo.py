@@ -32,7 +32,7 @@ def fresh_demo_database(database_url: str) -> None:
     """
     from sqlalchemy import create_engine, inspect, text
 
-    from sandbox import SHOPS
+    from sandbox import ALL_SHOPS
 
     if not database_url.startswith("sqlite:///"):
         raise DemoRefused(
@@ -50,7 +50,7 @@ def fresh_demo_database(database_url: str) -> None:
                     codes = set(connection.execute(text("SELECT code FROM shops")).scalars())
         finally:
             engine.dispose()
-        foreign = sorted(codes - set(SHOPS))
+        foreign = sorted(codes - set(ALL_SHOPS))
         if foreign:
             raise DemoRefused(
                 f"{path} holds shops the demo does not own ({', '.join(foreign)}); run the "
@@ -67,7 +67,11 @@ def run_demo(*, orders_per_shop: int, seed: int) -> None:
     console = Console()
     database_url = get_settings().database_url
     fresh_demo_database(database_url)
-    with Sandbox(SandboxConfig(seed=seed, orders_per_shop=orders_per_shop)) as sandbox:
+    # 果园鲜生 sells on Pinduoduo, the second platform, beside the three Taobao shops.
+    config = SandboxConfig(
+        seed=seed, orders_per_shop=orders_per_shop, pinduoduo_orders_per_shop=orders_per_shop // 2
+    )
+    with Sandbox(config) as sandbox:
         urls = {name: sandbox.url(name) for name in SANDBOX_ENDPOINTS}
         os.environ.update(sandbox_environment(urls, database_url))
         # 小雅家居's app cannot decrypt numbers, but the shop has the platform's SMS service:
@@ -83,7 +87,7 @@ def run_demo(*, orders_per_shop: int, seed: int) -> None:
         console.print(f"[bold]sandbox[/] courier, shop and SMS APIs at {sandbox.url('taobao')}")
         console.print(f"[bold]receiver[/] of tracking pushes and SMS replies at {receiver.url}")
         upgrade(database_url)
-        register_sandbox_shops(database_url)
+        register_sandbox_shops(database_url, ("taobao", "pinduoduo"))
         import_sandbox_members(sandbox, database_url)
 
         from flows.bad_review_followups import bad_review_followups
@@ -149,7 +153,7 @@ class Figures:
 def summary_table(database_url: str, figures: Figures) -> Table:
     """Build the summary the demo prints."""
     checked, reminded, dispatched = figures.checked, figures.reminded, figures.dispatched
-    from models import AfterSalesCase, OutboxMessage, Shipment
+    from models import AfterSalesCase, Order, OutboxMessage, Shipment, Shop
     from models.db import session_scope
 
     with session_scope(database_url) as session:
@@ -171,6 +175,14 @@ def summary_table(database_url: str, figures: Figures) -> Table:
                 select(OutboxMessage.status, func.count()).group_by(col(OutboxMessage.status))
             ).all()
         )
+        second = dict(
+            session.exec(
+                select(Shop.platform, func.count())
+                .join(Order, col(Order.shop_id) == Shop.id)
+                .where(Shop.platform != "taobao")
+                .group_by(col(Shop.platform))
+            ).all()
+        )
         by_oaid = session.exec(
             select(func.count()).where(
                 OutboxMessage.channel == "oaid_sms", OutboxMessage.status == "sent"
@@ -180,6 +192,8 @@ def summary_table(database_url: str, figures: Figures) -> Table:
     table.add_column("figure")
     table.add_column("value", justify="right")
     table.add_row("trades synced", str(checked.get("trades_synced", 0)))
+    for platform, count in sorted(second.items()):
+        table.add_row(f"  of them on {platform} (果园鲜生)", str(count))
     table.add_row("shipments on file", str(shipments))
     table.add_row("shipments checked with the courier", str(checked.get("checked", 0)))
     table.add_row("checks failed (recorded, due again)", str(checked.get("check_failed", 0)))

@@ -94,7 +94,7 @@ def _serve(port: int, sandbox_port: int) -> None:
     if settings.environment == "sandbox":
         from deployments.sandbox_world import register_sandbox_shops
 
-        register_sandbox_shops(settings.database_url)
+        register_sandbox_shops(settings.database_url, ("taobao", "pinduoduo"))
     ensure_rate_limits(settings)
     deployments = all_deployments()
     # Applied once, by the runner that serves them: every apply renews the schedules' ids.
@@ -135,7 +135,8 @@ def _start_sandbox(port: int) -> object:
     from deployments.sandbox_world import SANDBOX_ENDPOINTS, sandbox_environment
     from sandbox import Sandbox, SandboxConfig
 
-    sandbox = Sandbox(SandboxConfig(seed=7, orders_per_shop=150, port=port))
+    config = SandboxConfig(seed=7, orders_per_shop=150, port=port, pinduoduo_orders_per_shop=75)
+    sandbox = Sandbox(config)
     sandbox.start()
     urls = {name: sandbox.url(name) for name in SANDBOX_ENDPOINTS}
     for key, value in sandbox_environment(urls, get_settings().database_url).items():
