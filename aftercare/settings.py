@@ -98,6 +98,16 @@ class LogisticsSettings(BaseModel):
     max_shipments_per_run: int = Field(100_000, ge=1)
 
 
+class RefundSettings(BaseModel):
+    """Refunds and returns (退换货): synced from the platform, their timers watched."""
+
+    # How far back the first refund sync reaches.
+    initial_sync_days: int = Field(30, ge=1, le=90)
+    # Staff are told when a refund waiting on the seller is this close to its deadline, once
+    # per margin; past the deadline the platform decides for the buyer.
+    alert_margin_hours: list[float] = Field(default_factory=lambda: [12.0, 2.0])
+
+
 class SyncSettings(BaseModel):
     """Incremental order sync from the shop API (taobao.trades.sold.increment.get)."""
 
@@ -431,6 +441,7 @@ class Settings(BaseSettings):
     sync: SyncSettings = Field(default_factory=SyncSettings)
     events: EventSettings = Field(default_factory=EventSettings)
     channels: ChannelSettings = Field(default_factory=ChannelSettings)
+    refunds: RefundSettings = Field(default_factory=RefundSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
 

@@ -27,6 +27,7 @@ PIPELINE_NAMES = {
     "replay-pipeline": "补跑流水线",
     "platform-events": "平台消息",
     "parcel-pushes": "物流推送处理",
+    "refunds-and-returns": "退款退货",
 }
 ANOMALY_NAMES = {
     "no_tracking": "发货后无物流",
@@ -117,6 +118,21 @@ CALL_COLUMNS = {
 RATING_NAMES = {"neutral": "中评", "bad": "差评"}
 # Figures of the run reports, by the key the flow returns.
 FIGURE_NAMES = {
+    # Refunds and returns.
+    "refunds_new": "新退款",
+    "refunds_changed": "有变化的退款",
+    "refunds_older_ignored": "迟到的旧版本（未覆盖）",
+    "refunds_rejected": "无法读取的退款",
+    "decided_by_timer_now": "本次发现被平台超时判给买家的退款",
+    "watched": "临近时限的退款",
+    "alerts_queued": "排队提醒员工",
+    "past_deadline": "已过时限",
+    "refunds_open": "处理中的退款",
+    "soonest_time_left": "最紧的退款剩余时间",
+    "refunds_decided_by_timer": "累计被平台超时判定的退款",
+    # The platform's message stream.
+    "stream_alive": "消息长连接在线（未轮询）",
+    "polled_as_fallback": "长连接无响应，改为轮询",
     # The platform's message channel.
     "shops_permitted": "新开通消息的店铺",
     "received": "收到的平台消息",
@@ -238,6 +254,8 @@ def figure_name(key: str) -> str:
     """Name one figure of a run report as the team says it; an unknown key stays as it is."""
     if key in FIGURE_NAMES:
         return FIGURE_NAMES[key]
+    if key.startswith("refund kind:"):
+        return f"退款类型：{key.removeprefix('refund kind:')}"
     if key.endswith(" (would re-read)"):
         return f"{figure_name(key.removesuffix(' (would re-read)'))}（将重新读取）"
     if key == "left failed (may have been sent)":

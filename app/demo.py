@@ -68,8 +68,12 @@ def run_demo(*, orders_per_shop: int, seed: int) -> None:
     database_url = get_settings().database_url
     fresh_demo_database(database_url)
     # 果园鲜生 sells on Pinduoduo, the second platform, beside the three Taobao shops.
+    # Some buyers ask for refunds, which the platform times.
     config = SandboxConfig(
-        seed=seed, orders_per_shop=orders_per_shop, pinduoduo_orders_per_shop=orders_per_shop // 2
+        seed=seed,
+        orders_per_shop=orders_per_shop,
+        pinduoduo_orders_per_shop=orders_per_shop // 2,
+        refund_rate=0.08,
     )
     with Sandbox(config) as sandbox:
         urls = {name: sandbox.url(name) for name in SANDBOX_ENDPOINTS}
@@ -94,11 +98,12 @@ def run_demo(*, orders_per_shop: int, seed: int) -> None:
         from flows.care_messages import care_messages
         from flows.dispatch_messages import dispatch_messages
         from flows.logistics_check import logistics_check
+        from flows.refunds_and_returns import refunds_and_returns
         from flows.unpaid_reminders import unpaid_order_reminders
 
         console.print(
             "[bold]running[/] logistics-check, unpaid-order-reminders, bad-review-followups, "
-            "care-messages and dispatch-messages through Prefect ..."
+            "care-messages, refunds-and-returns and dispatch-messages through Prefect ..."
         )
         checked = logistics_check()
         # Kuaidi100 pushes the parcels just subscribed; the next logistics-check drains them.
@@ -106,12 +111,14 @@ def run_demo(*, orders_per_shop: int, seed: int) -> None:
         reminded = unpaid_order_reminders()
         reviewed = bad_review_followups()
         cared = care_messages()
+        refunded = refunds_and_returns()
         dispatched = dispatch_messages()
         drained = logistics_check()
         receiver.stop()
         figures = Figures(
-            checked, reminded, reviewed, cared, dispatched, len(sandbox.sms_sent), drained
-        )
+            checked, reminded, reviewed, cared, dispatched, len(sandbox.sms_sent), drained,
+            refunded,
+        )  # fmt: skip
         console.print(summary_table(database_url, figures))
     console.print(footer(database_url, os.environ["PREFECT_HOME"]))
 
@@ -148,6 +155,7 @@ class Figures:
     dispatched: dict[str, int]
     sms_accepted: int
     drained: dict[str, int]
+    refunded: dict[str, object]
 
 
 def summary_table(database_url: str, figures: Figures) -> Table:
@@ -223,6 +231,21 @@ def summary_table(database_url: str, figures: Figures) -> Table:
     table.add_row("calls on today's 中差评 list", str(figures.reviewed.get("calls_today", 0)))
     for decision, count in sorted(figures.cared.items()):
         table.add_row(f"care {decision}", str(count))
+    refunded = figures.refunded
+    for key, value in sorted(refunded.items()):
+        if key.startswith("refund kind:"):
+            table.add_row(f"refunds: {key.removeprefix('refund kind:')}", str(value))
+    table.add_row(
+        "refunds open (time left: the artifact refunds-time-left)",
+        str(refunded.get("refunds_open", 0)),
+    )
+    table.add_row("  the soonest deadline", str(refunded.get("soonest_time_left", "-")))
+    table.add_row(
+        "  close to the platform's deadline (staff told)", str(refunded.get("watched", 0))
+    )
+    table.add_row(
+        "  decided by the platform's timer", str(refunded.get("refunds_decided_by_timer", 0))
+    )
     table.add_row("SMS accepted by the provider", str(figures.sms_accepted))
     table.add_row("dispatch: sent this run", str(dispatched.get("sent", 0)))
     # The demo runs on the wall clock: at night every text waits for the morning.

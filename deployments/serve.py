@@ -18,6 +18,7 @@ from flows.platform_events import platform_events
 from flows.purge_personal_data import purge_personal_data
 from flows.recheck_shipments import recheck_shipments
 from flows.record_followup import record_followup
+from flows.refunds_and_returns import refunds_and_returns
 from flows.replay_pipeline import replay_pipeline
 from flows.resend_failed_messages import resend_failed_messages
 from flows.resync_window import resync_window
@@ -38,6 +39,8 @@ SCHEDULED: list[tuple[Flow[Any, Any], str, str]] = [
     (platform_events, "* * * * *", "events"),
     # The courier's pushes drained, urgent parcels told to staff, within a minute of the scan.
     (parcel_pushes, "* * * * *", "logistics"),
+    # Refunds synced and their timers watched: a 2-hour warning needs a run well within it.
+    (refunds_and_returns, "*/10 * * * *", "refunds"),
 ]
 # Triggered by people (UI, `prefect deployment run`, the aftercare CLI) or by automations.
 MANUAL: list[tuple[Flow[Any, Any], str]] = [

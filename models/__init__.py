@@ -8,6 +8,7 @@ from models.inbox import TrackingPush
 from models.order import Order, OrderItem
 from models.outbox import OutboxMessage, OutboxStatus
 from models.platform_message import PlatformMessage
+from models.refund import Refund
 from models.rejected import RejectedRecord
 from models.reminder import ReminderConversion
 from models.review import Review
@@ -29,6 +30,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "PlatformMessage",
+    "Refund",
     "RejectedRecord",
     "ReminderConversion",
     "Review",

@@ -24,6 +24,7 @@ from .oaid_decrypt import OaidDecryption
 from .optouts import OptOutResponder
 from .pinduoduo import Pinduoduo
 from .ratings import Explanation
+from .refunds import Refunds
 from .server import Gateway, HttpServer, Provider
 from .shops import ALL_SHOPS, SHOPS
 from .sms import MOBILE, AliyunSms, SmsRecord, SmsTemplate
@@ -122,6 +123,9 @@ class Sandbox:
             skew_minutes=config.robot_timestamp_skew_minutes,
         )
         self.pinduoduo = Pinduoduo(self.world, self.clock, self.stats)
+        self.taobao.refunds = Refunds(
+            self.world, self.clock.now, seed=config.seed, rate=config.refund_rate
+        )
         self.providers: dict[str, Provider] = {
             "kuaidi100": self.kuaidi100,
             "taobao": self.taobao,

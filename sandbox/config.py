@@ -116,6 +116,8 @@ class SandboxConfig:
     # Orders of the Pinduoduo shop (paid and shipped only, as its order list shows); none by
     # default, so the three Taobao shops' world is the same with or without it.
     pinduoduo_orders_per_shop: int = 0
+    # Share of paid Taobao orders whose buyer asks for a refund (refunds.py); none by default.
+    refund_rate: float = 0.0
     anchor: datetime | None = None
     host: str = "127.0.0.1"
     port: int = 0

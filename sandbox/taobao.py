@@ -10,6 +10,7 @@ from typing import Any
 from .clock import SimClock
 from .jst_sms import OaidSms, oaid_of
 from .oaid_decrypt import OaidDecryption
+from .refunds import Refunds
 from .shops import CREDENTIALS, Shop, shop_by_session
 from .stats import SandboxStats
 from .taobao_rates import TradeRates
@@ -66,6 +67,7 @@ class Taobao:
         self.secret = self._secret  # the message stream signs with the app's secret too
         self.oaid_sms: OaidSms | None = None  # attached by the sandbox, beside its SMS provider
         self.oaid_decryption: OaidDecryption | None = None  # attached beside it
+        self.refunds = Refunds(world, clock.now, seed=0, rate=0.0)  # replaced by the sandbox
         self._methods: dict[str, Callable[[Shop, dict[str, str]], dict[str, Any]]] = {
             "taobao.trades.sold.increment.get": self._increment,
             "taobao.trade.fullinfo.get": self._fullinfo,
@@ -74,6 +76,8 @@ class Taobao:
             "taobao.tmc.user.permit": lambda shop, _: self.channel.permit(shop),
             "taobao.jst.sms.oaid.message.send": self._send_by_oaid,
             "taobao.top.oaid.decrypt": self._decrypt_oaids,
+            "taobao.refunds.receive.get": lambda shop, params: self.refunds.receive(shop, params),
+            "taobao.refund.get": lambda shop, params: self.refunds.one(shop, params),
         }
         # Calls of the app itself, made without a seller's session.
         self._app_methods: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {

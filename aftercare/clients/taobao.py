@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from aftercare.clients import fields
@@ -24,6 +25,13 @@ from aftercare.clients.errors import (
 )
 from aftercare.clients.http import HttpAnswer, HttpCore, Limiter, json_body
 from aftercare.clients.taobao_ratings import RATE_FIELDS, RatingPage, parse_rating_page
+from aftercare.clients.taobao_refunds import (
+    REFUND_FIELDS,
+    RefundPage,
+    RefundRecord,
+    parse_refund,
+    parse_refund_page,
+)
 from aftercare.clients.taobao_tmc import MessageBatch, parse_batch
 from aftercare.clock import format_china_time, utcnow
 from aftercare.settings import Settings
@@ -481,6 +489,40 @@ class TaobaoClient:
             if receiver.get("matched") is not False and mobile.isdigit():
                 found[str(receiver["oaid"])] = mobile
         return found
+
+    def refunds_page(
+        self, session: str, start: datetime, end: datetime, *, page_no: int, page_size: int
+    ) -> RefundPage:
+        """One page of the refunds buyers asked of the shop, modified within [start, end]."""
+        params = {
+            "start_modified": format_china_time(start),
+            "end_modified": format_china_time(end),
+            "page_no": str(page_no),
+            "page_size": str(page_size),
+            "use_has_next": "false",
+            "fields": REFUND_FIELDS,
+        }
+        return parse_refund_page(self.call("taobao.refunds.receive.get", session, params))
+
+    def iter_refunds(
+        self, session: str, start: datetime, end: datetime, *, page_size: int
+    ) -> Iterator[RefundPage]:
+        """Every refund modified in the window, last page first (none skipped as they move)."""
+        yield from pages_backwards(
+            partial(self._refunds_at, session, start, end, page_size), page_size
+        )
+
+    def _refunds_at(
+        self, session: str, start: datetime, end: datetime, page_size: int, page_no: int
+    ) -> RefundPage:
+        return self.refunds_page(session, start, end, page_no=page_no, page_size=page_size)
+
+    def refund(self, session: str, refund_id: str) -> RefundRecord:
+        """One refund, read live (taobao.refund.get): before acting on it."""
+        inner = self.call(
+            "taobao.refund.get", session, {"refund_id": refund_id, "fields": REFUND_FIELDS}
+        )
+        return parse_refund(inner.get("refund"))
 
     def permit_messages(self, session: str) -> None:
         """Start the seller's messages on the app's channel (taobao.tmc.user.permit)."""

@@ -1,0 +1,140 @@
+"""Refunds and returns: what kind each is, what to do next, and how close its timer is.
+
+The kinds and next steps follow the team's after-sales flow chart (售后服务流程图): 缺货,
+未发货退款, 丢件, 少发, 错发, 质量, 七天无理由. When the seller does not act before the
+platform's deadline, the platform decides for the buyer: the watch warns at margins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+WAIT_SELLER_AGREE = "WAIT_SELLER_AGREE"
+WAIT_BUYER_RETURN_GOODS = "WAIT_BUYER_RETURN_GOODS"
+WAIT_SELLER_CONFIRM_GOODS = "WAIT_SELLER_CONFIRM_GOODS"
+SELLER_REFUSE_BUYER = "SELLER_REFUSE_BUYER"
+CLOSED = "CLOSED"
+SUCCESS = "SUCCESS"
+OPEN = (WAIT_SELLER_AGREE, WAIT_BUYER_RETURN_GOODS, WAIT_SELLER_CONFIRM_GOODS, SELLER_REFUSE_BUYER)
+# Where the seller must act before the platform's timer runs out.
+SELLER_TURN = (WAIT_SELLER_AGREE, WAIT_SELLER_CONFIRM_GOODS)
+
+
+@dataclass(frozen=True, slots=True)
+class RefundKind:
+    """A kind of refund, in the team's words, with its next step."""
+
+    code: str
+    name: str
+    next_step: str
+    # Problems the register (登记表格) tracks per item for purchasing.
+    registered: bool = True
+
+
+KINDS = {
+    kind.code: kind
+    for kind in (
+        RefundKind(
+            "unshipped_change_mind", "未发货退款", "问清原因，尽力挽留一次；实在不行同意退款", False
+        ),
+        RefundKind("out_of_stock", "缺货", "联系顾客说明缺货，同意全额退款，改库存"),
+        RefundKind("short_shipped", "少发", "核实重量与件数；确认少发则补发并告知新单号"),
+        RefundKind("wrong_item", "错发", "全额退款并承担寄回运费，或安排换发；找到责任人"),
+        RefundKind("quality", "质量问题", "请顾客拍照并登记图片，退款或换货（寄回运费我们承担）"),
+        RefundKind(
+            "seven_days", "七天无理由", "同意退货并给出退货地址，收到退回拆包检查后确认", False
+        ),
+        RefundKind("lost_parcel", "丢件/未收到货", "核实物流并登记丢件，补发告知单号或全额退款"),
+        RefundKind("other", "其他", "按顾客要求酌情处理，先安抚再核实", False),
+    )
+}
+# Words of the buyer's stated reason, checked in this order (the first that matches wins).
+_REASON_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("out_of_stock", ("缺货", "没货", "无货")),
+    ("short_shipped", ("少件", "漏发", "少发", "数量不符")),
+    ("wrong_item", ("发错", "错发", "颜色/尺码不符", "与订单不符")),
+    ("quality", ("质量", "破损", "瑕疵", "做工", "描述不符", "假冒")),
+    ("lost_parcel", ("未收到", "没收到", "丢件", "物流一直", "快递一直")),
+    ("seven_days", ("七天无理由", "7天无理由", "不喜欢", "不合适")),
+    ("unshipped_change_mind", ("不想要", "拍错", "多拍", "协商一致")),
+)
+
+
+def classify(reason: str, shipped: bool) -> RefundKind:
+    """The kind of a refund from its stated reason and whether the goods left."""
+    for code, words in _REASON_WORDS:
+        if any(word in reason for word in words):
+            if code == "seven_days" and not shipped:
+                return KINDS["unshipped_change_mind"]  # nothing to return yet
+            return KINDS[code]
+    return KINDS["unshipped_change_mind"] if not shipped else KINDS["other"]
+
+
+def margin_reached(
+    deadline: datetime | None, now: datetime, margins: Sequence[timedelta]
+) -> timedelta | None:
+    """The smallest margin the time left is within (None: not yet within any, or no timer).
+
+    Past the deadline counts as the smallest margin: the case is as urgent as it gets.
+    """
+    if deadline is None:
+        return None
+    left = deadline - now
+    within = [m for m in margins if left <= m]
+    return min(within) if within else None
+
+
+def decided_by_timer(
+    before: str | None, deadline: datetime | None, after: str, changed_at: datetime
+) -> bool:
+    """Whether a change is the platform acting because the seller's time ran out."""
+    return (
+        before in SELLER_TURN
+        and deadline is not None
+        and changed_at >= deadline
+        and after in (SUCCESS, WAIT_BUYER_RETURN_GOODS)
+    )
+
+
+def time_left_words(deadline: datetime | None, now: datetime) -> str:
+    """The time left before the platform decides, as the team says it."""
+    if deadline is None:
+        return "无时限"
+    seconds = int((deadline - now).total_seconds())
+    if seconds <= 0:
+        return "已超时"
+    hours, rest = divmod(seconds, 3600)
+    return f"剩 {hours} 小时 {rest // 60} 分" if hours else f"剩 {rest // 60} 分钟"
+
+
+STATUS_NAMES = {
+    WAIT_SELLER_AGREE: "等待卖家同意",
+    WAIT_BUYER_RETURN_GOODS: "等待买家退货",
+    WAIT_SELLER_CONFIRM_GOODS: "等待卖家确认收货",
+    SELLER_REFUSE_BUYER: "卖家已拒绝",
+    CLOSED: "退款关闭",
+    SUCCESS: "退款成功",
+}
+# Once the goods are back, the next step is the receipt, whatever the kind.
+RECEIPT_STEP = "退货已寄回：到货后拆包检查，在时限前确认收货；有问题拒绝并写明理由"
+
+
+def next_step(kind: str, status: str) -> str:
+    """What to do next for a refund of this kind in this status."""
+    if status == WAIT_SELLER_CONFIRM_GOODS:
+        return RECEIPT_STEP
+    return KINDS.get(kind, KINDS["other"]).next_step
+
+
+def alert_line(
+    kind: str, status: str, refund_id: str, tid: str, fee: str, deadline: datetime, now: datetime
+) -> str:
+    """One staff line for a refund whose timer runs out soon (no buyer in it)."""
+    named = KINDS.get(kind, KINDS["other"]).name
+    return (
+        f"{named}·{STATUS_NAMES.get(status, status)}：退款 {refund_id}（订单 {tid}，¥{fee}）"
+        f"{time_left_words(deadline, now)}，超时平台将直接判给买家。"
+        f"下一步：{next_step(kind, status)}"
+    )

@@ -1,0 +1,183 @@
+"""Refunds on the platform: requested by buyers, timed by the platform, moving as people act.
+
+A refund starts WAIT_SELLER_AGREE with the seller's deadline (`refund_remind_timeout`): 48 h
+for an order not shipped, 5 days for a shipped one (the commonly cited values). Buyers may
+withdraw (CLOSED). A seller who does not act loses to the timer: the platform agrees, so a
+refund without goods to return is SUCCESS at the deadline, one with goods goes
+WAIT_BUYER_RETURN_GOODS; the buyer then ships the goods back (a return waybill), the seller
+must confirm receipt within 10 days, else the platform confirms (SUCCESS). Every change moves
+`modified` and `refund_version`. `taobao.refunds.receive.get` lists them by modified time,
+`taobao.refund.get` reads one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from .catalog import COURIER_NAMES
+from .dice import Dice
+from .shops import SHOPS
+from .top import TopError, fields_param, flag_param, id_param, int_param, invalid, time_param
+from .wire import china_time
+from .world import Trade, World
+
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+UNSHIPPED_DEADLINE, SHIPPED_DEADLINE, RECEIPT_DEADLINE = 48 * HOUR, 5 * DAY, 10 * DAY
+# (reason as the buyer states it, goods come back, needs the goods shipped)
+REASONS: tuple[tuple[str, bool, bool], ...] = (
+    ("不想要了", False, False),
+    ("缺货", False, False),
+    ("少件/漏发", False, True),
+    ("发错货", True, True),
+    ("质量问题", True, True),
+    ("七天无理由退换货", True, True),
+    ("未收到货", False, True),
+)
+
+
+@dataclass(slots=True)
+class Refund:
+    """One refund and the steps it goes through, by time."""
+
+    refund_id: int
+    trade: Trade
+    created: datetime
+    reason: str
+    has_good_return: bool
+    refund_fee: str
+    steps: list[tuple[datetime, str]] = field(default_factory=list)
+    deadlines: dict[str, datetime] = field(default_factory=dict)  # per waiting-on-seller step
+    return_parcel: tuple[datetime, str, str] | None = None  # shipped at, company, waybill
+
+    def at(self, now: datetime) -> tuple[datetime, str] | None:
+        """(modified, status) as seen at `now`; None before the buyer asked."""
+        seen = [step for step in self.steps if step[0] <= now]
+        return seen[-1] if seen else None
+
+
+class Refunds:
+    """The refunds of the world's shops, and the two read methods of the gateway."""
+
+    def __init__(self, world: World, now: Any, *, seed: int, rate: float) -> None:
+        self.world = world
+        self.now = now
+        self.refunds: dict[int, Refund] = {}
+        if rate > 0:
+            self._generate(Dice(seed * 104_729 + 17), rate)
+
+    def _generate(self, rng: Dice, rate: float) -> None:
+        next_id = 9_100_000_000
+        for trade in self.world.generated_trades():
+            if trade.shop not in SHOPS or trade.pay_time is None or not rng.chance(rate):
+                continue
+            shipped = trade.consign_time is not None
+            choices = [r for r in REASONS if shipped or not r[2]]
+            reason, goods_back, _ = rng.pick(choices)
+            start = trade.consign_time or trade.pay_time
+            created = start + rng.between(HOUR, 3 * DAY)
+            next_id += 1
+            refund = Refund(next_id, trade, created, reason, goods_back and shipped, trade.payment)
+            self._plan(refund, rng, shipped)
+            self.refunds[refund.refund_id] = refund
+
+    def _plan(self, refund: Refund, rng: Dice, shipped: bool) -> None:
+        deadline = refund.created + (SHIPPED_DEADLINE if shipped else UNSHIPPED_DEADLINE)
+        refund.steps.append((refund.created, "WAIT_SELLER_AGREE"))
+        refund.deadlines["WAIT_SELLER_AGREE"] = deadline
+        if rng.chance(0.2):  # the buyer withdraws before anyone decides
+            refund.steps.append(
+                (refund.created + rng.between(HOUR, deadline - refund.created), "CLOSED")
+            )
+            return
+        if not refund.has_good_return:
+            refund.steps.append((deadline, "SUCCESS"))
+            return
+        refund.steps.append((deadline, "WAIT_BUYER_RETURN_GOODS"))
+        sent = deadline + rng.between(6 * HOUR, 3 * DAY)
+        com = rng.pick(sorted(COURIER_NAMES))
+        waybill = f"RT{refund.refund_id % 10**10:010d}"
+        refund.return_parcel = (sent, COURIER_NAMES[com], waybill)
+        refund.steps.append((sent, "WAIT_SELLER_CONFIRM_GOODS"))
+        refund.deadlines["WAIT_SELLER_CONFIRM_GOODS"] = sent + RECEIPT_DEADLINE
+        refund.steps.append((sent + RECEIPT_DEADLINE, "SUCCESS"))
+
+    def receive(self, shop: Any, params: dict[str, str]) -> dict[str, Any]:
+        """`taobao.refunds.receive.get`: the shop's refunds modified in a window, paged."""
+        start = time_param(params, "start_modified")
+        end = time_param(params, "end_modified")
+        if end < start:
+            raise invalid("end_modified", "结束时间不能早于开始时间")
+        page_no = int_param(params, "page_no", default=1, low=1, high=10**6)
+        page_size = int_param(params, "page_size", default=40, low=1, high=100)
+        now = self.now()
+        fields = fields_param(params)
+        listed = []
+        for refund in self.refunds.values():
+            seen = refund.at(now)
+            if refund.trade.shop == shop.code and seen and start <= seen[0] <= end:
+                listed.append((seen[0], refund))
+        listed.sort(key=lambda item: (item[0], item[1].refund_id))
+        page = listed[(page_no - 1) * page_size : page_no * page_size]
+        body: dict[str, Any] = {}
+        if flag_param(params, "use_has_next"):
+            body["has_next"] = page_no * page_size < len(listed)
+        else:
+            body["total_results"] = len(listed)
+        if page:
+            body["refunds"] = {"refund": [self.render(r, now, fields) for _, r in page]}
+        return body
+
+    def one(self, shop: Any, params: dict[str, str]) -> dict[str, Any]:
+        """`taobao.refund.get`: one refund of the shop, as it stands."""
+        refund = self.refunds.get(id_param(params, "refund_id"))
+        now = self.now()
+        if refund is None or refund.trade.shop != shop.code or refund.at(now) is None:
+            raise TopError(15, "Remote service error", "isv.refund-not-exist", "退款不存在")
+        return {"refund": self.render(refund, now, fields_param(params))}
+
+    def render(
+        self, refund: Refund, now: datetime, fields: frozenset[str] | None
+    ) -> dict[str, Any]:
+        """A refund as TOP JSON at `now`."""
+        seen = refund.at(now)
+        assert seen is not None
+        modified, status = seen
+        trade = refund.trade
+        body: dict[str, Any] = {
+            "refund_id": refund.refund_id,
+            "tid": trade.tid,
+            "oid": trade.lines[0].oid,
+            "title": trade.lines[0].title,
+            "buyer_nick": trade.buyer.nick,
+            "seller_nick": SHOPS[trade.shop].seller_nick,
+            "total_fee": trade.payment,
+            "refund_fee": refund.refund_fee,
+            "status": status,
+            "order_status": trade.status,
+            "has_good_return": refund.has_good_return,
+            "good_status": _good_status(refund, now),
+            "reason": refund.reason,
+            "created": china_time(refund.created),
+            "modified": china_time(modified),
+            "refund_version": int(modified.timestamp() * 1000),
+            "refund_phase": "aftersale" if trade.consign_time else "onsale",
+        }
+        deadline = refund.deadlines.get(status)
+        body["refund_remind_timeout"] = (
+            {"exist_timeout": True, "timeout": china_time(deadline), "remind_type": 1}
+            if deadline
+            else {"exist_timeout": False}
+        )
+        parcel = refund.return_parcel
+        if parcel is not None and parcel[0] <= now:
+            body["company_name"], body["sid"] = parcel[1], parcel[2]
+        return body if fields is None else {k: v for k, v in body.items() if k in fields}
+
+
+def _good_status(refund: Refund, now: datetime) -> str:
+    parcel = refund.return_parcel
+    if parcel is not None and parcel[0] <= now:
+        return "BUYER_RETURNED_GOODS"
+    return "BUYER_RECEIVED" if refund.trade.end_time else "BUYER_NOT_RECEIVED"
