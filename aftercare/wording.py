@@ -144,6 +144,8 @@ FIGURE_NAMES = {
     "trades re-read": "回查的订单",
     "ratings re-read": "回查的评价",
     "trade unknown": "平台已查不到的订单",
+    "refunds re-read": "回查的退款",
+    "refund unknown": "读取不到的退款",
     "trade refused": "数据有误的订单",
     "reminder_runs_scheduled": "按到期分钟安排的催付运行",
     "shops": "店铺",

@@ -126,6 +126,7 @@ class Sandbox:
         self.taobao.refunds = Refunds(
             self.world, self.clock.now, seed=config.seed, rate=config.refund_rate
         )
+        self.taobao.channel.refunds = self.taobao.refunds
         self.providers: dict[str, Provider] = {
             "kuaidi100": self.kuaidi100,
             "taobao": self.taobao,

@@ -39,6 +39,15 @@ TOPICS = {
 }
 CLOSE_TOPIC = "taobao_trade_TradeClose"
 RATED_TOPIC = "taobao_trade_TradeRated"
+# A refund's change of status, as the channel names it (ids only in the content).
+REFUND_TOPICS = {
+    "WAIT_SELLER_AGREE": "taobao_refund_RefundCreated",
+    "WAIT_BUYER_RETURN_GOODS": "taobao_refund_RefundSellerAgreeAgreement",
+    "SELLER_REFUSE_BUYER": "taobao_refund_RefundSellerRefuseAgreement",
+    "WAIT_SELLER_CONFIRM_GOODS": "taobao_refund_RefundBuyerReturnGoods",
+    "SUCCESS": "taobao_refund_RefundSuccess",
+    "CLOSED": "taobao_refund_RefundClosed",
+}
 # A message published before a permit is never delivered; one missed by the cursor (a trade
 # paid "in the past" by a test) is picked up within this look-back.
 LOOKBACK = timedelta(days=1)
@@ -88,6 +97,7 @@ class MessageChannel:
         self._next_id = 7_000_000_000
         self.delivered = 0
         self.redelivered = 0
+        self.refunds: Any = None  # the sandbox's refunds (refunds.py), when it has any
 
     def reset(self) -> None:
         """Forget permits and messages (the world stays as it is)."""
@@ -183,11 +193,34 @@ class MessageChannel:
                 rated = self.world.trade_at(rating.tid, rating.created)
                 if rated is not None:
                     self._add(shop, RATED_TOPIC, rated, rating.created, oid=rating.oid)
+            for when, status, refund in self.refund_steps(code, start, now):
+                extra = {"refund_id": refund.refund_id, "refund_fee": refund.refund_fee}
+                self._add(shop, REFUND_TOPICS[status], refund.trade, when, extra=extra)
+
+    def refund_steps(
+        self, code: str, start: datetime, end: datetime
+    ) -> list[tuple[datetime, str, Any]]:
+        """(when, status, refund) of the shop's refund changes in (start, end]."""
+        if self.refunds is None:
+            return []
+        return [
+            (when, status, refund)
+            for refund in self.refunds.refunds.values()
+            if refund.trade.shop == code
+            for when, status in refund.steps
+            if start < when <= end
+        ]
 
     def _add(
-        self, shop: Shop, topic: str, trade: Trade, when: datetime, oid: int | None = None
+        self,
+        shop: Shop,
+        topic: str,
+        trade: Trade,
+        when: datetime,
+        oid: int | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
-        key = (trade.tid, topic, when)
+        key = (int(extra["refund_id"]) if extra else trade.tid, topic, when)
         if key in self._published:
             return
         self._published.add(key)
@@ -203,6 +236,7 @@ class MessageChannel:
         }
         if topic == CLOSE_TOPIC:
             content["status"] = trade.status
+        content.update(extra or {})
         self._queue[self._next_id] = _Message(self._next_id, topic, shop, content, when, when)
 
     def _render(self, message: _Message) -> dict[str, Any]:

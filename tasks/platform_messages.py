@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from aftercare.clients.errors import AuthenticationError, ProviderError
+from aftercare.clients.errors import AuthenticationError, ProviderError, RequestRejected
 from aftercare.clients.taobao import TradeNotFound
 from aftercare.rules.platform_events import Reread, outcome_without_reread, plan_rereads
 from aftercare.rules.reminders import first_reminder
@@ -15,6 +15,7 @@ from aftercare.rules.sync import trade_problem, usable_ratings
 from aftercare.settings import Settings, get_settings
 from aftercare.shop_context import ShopNotAuthorised, shop_context
 from aftercare.store import platform_messages as inbox
+from aftercare.store.refunds import save_refunds
 from aftercare.store.rejected import record_rejects
 from aftercare.store.reviews import save_ratings
 from aftercare.store.shops import ShopInfo, active_shops
@@ -86,6 +87,16 @@ def _reread(settings: Settings, shop: ShopInfo, what: Reread, tid: str, now: dat
     context = shop_context(settings, shop.code, shop.timezone)
     tolerance = timedelta(minutes=settings.sync.future_tolerance_minutes)
     key = context.session_key()
+    if what is Reread.REFUND:  # `tid` is the refund's id here (Trigger.subject)
+        try:
+            refund = client.refund(key, tid)
+        except RequestRejected as error:
+            return _Reread(
+                "refund unknown", f"the platform does not give the refund: {error.reason}"
+            )
+        with session_scope(settings.database_url) as session:
+            saved = save_refunds(session=session, shop_id=shop.id, refunds=(refund,), now=now)
+        return _Reread("refunds re-read", f"re-read: the refund is {refund.status}{_kept(saved)}")
     if what is Reread.RATING:
         since = now - timedelta(days=settings.reviews.initial_sync_days)
         page = client.ratings_page(key, since, now, page_no=1, page_size=20, tid=tid)
@@ -123,3 +134,7 @@ def _reread(settings: Settings, shop: ShopInfo, what: Reread, tid: str, now: dat
     return _Reread(
         "trades re-read", f"re-read: the trade is {trade.status}", plan.due_at if plan else None
     )
+
+
+def _kept(saved: Counter[str]) -> str:
+    return " (an older answer: the stored one stays)" if saved["older"] else ""

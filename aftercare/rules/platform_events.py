@@ -21,10 +21,7 @@ class Reread(StrEnum):
 RATED = "taobao_trade_TradeRated"
 AUTH_CANCELLED = "taobao_top_AuthCancel"
 # Recorded on the messages applied without a re-read, so staff can see why.
-NOT_FOLLOWED = {
-    Reread.REFUND: "refund message kept: refunds are not followed yet",
-    Reread.NOTHING: "nothing to re-read for this topic",
-}
+NOT_FOLLOWED = {Reread.NOTHING: "nothing to re-read for this topic"}
 AUTH_CANCELLED_OUTCOME = (
     "the seller cancelled the app's authorisation: renew its session key "
     "(AFTERCARE_TAOBAO_SESSIONS)"
@@ -50,15 +47,21 @@ class Trigger:
     topic: str
     shop_id: int | None
     tid: str | None
+    refund_id: str | None = None
+
+    def subject(self, what: Reread) -> str | None:
+        """The id a re-read of `what` needs: the refund's for a refund, else the trade's."""
+        return self.refund_id if what is Reread.REFUND else self.tid
 
 
 def plan_rereads(triggers: Iterable[Trigger]) -> dict[tuple[int, Reread, str], list[int]]:
-    """Group messages by (shop, what, tid): ten messages about one trade make one re-read."""
+    """Group messages by (shop, what, id): ten messages about one trade make one re-read."""
     plan: dict[tuple[int, Reread, str], list[int]] = defaultdict(list)
     for trigger in triggers:
         what = reread_of(trigger.topic)
-        if what in (Reread.TRADE, Reread.RATING) and trigger.shop_id and trigger.tid:
-            plan[(trigger.shop_id, what, trigger.tid)].append(trigger.id)
+        subject = trigger.subject(what)
+        if what is not Reread.NOTHING and trigger.shop_id and subject:
+            plan[(trigger.shop_id, what, subject)].append(trigger.id)
     return dict(plan)
 
 
@@ -71,7 +74,7 @@ def outcome_without_reread(trigger: Trigger) -> str:
         return NOT_FOLLOWED[what]
     if trigger.shop_id is None:
         return "the message names no shop we serve"
-    return "the message names no trade"
+    return "the message names no refund" if what is Reread.REFUND else "the message names no trade"
 
 
 def due_minutes(due: list[datetime], now: datetime, horizon: timedelta) -> list[datetime]:

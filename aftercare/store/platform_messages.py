@@ -103,7 +103,7 @@ def claim_waiting(
         due=_waiting(now),
         values={"claimed_by": owner, "claimed_until": now + lease},
     )
-    return [Trigger(m.id or 0, m.topic, m.shop_id, m.tid) for m in rows]
+    return [Trigger(m.id or 0, m.topic, m.shop_id, m.tid, m.refund_id) for m in rows]
 
 
 def mark_applied(*, session: Session, outcomes: dict[int, str], owner: str, now: datetime) -> None:

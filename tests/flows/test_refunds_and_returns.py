@@ -135,3 +135,39 @@ def test_an_older_version_never_replaces_a_newer_one(settings):
     with session_scope(url) as session:
         row = session.exec(select(Refund)).one()
     assert (row.status, row.version, row.kind) == ("CLOSED", 4, "out_of_stock")
+
+
+def test_refund_messages_on_the_channel_bring_each_refund_in_as_it_stands(
+    settings, sandbox, monkeypatch
+):
+    from aftercare.settings import get_settings
+    from flows.platform_events import platform_events
+    from models import PlatformMessage
+
+    monkeypatch.setenv("AFTERCARE_EVENTS__ENABLED", "true")
+    monkeypatch.setenv("AFTERCARE_SYNC__POLL_TRADES", "false")
+    get_settings.cache_clear()
+    url = get_settings().database_url
+    sandbox.clock.set(ANCHOR)
+    platform_events(as_of=ANCHOR)  # the shops' messages start now
+    later = ANCHOR + timedelta(days=6)
+    reread = 0
+    for half_days in range(1, 13):  # the channel runs all along (it keeps messages for days)
+        sandbox.clock.set(ANCHOR + timedelta(hours=12 * half_days))
+        reread += platform_events(as_of=ANCHOR + timedelta(hours=12 * half_days)).get(
+            "refunds re-read", 0
+        )
+    moved = {
+        str(r.refund_id)
+        for r in sandbox.taobao.refunds.refunds.values()
+        if any(ANCHOR < when <= later for when, _ in r.steps)
+    }
+    assert moved and reread >= len(moved)
+    with session_scope(url) as session:
+        stored = {r.refund_id: r for r in session.exec(select(Refund))}
+        outcomes = [m.outcome for m in session.exec(select(PlatformMessage)) if m.refund_id]
+    assert set(stored) == moved, "every refund a message named is stored, and nothing else"
+    for refund_id, row in stored.items():
+        _, status = sandbox.taobao.refunds.refunds[int(refund_id)].at(later)
+        assert row.status == status, "re-read as it stands, whatever order the messages came"
+    assert outcomes and all(o.startswith("re-read: the refund is") for o in outcomes)

@@ -17,20 +17,23 @@ def test_messages_about_one_trade_make_one_reread():
         Trigger(3, "taobao_trade_TradeCreate", 5, "100"),  # delivered again
         Trigger(4, "taobao_trade_TradeRated", 5, "100"),
         Trigger(5, "taobao_trade_TradeCreate", 6, "100"),  # another shop's trade 100
-        Trigger(6, "taobao_refund_RefundCreated", 5, "100"),
+        Trigger(6, "taobao_refund_RefundCreated", 5, "100", "900"),
         Trigger(7, "taobao_trade_TradeCreate", None, "200"),
+        Trigger(8, "taobao_refund_RefundSuccess", 5, "100", "900"),  # the same refund, later
+        Trigger(9, "taobao_refund_RefundClosed", 5, "100", None),  # names no refund
     ]
     assert plan_rereads(triggers) == {
         (5, Reread.TRADE, "100"): [1, 2, 3],
         (5, Reread.RATING, "100"): [4],
         (6, Reread.TRADE, "100"): [5],
+        (5, Reread.REFUND, "900"): [6, 8],
     }
 
 
 def test_a_message_applied_without_reread_says_why():
     assert reread_of("taobao_refund_RefundSuccess") is Reread.REFUND
-    assert "refunds are not followed" in outcome_without_reread(
-        Trigger(1, "taobao_refund_RefundSuccess", 5, "100")
+    assert outcome_without_reread(Trigger(1, "taobao_refund_RefundSuccess", 5, "100")) == (
+        "the message names no refund"
     )
     assert outcome_without_reread(Trigger(2, "taobao_top_AuthCancel", 5, None)) == (
         AUTH_CANCELLED_OUTCOME
