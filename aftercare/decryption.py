@@ -1,4 +1,5 @@
-"""The numbers behind one send batch's OAIDs: decrypted 20 at a time, held in memory only.
+"""What one send batch knows of its masked buyers: the numbers behind their OAIDs, decrypted
+20 at a time and held in memory only, and their open refunds (a refund's own message).
 
 Decrypted only for messages whose kind has a scene (after-sales, care), only for shops with
 the permission, and counted against the shop's daily quota before each call. Nothing here
@@ -17,6 +18,7 @@ from aftercare.rules.notices import DECRYPT_SMS, MOBILE, decrypt_scene
 from aftercare.shop_context import ShopContext, ShopNotAuthorised
 from aftercare.store.decryptions import take_quota
 from aftercare.store.outbox import opted_out_phone
+from aftercare.store.refunds import open_refunds_of
 from models import OutboxMessage
 from models.db import session_scope
 
@@ -25,12 +27,13 @@ OPTED_OUT = "the number behind the OAID opted out of marketing"
 
 @dataclass(frozen=True, slots=True)
 class Wanted:
-    """A message addressed by OAID whose shop may decrypt it."""
+    """A message addressed by OAID, and whether its shop may decrypt it."""
 
     message: OutboxMessage
     tid: str
     shop: ShopContext
     shop_id: int
+    decrypt: bool = True
 
 
 class PhoneBook:
@@ -46,10 +49,19 @@ class PhoneBook:
         self.database_url = database_url
         self.taobao = taobao
         self.now = now
-        self._wanted = {w.message.id or 0: w for w in wanted}
+        self._wanted = {w.message.id or 0: w for w in wanted if w.decrypt}
+        self._orders = {w.message.order_id for w in wanted if w.message.order_id}
         self._numbers: dict[int, str | None] = {}
         self._why: dict[int, str] = {}
+        self._refunds: dict[int, str] | None = None
         self.decrypted = 0
+
+    def refund_for(self, message: OutboxMessage) -> str | None:
+        """The open refund of the message's order, if there is one (asked once per batch)."""
+        if self._refunds is None:
+            with session_scope(self.database_url) as session:
+                self._refunds = open_refunds_of(session=session, order_ids=self._orders)
+        return self._refunds.get(message.order_id or 0)
 
     def number(self, message: OutboxMessage) -> str | None:
         """The number to text for this message, or None (see `why_not`)."""
@@ -130,9 +142,12 @@ def wanted_for(
     tids: dict[int, str],
     shops: dict[int, ShopContext],
 ) -> list[Wanted]:
-    """The messages of a batch a decryption may serve (by OAID, shop permitted, kind scened)."""
+    """The messages of a batch addressed by OAID; `decrypt` where a decryption may serve them."""
     return [
-        Wanted(m, tids.get(m.order_id or 0, ""), shops[m.shop_id], m.shop_id)
+        Wanted(
+            m, tids.get(m.order_id or 0, ""), shops[m.shop_id], m.shop_id,
+            decrypt=DECRYPT_SMS in shops[m.shop_id].routes_for(m.purpose),
+        )
         for m in batch
-        if m.oaid and DECRYPT_SMS in shops[m.shop_id].routes_for(m.purpose)
-    ]
+        if m.oaid
+    ]  # fmt: skip

@@ -7,13 +7,15 @@ from aftercare.clients.sms import SmsClient
 from aftercare.clients.taobao import TaobaoClient
 from aftercare.decryption import OPTED_OUT, PhoneBook
 from aftercare.rules.dispatch import Hold
-from aftercare.rules.notices import IM_HANDOFF, OAID_SMS
+from aftercare.rules.notices import IM_HANDOFF, OAID_SMS, REFUND_MESSAGE
 from aftercare.shop_context import ShopContext, ShopNotAuthorised
 from aftercare.store.outbox import out_id, params
 from models import OutboxMessage
 
-# The provider id of a text sent to a decrypted number says so (the number is not kept).
+# The provider id of a text sent to a decrypted number says so (the number is not kept), and
+# of a message left on the buyer's refund.
 DECRYPTED = "decrypted:"
+ON_REFUND = "refund-message:"
 
 
 def send_message(
@@ -29,7 +31,8 @@ def send_message(
     """Send by the message's channel; return the provider's id, or why it does not leave.
 
     A message addressed by OAID takes the shop's routes in order: the platform's SMS by
-    OAID, or the number decrypted for this send. Failures raise ProviderError.
+    OAID, the number decrypted for this send, or a message on the buyer's open refund.
+    Failures raise ProviderError.
     """
     if message.channel != OAID_SMS:
         return sms.send(
@@ -43,6 +46,13 @@ def send_message(
     for route in shop.routes_for(message.purpose):
         if route == OAID_SMS:
             return _by_oaid(message, sign_name=sign_name, tid=tid, shop=shop, taobao=taobao)
+        if route == REFUND_MESSAGE:
+            refund_id = phones.refund_for(message) if phones is not None else None
+            if refund_id is None:
+                tried.append("no open refund on the order")
+                continue
+            said = taobao.add_refund_message(_session(shop), refund_id, message.text)
+            return ON_REFUND + said
         number = phones.number(message) if phones is not None else None
         if number is not None:
             biz_id = sms.send(
@@ -65,13 +75,8 @@ def _by_oaid(
     message: OutboxMessage, *, sign_name: str, tid: str | None, shop: ShopContext,
     taobao: TaobaoClient,
 ) -> str:  # fmt: skip
-    try:
-        session = shop.session_key()
-    except ShopNotAuthorised as error:
-        # Our configuration, not the message: it goes out once the key is set.
-        raise AuthenticationError(str(error), provider="taobao") from None
     return taobao.send_sms_by_oaid(
-        session,
+        _session(shop),
         oaid=message.oaid or "",
         order_id=tid or "",
         sign_name=sign_name,
@@ -79,3 +84,11 @@ def _by_oaid(
         params=params(message),
         out_id=out_id(message),
     )
+
+
+def _session(shop: ShopContext) -> str:
+    try:
+        return shop.session_key()
+    except ShopNotAuthorised as error:
+        # Our configuration, not the message: it goes out once the key is set.
+        raise AuthenticationError(str(error), provider="taobao") from None

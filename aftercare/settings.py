@@ -123,7 +123,7 @@ class SyncSettings(BaseModel):
     poll_trades: bool = True
 
 
-MaskedRoute = Literal["oaid_sms", "decrypt_sms"]
+MaskedRoute = Literal["oaid_sms", "decrypt_sms", "refund_message"]
 MASKED_ROUTES: tuple[MaskedRoute, ...] = ("oaid_sms", "decrypt_sms")
 
 
@@ -146,8 +146,10 @@ class ChannelSettings(BaseModel):
     # OAIDs a shop may decrypt per day (the platform's quota; unconfirmed, set it to yours).
     decrypt_daily_quota: int = Field(1000, ge=0)
     # How a buyer whose number is masked is reached, tried in this order: "oaid_sms" (the
-    # platform texts the OAID) and "decrypt_sms" (decrypt, then text the number); when none
-    # can, the message goes to the agents' hand-off list. Per shop in `routes_by_shop`.
+    # platform texts the OAID), "decrypt_sms" (decrypt, then text the number) and
+    # "refund_message" (a message on the buyer's open refund, for after-sales notices; only
+    # where the shop lists it); when none can, the message goes to the agents' hand-off list.
+    # Per shop in `routes_by_shop`.
     routes: list[MaskedRoute] = Field(default_factory=lambda: list(MASKED_ROUTES))
     routes_by_shop: dict[str, list[MaskedRoute]] = Field(default_factory=dict)
 
@@ -157,7 +159,11 @@ class ChannelSettings(BaseModel):
 
     def masked_routes(self, code: str) -> tuple[str, ...]:
         """The ways this shop may reach a masked buyer, in its order (only those it has)."""
-        allowed = {"oaid_sms": self.oaid_sms_for(code), "decrypt_sms": self.decrypt_for(code)}
+        allowed = {
+            "oaid_sms": self.oaid_sms_for(code),
+            "decrypt_sms": self.decrypt_for(code),
+            "refund_message": True,  # a seller's own API: no subscription needed
+        }
         return tuple(r for r in self.routes_by_shop.get(code, self.routes) if allowed[r])
 
     def decrypt_for(self, code: str) -> bool:

@@ -50,6 +50,7 @@ class Refund:
     steps: list[tuple[datetime, str]] = field(default_factory=list)
     deadlines: dict[str, datetime] = field(default_factory=dict)  # per waiting-on-seller step
     return_parcel: tuple[datetime, str, str] | None = None  # shipped at, company, waybill
+    messages: list[tuple[datetime, str]] = field(default_factory=list)  # the seller's, shown
 
     def at(self, now: datetime) -> tuple[datetime, str] | None:
         """(modified, status) as seen at `now`; None before the buyer asked."""
@@ -102,6 +103,41 @@ class Refunds:
         refund.steps.append((sent, "WAIT_SELLER_CONFIRM_GOODS"))
         refund.deadlines["WAIT_SELLER_CONFIRM_GOODS"] = sent + RECEIPT_DEADLINE
         refund.steps.append((sent + RECEIPT_DEADLINE, "SUCCESS"))
+
+    def open_refund(self, tid: int, reason: str, at: datetime) -> Refund:
+        """A buyer asks for a refund of a trade at `at` (for tests and demos)."""
+        trade = self.world.trade_at(tid, at)
+        if trade is None:
+            raise ValueError(f"no trade {tid}")
+        refund_id = max(self.refunds, default=9_100_000_000) + 1
+        refund = Refund(refund_id, trade, at, reason, False, trade.payment)
+        refund.steps.append((at, "WAIT_SELLER_AGREE"))
+        deadline = at + (SHIPPED_DEADLINE if trade.consign_time else UNSHIPPED_DEADLINE)
+        refund.deadlines["WAIT_SELLER_AGREE"] = deadline
+        refund.steps.append((deadline, "SUCCESS"))
+        self.refunds[refund_id] = refund
+        return refund
+
+    def add_message(self, shop: Any, params: dict[str, str]) -> dict[str, Any]:
+        """`taobao.refund.message.add`: a message on the refund the buyer sees there."""
+        refund = self.refunds.get(id_param(params, "refund_id"))
+        now = self.now()
+        content = params.get("content", "")
+        if refund is None or refund.trade.shop != shop.code or refund.at(now) is None:
+            raise TopError(15, "Remote service error", "isv.refund-not-exist", "退款不存在")
+        if not content.strip():
+            raise invalid("content", "留言内容不能为空")
+        if len(content) > 400:
+            raise invalid("content", "留言内容不能超过400个字")
+        seen = refund.at(now)
+        assert seen is not None
+        if seen[1] in ("CLOSED", "SUCCESS"):
+            raise TopError(
+                15, "Remote service error", "isv.refund-finished", "退款已结束，不能留言"
+            )
+        refund.messages.append((now, content))
+        return {"refund_message": {"id": refund.refund_id * 100 + len(refund.messages),
+                                   "created": china_time(now)}}  # fmt: skip
 
     def receive(self, shop: Any, params: dict[str, str]) -> dict[str, Any]:
         """`taobao.refunds.receive.get`: the shop's refunds modified in a window, paged."""

@@ -78,6 +78,9 @@ class Taobao:
             "taobao.top.oaid.decrypt": self._decrypt_oaids,
             "taobao.refunds.receive.get": lambda shop, params: self.refunds.receive(shop, params),
             "taobao.refund.get": lambda shop, params: self.refunds.one(shop, params),
+            "taobao.refund.message.add": lambda shop, params: self.refunds.add_message(
+                shop, params
+            ),
         }
         # Calls of the app itself, made without a seller's session.
         self._app_methods: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {

@@ -524,6 +524,22 @@ class TaobaoClient:
         )
         return parse_refund(inner.get("refund"))
 
+    def add_refund_message(self, session: str, refund_id: str, content: str) -> str:
+        """A message on the buyer's refund, shown to them there (taobao.refund.message.add).
+
+        Not idempotent and without a lookup: a failure after the request may have been
+        processed is raised, never retried here.
+        """
+        inner = self.call(
+            "taobao.refund.message.add",
+            session,
+            {"refund_id": refund_id, "content": content},
+            idempotent=False,
+        )
+        message = inner.get("refund_message")
+        found = message.get("id") if isinstance(message, dict) else None
+        return fields.lenient_text(found) or refund_id
+
     def permit_messages(self, session: str) -> None:
         """Start the seller's messages on the app's channel (taobao.tmc.user.permit)."""
         inner = self.call("taobao.tmc.user.permit", session, {})

@@ -20,6 +20,9 @@ NO_PHONE = f"no phone number on the order: {IM_HANDOFF}"
 SMS = "sms"
 OAID_SMS = "oaid_sms"
 DECRYPT_SMS = "decrypt_sms"  # a route to an OAID buyer: decrypt, then text the number
+REFUND_MESSAGE = "refund_message"  # a route: a message on the buyer's open refund
+# Kinds of message a refund's own message may carry: the after-sales ones, never marketing.
+REFUND_MESSAGE_KINDS = frozenset({"logistics", "review", "refund"})
 
 
 def textable(phone: str | None, phone_masked: bool = False) -> bool:
@@ -43,7 +46,13 @@ def usable_routes(
     routes: tuple[str, ...], purpose: str, scenes: Mapping[str, str]
 ) -> tuple[str, ...]:
     """The routes to a masked buyer that may carry a message of `purpose`, in their order."""
-    return tuple(r for r in routes if r != DECRYPT_SMS or decrypt_scene(purpose, scenes))
+    family = purpose.split("_", 1)[0]
+    return tuple(
+        r
+        for r in routes
+        if (r != DECRYPT_SMS or decrypt_scene(purpose, scenes))
+        and (r != REFUND_MESSAGE or family in REFUND_MESSAGE_KINDS)
+    )
 
 
 def masked_reach(channels: ChannelSettings, shop_code: str, purpose: str) -> bool:

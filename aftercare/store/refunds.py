@@ -153,3 +153,15 @@ def open_refunds(*, session: Session) -> list[WatchedRefund]:
         )
         for r, code in rows
     ]
+
+
+def open_refunds_of(*, session: Session, order_ids: set[int]) -> dict[int, str]:
+    """The open refund of each of these orders (the latest asked, where several are)."""
+    if not order_ids:
+        return {}
+    rows = session.exec(
+        select(Refund.order_id, Refund.refund_id)
+        .where(col(Refund.order_id).in_(order_ids), col(Refund.status).in_(OPEN))
+        .order_by(col(Refund.created_at))
+    ).all()
+    return {order_id: refund_id for order_id, refund_id in rows if order_id is not None}
