@@ -29,13 +29,14 @@ def save_refunds(
             select(Refund).where(Refund.shop_id == shop_id, col(Refund.refund_id).in_(ids))
         )
     }
-    orders = dict(
-        session.exec(
-            select(Order.tid, Order.id).where(
+    orders = {
+        tid: (order_id, consigned is not None)
+        for tid, order_id, consigned in session.exec(
+            select(Order.tid, Order.id, Order.consigned_at).where(
                 Order.shop_id == shop_id, col(Order.tid).in_({r.tid for r in refunds})
             )
         ).all()
-    )
+    }
     rows: list[dict[str, Any]] = []
     for record in sorted(refunds, key=lambda r: r.version):
         before = stored.get(record.refund_id)
@@ -50,7 +51,8 @@ def save_refunds(
         )
         counts["timed_out"] += timed_out and not (before and before.decided_by_timer)
         counts["new" if before is None else "changed"] += 1
-        rows.append(_row(shop_id, orders.get(record.tid), record, before, timed_out, now))
+        order_id, shipped = orders.get(record.tid, (None, None))
+        rows.append(_row(shop_id, order_id, shipped, record, before, timed_out, now))
     if rows:
         # The newest version per refund only (a page may list one twice as it moves).
         newest = {row["refund_id"]: row for row in rows}
@@ -65,12 +67,14 @@ def save_refunds(
 def _row(
     shop_id: int,
     order_id: int | None,
+    shipped: bool | None,
     r: RefundRecord,
     before: Refund | None,
     timed_out: bool,
     now: datetime,
 ) -> dict[str, Any]:
-    shipped = r.good_status not in (None, "BUYER_NOT_RECEIVED") or r.has_good_return
+    if shipped is None:  # an order we do not have: the refund's own goods status tells
+        shipped = r.good_status not in (None, "BUYER_NOT_RECEIVED") or r.has_good_return
     return {
         "shop_id": shop_id,
         "refund_id": r.refund_id,
