@@ -98,6 +98,14 @@ class LogisticsSettings(BaseModel):
     max_shipments_per_run: int = Field(100_000, ge=1)
 
 
+class ReturnAddressSettings(BaseModel):
+    """A shop's address for returned goods."""
+
+    name: str = Field(min_length=1, max_length=40)
+    address: str = Field(min_length=1, max_length=200)
+    mobile: str = Field(min_length=5, max_length=20)
+
+
 class RefundSettings(BaseModel):
     """Refunds and returns (退换货): synced from the platform, their timers watched."""
 
@@ -106,6 +114,16 @@ class RefundSettings(BaseModel):
     # Staff are told when a refund waiting on the seller is this close to its deadline, once
     # per margin; past the deadline the platform decides for the buyer.
     alert_margin_hours: list[float] = Field(default_factory=lambda: [12.0, 2.0])
+    # Kinds of refund the shop lets the pipeline agree to by itself, each up to an amount in
+    # yuan (e.g. {"out_of_stock": 300}); nothing is automatic unless listed. Per shop below.
+    auto: dict[str, float] = Field(default_factory=dict)
+    auto_by_shop: dict[str, dict[str, float]] = Field(default_factory=dict)
+    # Where returned goods go, per shop; agreeing to a return needs it.
+    return_addresses: dict[str, ReturnAddressSettings] = Field(default_factory=dict)
+
+    def auto_for(self, code: str) -> dict[str, float]:
+        """The kinds (and amounts) a shop lets the pipeline agree to by itself."""
+        return self.auto_by_shop.get(code, self.auto)
 
 
 class SyncSettings(BaseModel):

@@ -128,6 +128,13 @@ FIGURE_NAMES = {
     "alerts_queued": "排队提醒员工",
     "past_deadline": "已过时限",
     "refunds_open": "处理中的退款",
+    "agree": "已自动同意退款",
+    "agree_return": "已自动同意退货",
+    "left_to_people": "待客服决定的退款",
+    "no_return_address": "缺少退货地址，未自动同意退货",
+    "already_answered": "已处理过（不重复操作）",
+    "refund_changed": "退款刚有变化，下次重新判断",
+    "action_failed": "平台操作失败（交客服处理）",
     "soonest_time_left": "最紧的退款剩余时间",
     "refunds_decided_by_timer": "累计被平台超时判定的退款",
     # The platform's message stream.

@@ -9,6 +9,7 @@ from prefect import flow
 from aftercare.settings import get_settings
 from flows.common import add_counts, publish_report, run_name, start_run
 from tasks.alerts import post_staff_alerts
+from tasks.refund_actions import act_on_refunds
 from tasks.refund_reports import refund_report
 from tasks.refunds import sync_refunds, watch_refund_deadlines
 from tasks.shops import list_shops
@@ -19,13 +20,15 @@ from tasks.trades import sync_trades
 def refunds_and_returns(
     as_of: datetime | None = None, shops: list[str] | None = None
 ) -> dict[str, object]:
-    """Sync refunds, warn staff before any timer runs out, report refunds by kind."""
+    """Sync refunds, give the answers the shop automated, warn staff before any timer runs
+    out, report refunds by kind."""
     now = start_run(as_of)
     shop_list = list_shops(shops)
     # Orders first: a refund is linked to its order, and its kind to whether it shipped.
     for future in [sync_trades.submit(s, now) for s in shop_list]:
         future.result()
     synced = add_counts(f.result() for f in [sync_refunds.submit(s, now) for s in shop_list])
+    acted = act_on_refunds(now)  # the answers the shop lets the pipeline give by itself
     watched = watch_refund_deadlines(now)
     posted = post_staff_alerts(now)
     report = refund_report(now, get_settings().refunds.alert_margin_hours)
@@ -35,6 +38,7 @@ def refunds_and_returns(
         "refunds_older_ignored": synced.get("older", 0),
         "refunds_rejected": synced.get("rejected", 0),
         "decided_by_timer_now": synced.get("timed_out", 0),
+        **acted,
         **watched,
         "staff_alerts": posted,
         **report,

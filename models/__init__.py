@@ -8,7 +8,7 @@ from models.inbox import TrackingPush
 from models.order import Order, OrderItem
 from models.outbox import OutboxMessage, OutboxStatus
 from models.platform_message import PlatformMessage
-from models.refund import Refund
+from models.refund import Refund, RefundAction
 from models.rejected import RejectedRecord
 from models.reminder import ReminderConversion
 from models.review import Review
@@ -31,6 +31,7 @@ __all__ = [
     "OutboxStatus",
     "PlatformMessage",
     "Refund",
+    "RefundAction",
     "RejectedRecord",
     "ReminderConversion",
     "Review",

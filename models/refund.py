@@ -42,3 +42,24 @@ class Refund(SQLModel, table=True):
     # The platform decided because the seller's time ran out (counted in the report).
     decided_by_timer: bool = False
     synced_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class RefundAction(SQLModel, table=True):
+    """A platform action taken on a refund: claimed before it is carried out, so never twice."""
+
+    __tablename__ = "refund_actions"
+
+    __table_args__ = (
+        UniqueConstraint("shop_id", "refund_id", "action", name="uq_refund_actions_once"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = Field(foreign_key="shops.id", index=True)
+    refund_id: str = Field(max_length=32)
+    action: str = Field(max_length=30)  # agree | agree_return | refuse
+    # The refund_version the action was decided on and passed to the platform.
+    version: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    status: str = Field(max_length=20)  # claimed | done | failed
+    reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)

@@ -19,11 +19,21 @@ from typing import Any
 from .catalog import COURIER_NAMES
 from .dice import Dice
 from .shops import SHOPS
-from .top import TopError, fields_param, flag_param, id_param, int_param, invalid, time_param
+from .top import (
+    TopError,
+    fields_param,
+    flag_param,
+    id_param,
+    int_param,
+    invalid,
+    missing,
+    time_param,
+)
 from .wire import china_time
 from .world import Trade, World
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+VERSION_CHANGED = "isv.refund-version-changed"
 UNSHIPPED_DEADLINE, SHIPPED_DEADLINE, RECEIPT_DEADLINE = 48 * HOUR, 5 * DAY, 10 * DAY
 # (reason as the buyer states it, goods come back, needs the goods shipped)
 REASONS: tuple[tuple[str, bool, bool], ...] = (
@@ -51,6 +61,8 @@ class Refund:
     deadlines: dict[str, datetime] = field(default_factory=dict)  # per waiting-on-seller step
     return_parcel: tuple[datetime, str, str] | None = None  # shipped at, company, waybill
     messages: list[tuple[datetime, str]] = field(default_factory=list)  # the seller's, shown
+    actions: list[tuple[datetime, str]] = field(default_factory=list)  # the seller's acts
+    return_address: str | None = None
 
     def at(self, now: datetime) -> tuple[datetime, str] | None:
         """(modified, status) as seen at `now`; None before the buyer asked."""
@@ -139,6 +151,92 @@ class Refunds:
         return {"refund_message": {"id": refund.refund_id * 100 + len(refund.messages),
                                    "created": china_time(now)}}  # fmt: skip
 
+    def _current(self, shop: Any, refund_id: int, version: str) -> tuple[Refund, datetime, str]:
+        """The refund as it stands, if `version` is still its version (compare-and-set)."""
+        refund = self.refunds.get(refund_id)
+        now = self.now()
+        seen = refund.at(now) if refund is not None and refund.trade.shop == shop.code else None
+        if refund is None or seen is None:
+            raise TopError(15, "Remote service error", "isv.refund-not-exist", "退款不存在")
+        if version != str(int(seen[0].timestamp() * 1000)):
+            raise TopError(
+                15, "Remote service error", VERSION_CHANGED, "退款版本已变化，请重新获取"
+            )
+        return refund, now, seen[1]
+
+    def _rewrite(self, refund: Refund, now: datetime, status: str) -> None:
+        """The seller acted at `now`: what was to come is replaced by what follows the act."""
+        refund.steps = [step for step in refund.steps if step[0] <= now]
+        refund.steps.append((now, status))
+        refund.actions.append((now, status))
+        if status == "WAIT_BUYER_RETURN_GOODS":  # the buyer sends the goods the next day
+            sent = now + DAY
+            refund.return_parcel = (sent, COURIER_NAMES["zhongtong"], f"RT{refund.refund_id}")
+            refund.steps.append((sent, "WAIT_SELLER_CONFIRM_GOODS"))
+            refund.deadlines["WAIT_SELLER_CONFIRM_GOODS"] = sent + RECEIPT_DEADLINE
+            refund.steps.append((sent + RECEIPT_DEADLINE, "SUCCESS"))
+        elif status == "SELLER_REFUSE_BUYER":  # the buyer gives up two days later
+            refund.steps.append((now + 2 * DAY, "CLOSED"))
+
+    def agree(self, shop: Any, params: dict[str, str]) -> dict[str, Any]:
+        """`taobao.rp.refunds.agree`: refund_infos "id|amount|version", at most 20 a call."""
+        infos = [part for part in params.get("refund_infos", "").split(",") if part]
+        if not infos:
+            raise missing("refund_infos")
+        if len(infos) > 20:
+            raise invalid("refund_infos", "一次最多同意20笔退款")
+        results = []
+        for info in infos:
+            refund_id, _, rest = info.partition("|")
+            amount, _, version = rest.partition("|")
+            try:
+                refund, now, status = self._current(shop, int(refund_id), version)
+                if status not in ("WAIT_SELLER_AGREE", "WAIT_SELLER_CONFIRM_GOODS"):
+                    raise TopError(
+                        15, "Remote service error", "isv.refund-status-error", "状态不对"
+                    )
+                if status == "WAIT_SELLER_AGREE" and refund.has_good_return:
+                    raise _refused("isv.need-return-goods", "需退货")
+                if amount != refund.refund_fee:
+                    raise _refused("isv.amount-error", "金额不对")
+                self._rewrite(refund, now, "SUCCESS")
+                results.append({"refund_id": int(refund_id), "succ": True, "message": "成功"})
+            except (TopError, ValueError) as error:
+                message = error.sub_msg if isinstance(error, TopError) else "参数错误"
+                code = error.sub_code if isinstance(error, TopError) else "isv.invalid-parameter"
+                results.append({"refund_id": refund_id, "succ": False, "message": message,
+                                "code": code})  # fmt: skip
+        return {"succ": all(r["succ"] for r in results),
+                "results": {"refund_mapping_result": results}}  # fmt: skip
+
+    def agree_return(self, shop: Any, params: dict[str, str]) -> dict[str, Any]:
+        """`taobao.rp.returngoods.agree`: the buyer may send the goods to the seller's address."""
+        for name in ("name", "address", "mobile"):
+            if not params.get(name):
+                raise missing(name)
+        refund, now, status = self._current(
+            shop, id_param(params, "refund_id"), params.get("refund_version", "")
+        )
+        if status != "WAIT_SELLER_AGREE" or not refund.has_good_return:
+            raise _refused("isv.refund-status-error", "状态不对")
+        self._rewrite(refund, now, "WAIT_BUYER_RETURN_GOODS")
+        refund.return_address = params["address"]
+        return {"is_success": True}
+
+    def refuse(self, shop: Any, params: dict[str, str]) -> dict[str, Any]:
+        """`taobao.refund.refuse`: not for unshipped orders nor 七天无理由."""
+        if not params.get("refuse_message"):
+            raise missing("refuse_message")
+        refund, now, status = self._current(
+            shop, id_param(params, "refund_id"), params.get("refund_version", "")
+        )
+        if status != "WAIT_SELLER_AGREE":
+            raise _refused("isv.refund-status-error", "状态不对")
+        if refund.trade.consign_time is None or "七天无理由" in refund.reason:
+            raise _refused("isv.refuse-not-allowed", "不允许拒绝")
+        self._rewrite(refund, now, "SELLER_REFUSE_BUYER")
+        return {"refund_refuse_result": True}
+
     def receive(self, shop: Any, params: dict[str, str]) -> dict[str, Any]:
         """`taobao.refunds.receive.get`: the shop's refunds modified in a window, paged."""
         start = time_param(params, "start_modified")
@@ -217,3 +315,7 @@ def _good_status(refund: Refund, now: datetime) -> str:
     if parcel is not None and parcel[0] <= now:
         return "BUYER_RETURNED_GOODS"
     return "BUYER_RECEIVED" if refund.trade.end_time else "BUYER_NOT_RECEIVED"
+
+
+def _refused(sub_code: str, message: str) -> TopError:
+    return TopError(15, "Remote service error", sub_code, message)

@@ -78,6 +78,9 @@ class Taobao:
             "taobao.top.oaid.decrypt": self._decrypt_oaids,
             "taobao.refunds.receive.get": lambda shop, params: self.refunds.receive(shop, params),
             "taobao.refund.get": lambda shop, params: self.refunds.one(shop, params),
+            "taobao.rp.refunds.agree": lambda shop, params: self.refunds.agree(shop, params),
+            "taobao.rp.returngoods.agree": lambda shop, p: self.refunds.agree_return(shop, p),
+            "taobao.refund.refuse": lambda shop, params: self.refunds.refuse(shop, params),
             "taobao.refund.message.add": lambda shop, params: self.refunds.add_message(
                 shop, params
             ),

@@ -7,9 +7,10 @@ platform's deadline, the platform decides for the buyer: the watch warns at marg
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 WAIT_SELLER_AGREE = "WAIT_SELLER_AGREE"
 WAIT_BUYER_RETURN_GOODS = "WAIT_BUYER_RETURN_GOODS"
@@ -138,3 +139,49 @@ def alert_line(
         f"{time_left_words(deadline, now)}，超时平台将直接判给买家。"
         f"下一步：{next_step(kind, status)}"
     )
+
+
+AGREE = "agree"  # refund the money, nothing comes back
+AGREE_RETURN = "agree_return"  # the buyer sends the goods back first
+CONFIRM_RECEIPT = "confirm_receipt"  # the goods are back: refund
+# What the flow chart does for each kind, when the seller agrees.
+_AGREEMENT = {
+    "unshipped_change_mind": AGREE,
+    "out_of_stock": AGREE,
+    "lost_parcel": AGREE,
+    "short_shipped": AGREE,
+    "wrong_item": AGREE_RETURN,
+    "quality": AGREE_RETURN,
+    "seven_days": AGREE_RETURN,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """What the rules propose for a refund now, and whether it may be done without a person."""
+
+    action: str | None
+    automatic: bool
+    why: str
+
+
+def propose(
+    kind: str, status: str, has_good_return: bool, fee: Decimal, auto: Mapping[str, float]
+) -> Proposal:
+    """The next platform action for a refund, automatic only where the shop allowed its kind
+    up to an amount; receipts always need a person (the parcel is opened and checked)."""
+    if status == WAIT_SELLER_CONFIRM_GOODS:
+        return Proposal(CONFIRM_RECEIPT, False, "退货到了先拆包检查，再确认收货")
+    if status != WAIT_SELLER_AGREE:
+        return Proposal(None, False, "不在卖家处理的阶段")
+    action = _AGREEMENT.get(kind)
+    if action is None:
+        return Proposal(None, False, "按顾客要求酌情处理，由客服决定")
+    if has_good_return and action == AGREE:
+        action = AGREE_RETURN  # the buyer asked to send the goods back
+    limit = auto.get(kind)
+    if limit is None:
+        return Proposal(action, False, "本店未开启这类退款的自动处理")
+    if fee > Decimal(str(limit)):
+        return Proposal(action, False, f"金额 ¥{fee} 超过自动处理上限 ¥{limit:g}")
+    return Proposal(action, True, "本店允许自动处理")

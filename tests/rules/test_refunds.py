@@ -70,3 +70,25 @@ def test_the_timer_decides_only_when_the_seller_s_time_ran_out():
     assert not decided_by_timer("WAIT_SELLER_AGREE", deadline, "CLOSED", after)  # withdrawn
     assert not decided_by_timer("WAIT_BUYER_RETURN_GOODS", None, "SUCCESS", after)
     assert not decided_by_timer(None, None, "SUCCESS", after)
+
+
+def test_what_the_rules_propose_and_when_it_may_happen_by_itself():
+    from decimal import Decimal
+
+    from aftercare.rules.refunds import AGREE, AGREE_RETURN, CONFIRM_RECEIPT, propose
+
+    auto = {"out_of_stock": 200.0, "quality": 100.0}
+    stock = propose("out_of_stock", "WAIT_SELLER_AGREE", False, Decimal("199.00"), auto)
+    assert (stock.action, stock.automatic) == (AGREE, True)
+    dear = propose("out_of_stock", "WAIT_SELLER_AGREE", False, Decimal("200.01"), auto)
+    assert (dear.action, dear.automatic) == (AGREE, False) and "上限" in dear.why
+    quality = propose("quality", "WAIT_SELLER_AGREE", True, Decimal("50"), auto)
+    assert (quality.action, quality.automatic) == (AGREE_RETURN, True)
+    mind = propose("unshipped_change_mind", "WAIT_SELLER_AGREE", False, Decimal("9"), auto)
+    assert (mind.action, mind.automatic) == (AGREE, False), "not listed: a person decides"
+    back = propose("out_of_stock", "WAIT_SELLER_AGREE", True, Decimal("9"), auto)
+    assert back.action == AGREE_RETURN, "the buyer asked to send the goods back"
+    receipt = propose("quality", "WAIT_SELLER_CONFIRM_GOODS", True, Decimal("9"), auto)
+    assert (receipt.action, receipt.automatic) == (CONFIRM_RECEIPT, False)
+    assert propose("other", "WAIT_SELLER_AGREE", False, Decimal("9"), auto).action is None
+    assert propose("quality", "SUCCESS", True, Decimal("9"), auto).action is None
