@@ -123,10 +123,7 @@ class Sandbox:
             skew_minutes=config.robot_timestamp_skew_minutes,
         )
         self.pinduoduo = Pinduoduo(self.world, self.clock, self.stats)
-        self.taobao.refunds = Refunds(
-            self.world, self.clock.now, seed=config.seed, rate=config.refund_rate
-        )
-        self.taobao.channel.refunds = self.taobao.refunds
+        self._new_refunds()
         self.providers: dict[str, Provider] = {
             "kuaidi100": self.kuaidi100,
             "taobao": self.taobao,
@@ -189,8 +186,16 @@ class Sandbox:
         self.taobao.rates.reset()
         self.taobao.channel.reset()
         self.tmc_stream.drop_rate = self.config.tmc_stream_drop_rate
+        self._new_refunds()  # refunds opened, answered or messaged by a test are forgotten
         if self.taobao.oaid_decryption is not None:
             self.taobao.oaid_decryption.used.clear()
+
+    def _new_refunds(self) -> None:
+        """The generated refunds, as at the start (the generation is deterministic)."""
+        self.taobao.refunds = Refunds(
+            self.world, self.clock.now, seed=self.config.seed, rate=self.config.refund_rate
+        )
+        self.taobao.channel.refunds = self.taobao.refunds
 
     def url(self, provider: str) -> str:
         """Return the base URL a client of `provider` should be configured with."""
