@@ -54,7 +54,6 @@ class PhoneBook:
         self._numbers: dict[int, str | None] = {}
         self._why: dict[int, str] = {}
         self._refunds: dict[int, str] | None = None
-        self.decrypted = 0
 
     def refund_for(self, message: OutboxMessage) -> str | None:
         """The open refund of the message's order, if there is one (asked once per batch)."""
@@ -110,7 +109,6 @@ class PhoneBook:
         except ProviderError as error:
             self._refuse(keys, f"decryption failed: {error.reason}")
             return
-        self.decrypted += len(chunk)
         self._settle(chunk, found)
 
     def _settle(self, chunk: list[Wanted], found: dict[str, str | None]) -> None:

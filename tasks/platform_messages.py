@@ -81,15 +81,18 @@ def apply_messages(as_of: datetime) -> Applied:
     return Applied(dict(counts), sorted(due))
 
 
-def _reread(settings: Settings, shop: ShopInfo, what: Reread, tid: str, now: datetime) -> _Reread:
+def _reread(
+    settings: Settings, shop: ShopInfo, what: Reread, subject: str, now: datetime
+) -> _Reread:
     """Re-read one trade, or its ratings, and save it as any sync would (never backwards)."""
     client = limits.taobao(settings)
     context = shop_context(settings, shop.code, shop.timezone)
     tolerance = timedelta(minutes=settings.sync.future_tolerance_minutes)
     key = context.session_key()
-    if what is Reread.REFUND:  # `tid` is the refund's id here (Trigger.subject)
+    tid = subject  # a trade's id, or a refund's (Trigger.subject)
+    if what is Reread.REFUND:
         try:
-            refund = client.refund(key, tid)
+            refund = client.refund(key, subject)
         except RequestRejected as error:
             return _Reread(
                 "refund unknown", f"the platform does not give the refund: {error.reason}"

@@ -24,6 +24,7 @@ from aftercare.clients.errors import (
     RequestRejected,
 )
 from aftercare.clients.http import HttpAnswer, HttpCore, Limiter, json_body
+from aftercare.clients.listing import readable
 from aftercare.clients.taobao import (
     PHONE_MASKS,
     TradeItemRecord,
@@ -253,13 +254,7 @@ class PinduoduoClient:
         listing = inner.get("order_sn_list") or []
         if not isinstance(listing, list):
             raise MalformedResponse("order_sn_list is not a list", provider=PROVIDER)
-        trades, rejected = [], []
-        for raw in listing:
-            try:
-                trades.append(parse_order(raw))
-            except MalformedResponse as error:
-                key = raw.get("order_sn") if isinstance(raw, dict) else None
-                rejected.append(((fields.lenient_text(key) or "?")[:64], error.message))
+        trades, rejected = readable(listing, parse_order, "order_sn")
         total = fields.integer(inner.get("total_count") or 0)
         return TradePage(tuple(trades), total, None, tuple(rejected))
 

@@ -10,7 +10,6 @@ from aftercare.clients.taobao import TradePage, TradeRecord
 
 TAOBAO = "taobao"
 PINDUODUO = "pinduoduo"
-PLATFORMS = (TAOBAO, PINDUODUO)
 
 
 class ShopPlatform(Protocol):

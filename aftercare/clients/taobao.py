@@ -24,6 +24,7 @@ from aftercare.clients.errors import (
     RequestRejected,
 )
 from aftercare.clients.http import HttpAnswer, HttpCore, Limiter, json_body
+from aftercare.clients.listing import readable
 from aftercare.clients.taobao_ratings import RATE_FIELDS, RatingPage, parse_rating_page
 from aftercare.clients.taobao_refunds import (
     REFUND_FIELDS,
@@ -238,12 +239,7 @@ def parse_trade_page(inner: Any) -> TradePage:
         has_next = fields.flag(inner.get("has_next"))
     except (TypeError, ValueError) as error:
         raise MalformedResponse(f"unreadable trades page: {error}", provider=PROVIDER) from None
-    trades, rejected = [], []
-    for raw in raw_trades:
-        try:
-            trades.append(parse_trade(raw))
-        except MalformedResponse as error:  # one bad trade must not cost the whole page
-            rejected.append((_key(raw, "tid"), error.message))
+    trades, rejected = readable(raw_trades, parse_trade, "tid")
     return TradePage(
         trades=tuple(trades),
         total_results=total_results,

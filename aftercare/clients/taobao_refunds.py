@@ -9,6 +9,7 @@ from typing import Any
 
 from aftercare.clients import fields
 from aftercare.clients.errors import MalformedResponse
+from aftercare.clients.listing import readable
 
 PROVIDER = "taobao"
 REFUND_FIELDS = (
@@ -98,13 +99,7 @@ def parse_refund_page(inner: Any) -> RefundPage:
         listing = listing.get("refund") or []
     if not isinstance(listing, list):
         raise MalformedResponse("refunds is not a list", provider=PROVIDER)
-    refunds, rejected = [], []
-    for raw in listing:
-        try:
-            refunds.append(parse_refund(raw))
-        except MalformedResponse as error:
-            key = raw.get("refund_id") if isinstance(raw, dict) else None
-            rejected.append(((fields.lenient_text(key) or "?")[:64], error.message))
+    refunds, rejected = readable(listing, parse_refund, "refund_id")
     total = inner.get("total_results")
     return RefundPage(
         tuple(refunds), None if total is None else fields.integer(total), tuple(rejected)

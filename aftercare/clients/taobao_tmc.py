@@ -9,6 +9,7 @@ from typing import Any
 
 from aftercare.clients import fields
 from aftercare.clients.errors import MalformedResponse
+from aftercare.clients.listing import readable
 
 PROVIDER = "taobao"
 # A message's content is kept as received, up to this long (an id-only payload is short).
@@ -75,11 +76,5 @@ def parse_batch(inner: Any) -> MessageBatch:
         listing = listing.get("tmc_message") or []
     if not isinstance(listing, list):
         raise MalformedResponse("messages is not a list", provider=PROVIDER)
-    messages, rejected = [], []
-    for raw in listing:
-        try:
-            messages.append(parse_message(raw))
-        except MalformedResponse as error:
-            key = raw.get("id") if isinstance(raw, dict) else None
-            rejected.append(((fields.lenient_text(key) or "?")[:64], error.message))
+    messages, rejected = readable(listing, parse_message, "id")
     return MessageBatch(tuple(messages), tuple(rejected))

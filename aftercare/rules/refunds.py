@@ -30,25 +30,21 @@ class RefundKind:
     code: str
     name: str
     next_step: str
-    # Problems the register (登记表格) tracks per item for purchasing.
-    registered: bool = True
 
 
 KINDS = {
     kind.code: kind
     for kind in (
         RefundKind(
-            "unshipped_change_mind", "未发货退款", "问清原因，尽力挽留一次；实在不行同意退款", False
+            "unshipped_change_mind", "未发货退款", "问清原因，尽力挽留一次；实在不行同意退款"
         ),
         RefundKind("out_of_stock", "缺货", "联系顾客说明缺货，同意全额退款，改库存"),
         RefundKind("short_shipped", "少发", "核实重量与件数；确认少发则补发并告知新单号"),
         RefundKind("wrong_item", "错发", "全额退款并承担寄回运费，或安排换发；找到责任人"),
         RefundKind("quality", "质量问题", "请顾客拍照并登记图片，退款或换货（寄回运费我们承担）"),
-        RefundKind(
-            "seven_days", "七天无理由", "同意退货并给出退货地址，收到退回拆包检查后确认", False
-        ),
+        RefundKind("seven_days", "七天无理由", "同意退货并给出退货地址，收到退回拆包检查后确认"),
         RefundKind("lost_parcel", "丢件/未收到货", "核实物流并登记丢件，补发告知单号或全额退款"),
-        RefundKind("other", "其他", "按顾客要求酌情处理，先安抚再核实", False),
+        RefundKind("other", "其他", "按顾客要求酌情处理，先安抚再核实"),
     )
 }
 # Words of the buyer's stated reason, checked in this order (the first that matches wins).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -124,13 +125,7 @@ def waiting_on_seller(*, session: Session, until: datetime) -> list[WatchedRefun
         )
         .order_by(col(Refund.seller_deadline))
     ).all()
-    return [
-        WatchedRefund(
-            r.refund_id, code, r.tid, r.status, r.kind, str(r.refund_fee), r.seller_deadline
-        )
-        for r, code in rows
-        if r.seller_deadline is not None
-    ]
+    return _watched(rows)
 
 
 def refund_figures(*, session: Session) -> dict[str, Counter[str]]:
@@ -151,6 +146,10 @@ def open_refunds(*, session: Session) -> list[WatchedRefund]:
         .where(col(Refund.status).in_(OPEN))
         .order_by(col(Refund.seller_deadline).is_(None), col(Refund.seller_deadline))
     ).all()
+    return _watched(rows)
+
+
+def _watched(rows: Sequence[tuple[Refund, str]]) -> list[WatchedRefund]:
     return [
         WatchedRefund(
             r.refund_id, code, r.tid, r.status, r.kind, str(r.refund_fee), r.seller_deadline
