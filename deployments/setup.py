@@ -150,6 +150,10 @@ def _shape(automation: AutomationCore) -> dict[str, Any]:
         mode="json", include={"name", "description", "enabled", "trigger", "actions"}
     )
     data["trigger"].pop("id", None)
+    # `expect` and `after` are sets: the copy read back may list them in another order.
+    for key in ("expect", "after"):
+        if isinstance(data["trigger"].get(key), list):
+            data["trigger"][key] = sorted(data["trigger"][key])
     return data
 
 
