@@ -7,10 +7,11 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from aftercare.home import default_database_url
+from aftercare.rules.refunds import PINDUODUO_STATUSES
 
 # The embedded default is the local sandbox; real deployments set every URL and credential.
 SANDBOX_BASE = "http://127.0.0.1:8765"
@@ -106,6 +107,12 @@ class ReturnAddressSettings(BaseModel):
     mobile: str = Field(min_length=5, max_length=20)
 
 
+RefundStatus = Literal[
+    "WAIT_SELLER_AGREE", "WAIT_BUYER_RETURN_GOODS", "WAIT_SELLER_CONFIRM_GOODS",
+    "SELLER_REFUSE_BUYER", "CLOSED", "SUCCESS",
+]  # fmt: skip
+
+
 class RefundSettings(BaseModel):
     """Refunds and returns (退换货): synced from the platform, their timers watched."""
 
@@ -113,13 +120,28 @@ class RefundSettings(BaseModel):
     initial_sync_days: int = Field(30, ge=1, le=90)
     # Staff are told when a refund waiting on the seller is this close to its deadline, once
     # per margin; past the deadline the platform decides for the buyer.
-    alert_margin_hours: list[float] = Field(default_factory=lambda: [12.0, 2.0])
+    alert_margin_hours: list[float] = Field(default_factory=lambda: [12.0, 2.0], min_length=1)
     # Kinds of refund the shop lets the pipeline agree to by itself, each up to an amount in
     # yuan (e.g. {"out_of_stock": 300}); nothing is automatic unless listed. Per shop below.
     auto: dict[str, float] = Field(default_factory=dict)
     auto_by_shop: dict[str, dict[str, float]] = Field(default_factory=dict)
     # Where returned goods go, per shop; agreeing to a return needs it.
     return_addresses: dict[str, ReturnAddressSettings] = Field(default_factory=dict)
+
+    # Corrections to our reading of Pinduoduo's after_sales_status codes, in Taobao's words
+    # (e.g. {"8": "WAIT_SELLER_AGREE"}); "3+return" is code 3 with the return waybill.
+    pinduoduo_statuses: dict[str, RefundStatus] = Field(default_factory=dict)
+
+    @field_validator("alert_margin_hours")
+    @classmethod
+    def _positive_margins(cls, hours: list[float]) -> list[float]:
+        if any(h <= 0 for h in hours):
+            raise ValueError("every margin is a number of hours above 0")
+        return hours
+
+    def pinduoduo_reading(self) -> dict[str, str]:
+        """Every Pinduoduo code in Taobao's words: our reading, with the shop's corrections."""
+        return {**PINDUODUO_STATUSES, **self.pinduoduo_statuses}
 
     def auto_for(self, code: str) -> dict[str, float]:
         """The kinds (and amounts) a shop lets the pipeline agree to by itself."""

@@ -24,7 +24,9 @@ class Refund(SQLModel, table=True):
     tid: str = Field(max_length=32)
     oid: str | None = Field(default=None, max_length=32)
     order_id: int | None = Field(default=None, foreign_key="orders.id", index=True)
-    status: str = Field(max_length=40, index=True)  # the platform's own words
+    status: str = Field(max_length=40, index=True)  # in Taobao's words
+    # The platform's own where they differ (Pinduoduo's after_sales_status and type).
+    raw_status: str | None = Field(default=None, max_length=60)
     kind: str = Field(max_length=30)  # our reading of the reason (rules.refunds.KINDS)
     has_good_return: bool = False
     good_status: str | None = Field(default=None, max_length=40)

@@ -196,6 +196,7 @@ class Sandbox:
             self.world, self.clock.now, seed=self.config.seed, rate=self.config.refund_rate
         )
         self.taobao.channel.refunds = self.taobao.refunds
+        self.pinduoduo.refunds = self.taobao.refunds  # one world: its after-sales, in PDD's words
 
     def url(self, provider: str) -> str:
         """Return the base URL a client of `provider` should be configured with."""

@@ -16,8 +16,11 @@ import hmac
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from . import pinduoduo_refunds as after_sales
 from .catalog import COURIER_NAMES
 from .clock import SimClock
+from .pinduoduo_refunds import MAX_WINDOW, order_sn
+from .refunds import Refunds
 from .shops import ALL_SHOPS, CREDENTIALS, Shop
 from .stats import SandboxStats
 from .wire import Reply, Request, china_time, json_reply, real_now, top_request_id
@@ -25,7 +28,8 @@ from .world import TRADE_FINISHED, WAIT_SELLER_SEND_GOODS, Trade, World
 
 INCREMENT = "pdd.order.number.list.increment.get"
 ONE_ORDER = "pdd.order.information.get"
-MAX_WINDOW = timedelta(minutes=30)
+AFTER_SALES = "pdd.refund.list.increment.get"
+ONE_AFTER_SALE = "pdd.refund.information.get"
 # Pinduoduo's logistics company ids for the couriers the world ships with.
 LOGISTICS_IDS = {
     "shunfeng": 44, "zhongtong": 115, "yuantong": 85, "yunda": 121, "shentong": 1,
@@ -60,11 +64,6 @@ def pdd_sign(params: dict[str, str], secret: str) -> str:
     return hashlib.md5((secret + text + secret).encode()).hexdigest().upper()
 
 
-def order_sn(trade: Trade) -> str:
-    """An order number in Pinduoduo's shape: the order day, a dash, digits."""
-    return f"{trade.created.astimezone(UTC):%y%m%d}-{trade.tid}"
-
-
 class Pinduoduo:
     """The gateway, serving the Pinduoduo shops of the world."""
 
@@ -78,6 +77,7 @@ class Pinduoduo:
         self._client_id: str = keys["client_id"]
         self._secret: str = keys["client_secret"]
         self._shops = {token: ALL_SHOPS[code] for code, token in keys["tokens"].items()}
+        self.refunds: Refunds | None = None  # the world's refunds, set by the sandbox
 
     def handle(self, request: Request) -> Reply:
         """Authenticate and answer one call."""
@@ -89,6 +89,8 @@ class Pinduoduo:
                 payload = {"order_sn_increment_get_response": self._increment(shop, params)}
             elif api == ONE_ORDER:
                 payload = {"order_info_get_response": self._one(shop, params)}
+            elif api in (AFTER_SALES, ONE_AFTER_SALE):
+                payload = self._after_sales(api, shop, params)
             else:
                 raise PddError(10001, f"接口{api}不存在", "api.not-exist")
         except PddError as error:
@@ -135,6 +137,21 @@ class Pinduoduo:
         if params.get("use_has_next") == "true":
             body["has_next"] = page * size < len(orders)
         return body
+
+    def _after_sales(self, api: str, shop: Shop, params: dict[str, str]) -> dict[str, Any]:
+        desk, now = self.refunds, self.clock.now()
+        if desk is None:
+            raise PddError(10001, f"接口{api}不存在", "api.not-exist")
+        try:
+            if api == AFTER_SALES:
+                body = after_sales.increment(desk, shop.code, params, now)
+                return {"refund_increment_get_response": body}
+            return {"refund_information_get_response": after_sales.information(
+                desk, shop.code, params, now)}  # fmt: skip
+        except after_sales.BadParameter as error:
+            raise PddError(10000, str(error), "param.invalid") from None
+        except LookupError as error:
+            raise PddError(10000, str(error), "refund.not-exist") from None
 
     def _one(self, shop: Shop, params: dict[str, str]) -> dict[str, Any]:
         sn = params.get("order_sn", "")

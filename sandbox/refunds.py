@@ -18,7 +18,7 @@ from typing import Any
 
 from .catalog import COURIER_NAMES
 from .dice import Dice
-from .shops import SHOPS
+from .shops import PINDUODUO_SHOPS, SHOPS
 from .top import (
     TopError,
     fields_param,
@@ -78,12 +78,22 @@ class Refunds:
         self.now = now
         self.refunds: dict[int, Refund] = {}
         if rate > 0:
-            self._generate(Dice(seed * 104_729 + 17), rate)
+            self._generate(seed, rate)
 
-    def _generate(self, rng: Dice, rate: float) -> None:
+    def _generate(self, seed: int, rate: float) -> None:
+        # The Pinduoduo shops' refunds come from a source of their own, after the Taobao
+        # shops', so those stay as they were generated before.
+        taobao, other = Dice(seed * 104_729 + 17), Dice(seed * 104_729 + 29)
         next_id = 9_100_000_000
-        for trade in self.world.generated_trades():
-            if trade.shop not in SHOPS or trade.pay_time is None or not rng.chance(rate):
+        trades = self.world.generated_trades()
+        for shops, dice in ((SHOPS, taobao), (PINDUODUO_SHOPS, other)):
+            next_id = self._generate_for(shops, trades, dice, rate, next_id)
+
+    def _generate_for(
+        self, shops: Any, trades: list[Trade], rng: Dice, rate: float, next_id: int
+    ) -> int:
+        for trade in trades:
+            if trade.shop not in shops or trade.pay_time is None or not rng.chance(rate):
                 continue
             shipped = trade.consign_time is not None
             choices = [r for r in REASONS if shipped or not r[2]]
@@ -94,6 +104,7 @@ class Refunds:
             refund = Refund(next_id, trade, created, reason, goods_back and shipped, trade.payment)
             self._plan(refund, rng, shipped)
             self.refunds[refund.refund_id] = refund
+        return next_id
 
     def _plan(self, refund: Refund, rng: Dice, shipped: bool) -> None:
         deadline = refund.created + (SHIPPED_DEADLINE if shipped else UNSHIPPED_DEADLINE)

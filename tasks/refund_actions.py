@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import datetime
 
 from aftercare.clients.errors import AuthenticationError, ProviderError
+from aftercare.clients.platform import TAOBAO
 from aftercare.clients.taobao_refund_actions import (
     VERSION_CHANGED,
     ReturnAddress,
@@ -36,6 +37,9 @@ def act_on_refunds(as_of: datetime) -> dict[str, int]:
         )  # fmt: skip
         if plan.action not in (AGREE, AGREE_RETURN) or not plan.automatic:
             counts["left_to_people"] += plan.action is not None
+            continue
+        if refund.platform != TAOBAO:  # the answers on other platforms are the agents' yet
+            counts["left_to_people"] += 1
             continue
         address = settings.refunds.return_addresses.get(refund.shop_code)
         if plan.action == AGREE_RETURN and address is None:

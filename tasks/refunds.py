@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
-from aftercare.clients.platform import TAOBAO
 from aftercare.rules.refunds import alert_line, margin_reached
 from aftercare.rules.sync import sync_windows
 from aftercare.settings import get_settings
@@ -27,9 +26,7 @@ HEADING = "退款即将超时，请在平台判给买家之前处理"
 def sync_refunds(shop: ShopInfo, as_of: datetime) -> dict[str, int]:
     """Pull every refund modified since the shop's cursor, window by window, and save it."""
     settings = get_settings()
-    if shop.platform != TAOBAO:  # the second platform's after-sales are not read yet
-        return {"platform_not_read": 1}
-    client = limits.taobao(settings)
+    client = limits.platform(settings, shop.platform)
     key = shop_context(settings, shop.code, shop.timezone, shop.platform).session_key()
     with session_scope(settings.database_url) as session:
         cursor = get_cursor(session=session, shop_id=shop.id, stream=STREAM)
@@ -43,7 +40,7 @@ def sync_refunds(shop: ShopInfo, as_of: datetime) -> dict[str, int]:
                     save_refunds(session=session, shop_id=shop.id, refunds=page.refunds, now=as_of)
                 )
                 record_rejects(
-                    session=session, source="taobao.refund", shop_id=shop.id,
+                    session=session, source=f"{shop.platform}.refund", shop_id=shop.id,
                     rejects=list(page.rejected), now=as_of,
                 )  # fmt: skip
             counts["rejected"] += len(page.rejected)

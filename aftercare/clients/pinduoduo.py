@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -25,6 +26,7 @@ from aftercare.clients.errors import (
 )
 from aftercare.clients.http import HttpAnswer, HttpCore, Limiter, json_body
 from aftercare.clients.listing import readable
+from aftercare.clients.pinduoduo_refunds import expire_time, parse_after_sale
 from aftercare.clients.taobao import (
     PHONE_MASKS,
     TradeItemRecord,
@@ -33,7 +35,9 @@ from aftercare.clients.taobao import (
     TradeRecord,
     pages_backwards,
 )
+from aftercare.clients.taobao_refunds import RefundPage, RefundRecord
 from aftercare.clock import utcnow
+from aftercare.rules.refunds import PINDUODUO_STATUSES, SELLER_TURN
 from aftercare.settings import Settings
 
 PROVIDER = "pinduoduo"
@@ -181,8 +185,10 @@ class PinduoduoClient:
         client_secret: str,
         core: HttpCore,
         wall_clock: Callable[[], datetime] = utcnow,
+        refund_statuses: dict[str, str] | None = None,
     ) -> None:
         self.gateway_url = gateway_url
+        self.refund_statuses = PINDUODUO_STATUSES if refund_statuses is None else refund_statuses
         self.client_id = client_id
         self._secret = client_secret
         self.core = core
@@ -202,6 +208,7 @@ class PinduoduoClient:
                 per_second=settings.pinduoduo_calls_per_second,
                 limiter=limiter,
             ),
+            refund_statuses=settings.refunds.pinduoduo_reading(),
         )
 
     def call(self, api: str, token: str, params: dict[str, str]) -> dict[str, Any]:
@@ -280,3 +287,64 @@ class PinduoduoClient:
         """One order, read live (pdd.order.information.get)."""
         inner = self.call("pdd.order.information.get", session, {"order_sn": tid})
         return parse_order(inner.get("order_info"))
+
+    def refunds_page(
+        self, token: str, start: datetime, end: datetime, *, page_no: int, page_size: int
+    ) -> RefundPage:
+        """One page of after-sales updated within [start, end] (at most 30 minutes).
+
+        Those in the seller's turn get their deadline from `pdd.refund.information.get`.
+        """
+        inner = self.call(
+            "pdd.refund.list.increment.get",
+            token,
+            {
+                "start_updated_at": str(int(start.timestamp())),
+                "end_updated_at": str(int(end.timestamp())),
+                "after_sales_status": "1",  # every status
+                "after_sales_type": "1",  # every type
+                "page": str(page_no),
+                "page_size": str(page_size),
+            },
+        )
+        listing = inner.get("refund_list") or []
+        if not isinstance(listing, list):
+            raise MalformedResponse("refund_list is not a list", provider=PROVIDER)
+        refunds, rejected = readable(
+            listing, partial(parse_after_sale, statuses=self.refund_statuses), "id"
+        )
+        timed = tuple(self._with_deadline(token, r) for r in refunds)
+        return RefundPage(timed, fields.integer(inner.get("total_count") or 0), tuple(rejected))
+
+    def _with_deadline(self, token: str, refund: RefundRecord) -> RefundRecord:
+        if refund.status not in SELLER_TURN:
+            return refund
+        inner = self.call(
+            "pdd.refund.information.get",
+            token,
+            {"after_sales_id": refund.refund_id, "order_sn": refund.tid},
+        )
+        if not (refund.raw_status or "").startswith(
+            f"after_sales_status={inner.get('after_sales_status')};"
+        ):
+            # Moved on since the list was read: its deadline is for the next sync to see.
+            return refund
+        return replace(refund, seller_deadline=expire_time(inner))
+
+    def iter_refunds(
+        self, token: str, start: datetime, end: datetime, *, page_size: int
+    ) -> Iterator[RefundPage]:
+        """Every after-sale updated in the window, 30 minutes a call, last page first."""
+        size = min(page_size, 100)
+        slice_start = start.astimezone(UTC)
+        while slice_start < end:
+            slice_end = min(slice_start + MAX_WINDOW, end)
+            yield from pages_backwards(
+                partial(self._refunds_at, token, slice_start, slice_end, size), size
+            )
+            slice_start = slice_end
+
+    def _refunds_at(
+        self, token: str, start: datetime, end: datetime, size: int, page_no: int
+    ) -> RefundPage:
+        return self.refunds_page(token, start, end, page_no=page_no, page_size=size)

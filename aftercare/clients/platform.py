@@ -1,4 +1,4 @@
-"""What every shop platform's client offers the pipelines: its trades, changed or one."""
+"""What every shop platform's client offers the pipelines: its trades and its refunds."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Protocol
 
 from aftercare.clients.taobao import TradePage, TradeRecord
+from aftercare.clients.taobao_refunds import RefundPage
 
 TAOBAO = "taobao"
 PINDUODUO = "pinduoduo"
 
 
 class ShopPlatform(Protocol):
-    """A platform's orders, read in Taobao's words (statuses translated, the raw one kept)."""
+    """A platform's orders and after-sales, read in Taobao's words (the raw status kept)."""
 
     def iter_modified_trades(
         self, session: str, start: datetime, end: datetime, *, page_size: int
@@ -23,4 +24,10 @@ class ShopPlatform(Protocol):
 
     def trade(self, session: str, tid: str) -> TradeRecord:
         """One trade, read live."""
+        ...
+
+    def iter_refunds(
+        self, session: str, start: datetime, end: datetime, *, page_size: int
+    ) -> Iterator[RefundPage]:
+        """Every refund (after-sale) modified in the window, page by page, none skipped."""
         ...

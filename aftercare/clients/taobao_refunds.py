@@ -38,6 +38,8 @@ class RefundRecord:
     return_company: str | None
     return_waybill: str | None
     title: str
+    # The platform's own words where they differ from the status above (Pinduoduo's codes).
+    raw_status: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

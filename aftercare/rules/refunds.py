@@ -22,6 +22,38 @@ OPEN = (WAIT_SELLER_AGREE, WAIT_BUYER_RETURN_GOODS, WAIT_SELLER_CONFIRM_GOODS, S
 # Where the seller must act before the platform's timer runs out.
 SELLER_TURN = (WAIT_SELLER_AGREE, WAIT_SELLER_CONFIRM_GOODS)
 
+# Pinduoduo's after_sales_status codes in these words: the codes are documented, what each
+# means for the seller's turn is our reading (AFTERCARE_REFUNDS__PINDUODUO_STATUSES corrects it).
+# A code whose goods are on their way back (a return waybill) is looked up with this suffix.
+WITH_RETURN = "+return"
+PINDUODUO_STATUSES: dict[str, str] = {
+    "2": WAIT_SELLER_AGREE,  # 买家申请退款，待商家处理
+    "3": WAIT_SELLER_AGREE,  # 退货退款，待商家处理
+    "3" + WITH_RETURN: WAIT_SELLER_CONFIRM_GOODS,  # the same, with the return waybill
+    "4": SUCCESS,  # 商家同意退款，退款中
+    "5": SUCCESS,  # 平台同意退款，退款中
+    "6": SELLER_REFUSE_BUYER,  # 驳回退款，待买家处理
+    "7": WAIT_BUYER_RETURN_GOODS,  # 已同意退货退款，待用户发货
+    "8": SELLER_REFUSE_BUYER,  # 平台处理中 (open, not the seller's turn)
+    "9": CLOSED,  # 平台拒绝退款，退款关闭
+    "10": SUCCESS,  # 退款成功
+    "11": CLOSED,  # 买家撤销
+    "12": CLOSED,  # 买家逾期未处理，退款失败
+    "13": CLOSED,  # 买家逾期，超过有效期
+    "14": WAIT_SELLER_AGREE,  # 换货补寄待商家处理
+    "15": WAIT_BUYER_RETURN_GOODS,  # 换货补寄待用户处理
+    "16": SUCCESS,  # 换货补寄成功
+    "17": CLOSED,  # 换货补寄失败
+    "18": WAIT_BUYER_RETURN_GOODS,  # 换货补寄待用户确认完成
+    "21": WAIT_SELLER_AGREE,  # 待商家同意维修
+    "22": WAIT_BUYER_RETURN_GOODS,  # 待用户确认发货
+    "24": CLOSED,  # 维修关闭
+    "25": SUCCESS,  # 维修成功
+    "27": WAIT_BUYER_RETURN_GOODS,  # 待用户确认收货
+    "31": WAIT_BUYER_RETURN_GOODS,  # 已同意拒收退款，待用户拒收
+    "32": WAIT_SELLER_AGREE,  # 补寄待商家发货
+}
+
 
 @dataclass(frozen=True, slots=True)
 class RefundKind:

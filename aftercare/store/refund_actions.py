@@ -26,12 +26,13 @@ class ActionCandidate:
     has_good_return: bool
     fee: Decimal
     version: int
+    platform: str = "taobao"
 
 
 def waiting_for_answer(*, session: Session) -> list[ActionCandidate]:
     """Refunds whose buyer waits for the seller to agree or refuse."""
     rows = session.exec(
-        select(Refund, Shop.code)
+        select(Refund, Shop.code, Shop.platform)
         .join(Shop, col(Shop.id) == Refund.shop_id)
         .where(Refund.status == WAIT_SELLER_AGREE)
         .order_by(col(Refund.seller_deadline))
@@ -39,9 +40,9 @@ def waiting_for_answer(*, session: Session) -> list[ActionCandidate]:
     return [
         ActionCandidate(
             r.shop_id, code, r.refund_id, r.kind, r.status, r.has_good_return, r.refund_fee,
-            r.version,
+            r.version, platform,
         )
-        for r, code in rows
+        for r, code, platform in rows
     ]  # fmt: skip
 
 

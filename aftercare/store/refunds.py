@@ -83,6 +83,7 @@ def _row(
         "oid": r.oid,
         "order_id": order_id,
         "status": r.status[:40],
+        "raw_status": r.raw_status and r.raw_status[:60],
         "kind": classify(r.reason, shipped).code,
         "has_good_return": r.has_good_return,
         "good_status": (r.good_status or None) and r.good_status[:40],

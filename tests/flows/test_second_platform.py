@@ -18,8 +18,9 @@ from flows.care_messages import care_messages
 from flows.dispatch_messages import dispatch_messages
 from flows.logistics_check import logistics_check
 from flows.platform_events import platform_events
+from flows.refunds_and_returns import refunds_and_returns
 from flows.unpaid_reminders import unpaid_order_reminders
-from models import Order, OutboxMessage, Shipment, Shop
+from models import Order, OutboxMessage, Refund, RefundAction, Shipment, Shop, StaffAlert
 from models.db import session_scope
 from tests.conftest import ANCHOR
 
@@ -35,8 +36,9 @@ def sandbox() -> Iterator[object]:
     from sandbox import Sandbox, SandboxConfig
 
     config = SandboxConfig(
-        seed=7, orders_per_shop=60, anchor=ANCHOR, clock_tick=False, pinduoduo_orders_per_shop=40
-    )
+        seed=7, orders_per_shop=60, anchor=ANCHOR, clock_tick=False,
+        pinduoduo_orders_per_shop=40, refund_rate=0.3,
+    )  # fmt: skip
     with Sandbox(config) as running:
         running.clock.set(ANCHOR)
         yield running
@@ -116,3 +118,80 @@ def test_a_wrong_secret_is_refused_naming_the_setting(both_platforms, monkeypatc
         client.trade(token, "261120-1")
     assert "AFTERCARE_PINDUODUO_CLIENT_SECRET" in str(raised.value)
     assert "not-the-secret" not in str(raised.value)
+
+
+def test_its_after_sales_are_kept_current_and_every_timer_is_warned_of_in_time(
+    both_platforms, sandbox, monkeypatch
+):
+    from tests.flows.test_refunds_and_returns import ALL_KINDS_AUTOMATIC
+
+    # Answers are automated for every kind, but on Pinduoduo they stay the agents' for now.
+    monkeypatch.setenv("AFTERCARE_REFUNDS__AUTO", ALL_KINDS_AUTOMATIC)
+    get_settings.cache_clear()
+    url = both_platforms.database_url
+    desk = [r for r in sandbox.taobao.refunds.refunds.values() if r.trade.shop == "guoyuan"]
+    end = ANCHOR + timedelta(days=7)
+    steps = {ANCHOR + timedelta(hours=12 * n) for n in range(15)}
+    for refund in desk:
+        for deadline in refund.deadlines.values():
+            steps |= {deadline - timedelta(hours=11), deadline - timedelta(hours=1)}
+    for moment in sorted(m for m in steps if ANCHOR <= m <= end):
+        sandbox.clock.set(moment)
+        refunds_and_returns(as_of=moment, shops=["guoyuan"])
+    again = refunds_and_returns(as_of=end, shops=["guoyuan"])
+    assert again["refunds_new"] == again["refunds_changed"] == again["alerts_queued"] == 0
+    assert again["refunds_rejected"] == 0
+
+    stored = {r.refund_id: r for r in of_shop(url, Refund, "guoyuan")}
+    visible = {str(r.refund_id): r for r in desk if r.at(end)}
+    assert len(visible) >= 5 and set(stored) == set(visible)
+    for refund_id, refund in visible.items():
+        modified, status = refund.at(end)
+        row = stored[refund_id]
+        # Read in Taobao's words, the platform's code kept beside them, versioned by time.
+        assert row.status == status, refund_id
+        assert row.raw_status.startswith("after_sales_status=")
+        assert row.version == int(modified.timestamp()) * 1000
+        assert row.tid.endswith(f"-{refund.trade.tid}") and row.order_id is not None
+    assert {r.status for r in stored.values()} >= {"WAIT_SELLER_CONFIRM_GOODS", "CLOSED"}
+
+    # Each deadline of the week got both warnings before it (the platform's own expire_time).
+    with session_scope(url) as session:
+        alerts = {a.dedupe_key: a for a in session.exec(select(StaffAlert))}
+        answered = session.exec(select(RefundAction)).all()
+    warned = 0
+    for refund in desk:
+        for status, deadline in refund.deadlines.items():
+            in_turn = refund.at(deadline - timedelta(hours=1))
+            if not (ANCHOR + timedelta(hours=12) < deadline <= end) or in_turn[1] != status:
+                continue
+            for margin in ("12h", "2h"):
+                key = f"refund:guoyuan:{refund.refund_id}:{status}:{margin}"
+                assert key in alerts and alerts[key].created_at < deadline, key
+            warned += 1
+    assert warned >= 2
+    assert not answered and not any(r.actions for r in desk), "left to the agents"
+
+
+def test_its_after_sales_window_and_ids_are_checked_as_the_platform_does(both_platforms, sandbox):
+    from aftercare.clients.errors import RequestRejected
+
+    client = PinduoduoClient.from_settings(get_settings())
+    token = get_settings().pinduoduo_tokens["guoyuan"].get_secret_value()
+    with pytest.raises(RequestRejected, match="30"):
+        client.refunds_page(token, ANCHOR - timedelta(minutes=31), ANCHOR, page_no=1, page_size=10)
+    # A Taobao shop's refund is not this shop's after-sale.
+    theirs = next(r for r in sandbox.taobao.refunds.refunds.values() if r.trade.shop != "guoyuan")
+    with pytest.raises(RequestRejected):
+        client.call(
+            "pdd.refund.information.get",
+            token,
+            {"after_sales_id": str(theirs.refund_id), "order_sn": f"x-{theirs.trade.tid}"},
+        )
+    # Paged one by one over three days, every after-sale is read once.
+    start = ANCHOR - timedelta(days=3)
+    read = [r.refund_id for p in client.iter_refunds(token, start, ANCHOR, page_size=1)
+            for r in p.refunds]  # fmt: skip
+    ours = [r for r in sandbox.taobao.refunds.refunds.values() if r.trade.shop == "guoyuan"]
+    expected = {str(r.refund_id) for r in ours if (s := r.at(ANCHOR)) and start <= s[0] <= ANCHOR}
+    assert expected and sorted(read) == sorted(expected)
