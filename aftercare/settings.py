@@ -220,6 +220,8 @@ class EventSettings(BaseModel):
     # only while the stream has been quiet for `stream_quiet_minutes`; "poll": polling alone.
     transport: Literal["stream", "poll"] = "poll"
     stream_url: str = "ws://mc.api.taobao.com/"
+    # Pinduoduo's message service (PMC), consumed beside Taobao's when a shop sells there.
+    pinduoduo_stream_url: str = "wss://message-api.pinduoduo.com"
     # How long a pull waits for more messages before the batch is stored.
     stream_wait_seconds: float = Field(1.0, gt=0, le=30)
     stream_quiet_minutes: int = Field(3, ge=1)
@@ -446,6 +448,8 @@ class Settings(BaseSettings):
     pinduoduo_url: str = f"{SANDBOX_BASE}/pdd/api/router"
     pinduoduo_client_id: str = "sandbox-pdd-client"
     pinduoduo_client_secret: SecretStr = SecretStr("sandbox-pdd-secret")
+    # Each Pinduoduo shop's mall id by shop code: its message service names shops by it.
+    pinduoduo_malls: dict[str, int] = Field(default_factory=lambda: {"guoyuan": 9424847})
     pinduoduo_tokens: dict[str, SecretStr] = Field(
         default_factory=lambda: {"guoyuan": SecretStr("sandbox-pdd-token-guoyuan")}
     )

@@ -19,6 +19,8 @@ from uuid import UUID
 
 import requests
 
+from aftercare.clients.platform import PINDUODUO
+
 TWIN_CHECK_SECONDS = 600  # how often a served set-up looks for runs scheduled twice
 RUNNER_QUERY_SECONDS = 2.0
 
@@ -109,6 +111,9 @@ def _serve(port: int, sandbox_port: int) -> None:
 
         start_consumer(settings)
         print(f"consuming the platform's message stream at {settings.events.stream_url}")
+        if settings.pinduoduo_malls:
+            start_consumer(settings, PINDUODUO)
+            print(f"consuming Pinduoduo's messages at {settings.events.pinduoduo_stream_url}")
     _watch_for_twins(ids, remove_twin_runs)
     print(f"\nPrefect UI: http://127.0.0.1:{port}  (flow runs: /runs, artifacts: /artifacts)\n")
     asyncio.run(runner.start())

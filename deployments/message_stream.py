@@ -1,8 +1,9 @@
-"""The long-running consumer of the platform's message stream, started by `make serve`.
+"""The long-running consumers of the platforms' message streams, started by `make serve`.
 
 Each round pulls a batch, stores it in the inbox, commits, and only then confirms it: a kill
 in between gets the batch delivered again, and the inbox keeps each message once. Stored
-messages start a `platform-events` run through a Prefect event and its automation.
+messages start a `platform-events` run through a Prefect event and its automation. Taobao's
+channel (TMC) and Pinduoduo's service (PMC) each have a consumer of their own.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from aftercare.clients.errors import ProviderError
+from aftercare.clients.pinduoduo_pmc import PmcStream
+from aftercare.clients.platform import PINDUODUO, TAOBAO
 from aftercare.clients.taobao_tmc import MessageBatch
 from aftercare.clients.taobao_tmc_stream import MessageStream
 from aftercare.clock import world_now
@@ -24,21 +27,49 @@ from aftercare.store import platform_messages as inbox
 from models.db import session_scope
 
 log = logging.getLogger(__name__)
-PLATFORM = "taobao"
 # The event the consumer emits after storing messages; an automation runs platform-events.
 MESSAGES_STORED = "aftercare.platform.messages-stored"
 HEARTBEAT_SECONDS = 30.0
 MAX_BACKOFF_SECONDS = 60.0
 
 
-def emit_stored(new: int) -> None:
+class Stream(Protocol):
+    """A platform's message stream as the consumer uses it."""
+
+    @property
+    def is_open(self) -> bool: ...
+
+    def open(self, timeout: float = 10.0) -> None: ...
+    def pull(self, wait: float, limit: int) -> MessageBatch: ...
+    def confirm(self, ids: list[str]) -> None: ...
+    def close(self) -> None: ...
+
+
+def emit_stored(new: int, platform: str = TAOBAO) -> None:
     """Tell Prefect that new platform messages wait in the inbox."""
     from prefect.events import emit_event
 
     emit_event(
         event=MESSAGES_STORED,
-        resource={"prefect.resource.id": f"aftercare.platform.{PLATFORM}"},
+        resource={"prefect.resource.id": f"aftercare.platform.{platform}"},
         payload={"new": new},
+    )
+
+
+def stream_of(settings: Settings, platform: str) -> Stream:
+    """The signed stream of a platform's messages, as the settings describe it."""
+    if platform == PINDUODUO:
+        return PmcStream(
+            settings.events.pinduoduo_stream_url,
+            client_id=settings.pinduoduo_client_id,
+            client_secret=settings.pinduoduo_client_secret.get_secret_value(),
+            malls={mall: code for code, mall in settings.pinduoduo_malls.items()},
+        )
+    return MessageStream(
+        settings.events.stream_url,
+        app_key=settings.taobao_app_key,
+        app_secret=settings.taobao_app_secret.get_secret_value(),
+        group=settings.events.group,
     )
 
 
@@ -49,18 +80,16 @@ class MessageConsumer:
         self,
         settings: Settings,
         *,
-        emit: Callable[[int], None] = emit_stored,
+        platform: str = TAOBAO,
+        emit: Callable[[int], None] | None = None,
         now: Callable[[], datetime] = world_now,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
-        self.stream = MessageStream(
-            settings.events.stream_url,
-            app_key=settings.taobao_app_key,
-            app_secret=settings.taobao_app_secret.get_secret_value(),
-            group=settings.events.group,
-        )
-        self._emit, self._now, self._monotonic = emit, now, monotonic
+        self.platform = platform
+        self.stream = stream_of(settings, platform)
+        self._emit = emit or (lambda new: emit_stored(new, platform))
+        self._now, self._monotonic = now, monotonic
         self._waiting = 0  # stored since the last event
         self._emitted_at = self._heartbeat_at = float("-inf")
         self.counts: Counter[str] = Counter()
@@ -74,9 +103,9 @@ class MessageConsumer:
         batch = self.stream.pull(events.stream_wait_seconds, events.batch_size)
         now = self._now()
         with session_scope(self.settings.database_url) as session:
-            new = inbox.store_batch(session=session, platform=PLATFORM, batch=batch, now=now)
+            new = inbox.store_batch(session=session, platform=self.platform, batch=batch, now=now)
             if self._monotonic() - self._heartbeat_at >= HEARTBEAT_SECONDS:
-                inbox.stream_alive(session=session, platform=PLATFORM, now=now)
+                inbox.stream_alive(session=session, platform=self.platform, now=now)
                 self._heartbeat_at = self._monotonic()
         self._waiting += new
         self.counts.update(
@@ -117,12 +146,12 @@ class MessageConsumer:
         self.stream.close()
 
 
-def start_consumer(settings: Settings) -> tuple[threading.Event, Any]:
-    """Run a consumer in a daemon thread; set the returned event to stop it."""
+def start_consumer(settings: Settings, platform: str = TAOBAO) -> tuple[threading.Event, Any]:
+    """Run a platform's consumer in a daemon thread; set the returned event to stop it."""
     stop = threading.Event()
-    consumer = MessageConsumer(settings)
+    consumer = MessageConsumer(settings, platform=platform)
     thread = threading.Thread(
-        target=consumer.run, args=(stop,), name="aftercare-message-stream", daemon=True
+        target=consumer.run, args=(stop,), name=f"aftercare-{platform}-stream", daemon=True
     )
     thread.start()
     return stop, consumer

@@ -5,14 +5,18 @@ from __future__ import annotations
 from sqlmodel import select
 
 # Every endpoint of a running sandbox a deployment is aimed at.
-SANDBOX_ENDPOINTS = ("kuaidi100", "taobao", "sms", "dingtalk", "tmc_stream", "pinduoduo")
+SANDBOX_ENDPOINTS = (
+    "kuaidi100", "taobao", "sms", "dingtalk", "tmc_stream", "pinduoduo", "pmc_stream",
+)  # fmt: skip
 
 
 def sandbox_environment(base_urls: dict[str, str], database_url: str) -> dict[str, str]:
     """Return the settings environment that points every client at a running sandbox."""
     stream, pinduoduo = base_urls.get("tmc_stream"), base_urls.get("pinduoduo")
+    pmc = base_urls.get("pmc_stream")
     return {
         **({"AFTERCARE_EVENTS__STREAM_URL": stream} if stream else {}),
+        **({"AFTERCARE_EVENTS__PINDUODUO_STREAM_URL": pmc} if pmc else {}),
         **({"AFTERCARE_PINDUODUO_URL": pinduoduo} if pinduoduo else {}),
         "AFTERCARE_DATABASE_URL": database_url,
         "AFTERCARE_KUAIDI100_URL": base_urls["kuaidi100"],

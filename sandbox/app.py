@@ -23,6 +23,8 @@ from .kuaidi100_push import BurstResult, Kuaidi100Pusher, PushRecord, burst_bodi
 from .oaid_decrypt import OaidDecryption
 from .optouts import OptOutResponder
 from .pinduoduo import Pinduoduo
+from .pmc import PddMessageChannel
+from .pmc_stream import PmcStream
 from .ratings import Explanation
 from .refunds import Refunds
 from .server import Gateway, HttpServer, Provider
@@ -123,6 +125,15 @@ class Sandbox:
             skew_minutes=config.robot_timestamp_skew_minutes,
         )
         self.pinduoduo = Pinduoduo(self.world, self.clock, self.stats)
+        self.pinduoduo.channel = PddMessageChannel(
+            self.world, self.clock.now, self.pinduoduo.client_id, seed=config.seed,
+            redeliver_after=channel.redeliver_after, duplicate_rate=config.tmc_duplicate_rate,
+            shuffle=config.tmc_shuffle,
+        )  # fmt: skip
+        self.pmc_stream = PmcStream(
+            self.pinduoduo.channel, self.pinduoduo.client_id, self.pinduoduo.secret,
+            seed=config.seed,
+        )  # fmt: skip
         self._new_refunds()
         self.providers: dict[str, Provider] = {
             "kuaidi100": self.kuaidi100,
@@ -145,6 +156,7 @@ class Sandbox:
                 self._server.start()
                 self.base_url = f"http://{self.config.host}:{self._server.port}"
                 self.tmc_stream.start(self.config.host)
+                self.pmc_stream.start(self.config.host)
                 log.info("sandbox serving at %s (seed %s)", self.base_url, self.config.seed)
             assert self.base_url is not None
             return self.base_url
@@ -156,6 +168,7 @@ class Sandbox:
                 self._server.stop()
                 self._server = None
                 self.tmc_stream.stop()
+                self.pmc_stream.stop()
                 log.info("sandbox at %s stopped", self.base_url)
         self.uplink.stop()
         self.pusher.stop()
@@ -185,6 +198,7 @@ class Sandbox:
         self.dingtalk.reset()
         self.taobao.rates.reset()
         self.taobao.channel.reset()
+        self.pinduoduo.channel.reset()
         self.tmc_stream.drop_rate = self.config.tmc_stream_drop_rate
         self._new_refunds()  # refunds opened, answered or messaged by a test are forgotten
         if self.taobao.oaid_decryption is not None:
@@ -196,7 +210,9 @@ class Sandbox:
             self.world, self.clock.now, seed=self.config.seed, rate=self.config.refund_rate
         )
         self.taobao.channel.refunds = self.taobao.refunds
-        self.pinduoduo.refunds = self.taobao.refunds  # one world: its after-sales, in PDD's words
+        self.pinduoduo.refunds = self.pinduoduo.channel.refunds = (
+            self.taobao.refunds
+        )  # one world: its after-sales, in PDD's words
 
     def url(self, provider: str) -> str:
         """Return the base URL a client of `provider` should be configured with."""
@@ -204,6 +220,8 @@ class Sandbox:
             raise RuntimeError("sandbox not started; call start() first")
         if provider == "tmc_stream":  # the message channel's WebSocket, on a port of its own
             return self.tmc_stream.url
+        if provider == "pmc_stream":  # Pinduoduo's message service, likewise
+            return self.pmc_stream.url
         try:
             return self.base_url + _PATHS[provider]
         except KeyError:

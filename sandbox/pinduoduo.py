@@ -30,6 +30,7 @@ INCREMENT = "pdd.order.number.list.increment.get"
 ONE_ORDER = "pdd.order.information.get"
 AFTER_SALES = "pdd.refund.list.increment.get"
 ONE_AFTER_SALE = "pdd.refund.information.get"
+PERMIT = "pdd.pmc.user.permit"
 # Pinduoduo's logistics company ids for the couriers the world ships with.
 LOGISTICS_IDS = {
     "shunfeng": 44, "zhongtong": 115, "yuantong": 85, "yunda": 121, "shentong": 1,
@@ -74,10 +75,11 @@ class Pinduoduo:
         self.clock = clock
         self.stats = stats
         keys = CREDENTIALS["pinduoduo"]
-        self._client_id: str = keys["client_id"]
-        self._secret: str = keys["client_secret"]
+        self.client_id: str = keys["client_id"]
+        self.secret: str = keys["client_secret"]
         self._shops = {token: ALL_SHOPS[code] for code, token in keys["tokens"].items()}
         self.refunds: Refunds | None = None  # the world's refunds, set by the sandbox
+        self.channel: Any = None  # the message service (pmc.py), set by the sandbox
 
     def handle(self, request: Request) -> Reply:
         """Authenticate and answer one call."""
@@ -89,6 +91,8 @@ class Pinduoduo:
                 payload = {"order_sn_increment_get_response": self._increment(shop, params)}
             elif api == ONE_ORDER:
                 payload = {"order_info_get_response": self._one(shop, params)}
+            elif api == PERMIT and self.channel is not None:
+                payload = {"pmc_user_permit_response": self.channel.permit(shop)}
             elif api in (AFTER_SALES, ONE_AFTER_SALE):
                 payload = self._after_sales(api, shop, params)
             else:
@@ -98,14 +102,14 @@ class Pinduoduo:
         return json_reply(payload)
 
     def _authenticate(self, params: dict[str, str]) -> Shop:
-        if params.get("client_id") != self._client_id:
+        if params.get("client_id") != self.client_id:
             raise PddError(10016, "client_id不存在", "client_id.invalid")
         stamp = params.get("timestamp", "")
         if not stamp.isdigit():
             raise PddError(10000, "timestamp不合法", "timestamp.invalid")
         if abs(datetime.fromtimestamp(int(stamp), UTC) - real_now()) > timedelta(minutes=10):
             raise PddError(10017, "timestamp已过期", "timestamp.expired")
-        if not hmac.compare_digest(params.get("sign", ""), pdd_sign(params, self._secret)):
+        if not hmac.compare_digest(params.get("sign", ""), pdd_sign(params, self.secret)):
             raise PddError(10018, "签名错误", "sign.invalid")
         shop = self._shops.get(params.get("access_token", ""))
         if shop is None:

@@ -59,7 +59,9 @@ def seller_id(shop: Shop) -> int:
 
 
 @dataclass(slots=True)
-class _Message:
+class QueuedMessage:
+    """A message in the queue, due to be handed out (again) from `due`."""
+
     id: int
     topic: str
     shop: Shop
@@ -93,7 +95,7 @@ class MessageChannel:
         self._lock = threading.Lock()
         self._permitted: dict[str, datetime] = {}
         self._published: set[tuple[int, str, datetime]] = set()
-        self._queue: dict[int, _Message] = {}
+        self._queue: dict[int, QueuedMessage] = {}
         self._next_id = 7_000_000_000
         self.delivered = 0
         self.redelivered = 0
@@ -237,9 +239,9 @@ class MessageChannel:
         if topic == CLOSE_TOPIC:
             content["status"] = trade.status
         content.update(extra or {})
-        self._queue[self._next_id] = _Message(self._next_id, topic, shop, content, when, when)
+        self._queue[self._next_id] = QueuedMessage(self._next_id, topic, shop, content, when, when)
 
-    def _render(self, message: _Message) -> dict[str, Any]:
+    def _render(self, message: QueuedMessage) -> dict[str, Any]:
         return {
             "id": message.id,
             "topic": message.topic,

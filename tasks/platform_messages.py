@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aftercare.clients.errors import AuthenticationError, ProviderError, RequestRejected
+from aftercare.clients.platform import TAOBAO
 from aftercare.clients.taobao import TradeNotFound
 from aftercare.rules.platform_events import Reread, outcome_without_reread, plan_rereads
 from aftercare.rules.reminders import first_reminder
@@ -23,8 +24,7 @@ from aftercare.store.trades import save_trades
 from models.db import session_scope
 from tasks import limits
 from tasks.policy import pipeline_task
-
-PLATFORM = "taobao"
+from tasks.refunds import pull_refunds
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +86,15 @@ def _reread(
 ) -> _Reread:
     """Re-read one trade, or its ratings, and save it as any sync would (never backwards)."""
     client = limits.taobao(settings)
-    context = shop_context(settings, shop.code, shop.timezone)
+    context = shop_context(settings, shop.code, shop.timezone, shop.platform)
     tolerance = timedelta(minutes=settings.sync.future_tolerance_minutes)
     key = context.session_key()
     tid = subject  # a trade's id, or a refund's (Trigger.subject)
+    if what is Reread.REFUND and shop.platform != TAOBAO:
+        # No refund read by id with its version here: the shop's refund sync catches up.
+        synced = pull_refunds(settings, shop, now)
+        return _Reread("refunds re-read", f"re-read the shop's refunds: {synced.get('new', 0)}"
+                       f" new, {synced.get('changed', 0)} changed")  # fmt: skip
     if what is Reread.REFUND:
         try:
             refund = client.refund(key, subject)
@@ -111,14 +116,15 @@ def _reread(
             )
         return _Reread("ratings re-read", f"re-read {len(ratings)} ratings")
     try:
-        trade = client.trade(key, tid)
+        trade = limits.platform(settings, shop.platform).trade(key, tid)
     except TradeNotFound:
         return _Reread("trade unknown", "the platform no longer knows the trade")
     problem = trade_problem(trade, now, tolerance)
     if problem:
         with session_scope(settings.database_url) as session:
             record_rejects(
-                session=session, source="taobao.trade", shop_id=shop.id, rejects=[(tid, problem)],
+                session=session, source=f"{shop.platform}.trade", shop_id=shop.id,
+                rejects=[(tid, problem)],
                 now=now,
             )  # fmt: skip
         return _Reread("trade refused", f"trade refused: {problem}")
@@ -130,7 +136,7 @@ def _reread(
             session=session, shop_id=shop.id, trades=(trade,), now=now, first_reminders=first
         )
         record_rejects(
-            session=session, source="taobao.waybill", shop_id=shop.id,
+            session=session, source=f"{shop.platform}.waybill", shop_id=shop.id,
             rejects=report.unusable_waybills, now=now,
         )  # fmt: skip
     plan = first[tid]

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from aftercare.rules.refunds import alert_line, margin_reached
 from aftercare.rules.sync import sync_windows
-from aftercare.settings import get_settings
+from aftercare.settings import Settings, get_settings
 from aftercare.shop_context import shop_context
 from aftercare.store.alerts import queue_alerts
 from aftercare.store.refunds import save_refunds, waiting_on_seller
@@ -25,7 +25,12 @@ HEADING = "退款即将超时，请在平台判给买家之前处理"
 @pipeline_task("sync-refunds", run_name="sync-refunds-{shop.code}", retries=2)
 def sync_refunds(shop: ShopInfo, as_of: datetime) -> dict[str, int]:
     """Pull every refund modified since the shop's cursor, window by window, and save it."""
-    settings = get_settings()
+    return pull_refunds(get_settings(), shop, as_of)
+
+
+def pull_refunds(settings: Settings, shop: ShopInfo, as_of: datetime) -> dict[str, int]:
+    """The refund sync itself: also what a refund message of a platform without a refund
+    read by id (Pinduoduo) runs."""
     client = limits.platform(settings, shop.platform)
     key = shop_context(settings, shop.code, shop.timezone, shop.platform).session_key()
     with session_scope(settings.database_url) as session:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from aftercare.clients.platform import TAOBAO
 from aftercare.settings import get_settings
 from aftercare.shop_context import shop_context
 from aftercare.store.shops import ShopInfo, active_shops
@@ -26,18 +25,18 @@ def list_shops(codes: list[str] | None = None) -> list[ShopInfo]:
 
 @pipeline_task("permit-message-channel")
 def permit_message_channel(as_of: datetime) -> int:
-    """Start each active shop's messages on the channel, once per shop; return how many now."""
+    """Start each active shop's messages on its platform's channel (TMC, PMC), once per shop;
+    return how many now."""
     settings = get_settings()
-    client = limits.taobao(settings)
     with session_scope(settings.database_url) as session:
-        shops = [
-            s for s in active_shops(session=session) if s.platform == TAOBAO
-        ]  # TMC is Taobao's
         waiting = [
-            s for s in shops if get_cursor(session=session, shop_id=s.id, stream=STREAM) is None
+            s
+            for s in active_shops(session=session)
+            if get_cursor(session=session, shop_id=s.id, stream=STREAM) is None
         ]
     for shop in waiting:
-        client.permit_messages(shop_context(settings, shop.code, shop.timezone).session_key())
+        context = shop_context(settings, shop.code, shop.timezone, shop.platform)
+        limits.platform(settings, shop.platform).permit_messages(context.session_key())
         with session_scope(settings.database_url) as session:
             advance_cursor(
                 session=session, shop_id=shop.id, stream=STREAM, synced_until=as_of, now=as_of

@@ -348,3 +348,9 @@ class PinduoduoClient:
         self, token: str, start: datetime, end: datetime, size: int, page_no: int
     ) -> RefundPage:
         return self.refunds_page(token, start, end, page_no=page_no, page_size=size)
+
+    def permit_messages(self, token: str) -> None:
+        """Start the mall's messages on the message service (pdd.pmc.user.permit)."""
+        inner = self.call("pdd.pmc.user.permit", token, {})
+        if inner.get("is_success") is not True:
+            raise MalformedResponse("message permit not confirmed", provider=PROVIDER)

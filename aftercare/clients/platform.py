@@ -31,3 +31,7 @@ class ShopPlatform(Protocol):
     ) -> Iterator[RefundPage]:
         """Every refund (after-sale) modified in the window, page by page, none skipped."""
         ...
+
+    def permit_messages(self, session: str) -> None:
+        """Start the shop's messages on the platform's message channel."""
+        ...

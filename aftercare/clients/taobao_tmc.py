@@ -28,6 +28,8 @@ class ChannelMessage:
     oid: str | None
     refund_id: str | None
     content: str
+    # The shop the message is of, where the platform names it by id rather than by nick.
+    shop_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

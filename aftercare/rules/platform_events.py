@@ -32,9 +32,9 @@ def reread_of(topic: str) -> Reread:
     """Name what a topic's message asks to re-read."""
     if topic == RATED:
         return Reread.RATING
-    if topic.startswith("taobao_trade_"):
+    if topic.startswith(("taobao_trade_", "pdd_trade_")):
         return Reread.TRADE
-    if topic.startswith("taobao_refund_"):
+    if topic.startswith(("taobao_refund_", "pdd_refund_")):
         return Reread.REFUND
     return Reread.NOTHING
 

@@ -24,15 +24,19 @@ def save_messages(
     """Store each message once under its platform id; return how many were new."""
     if not messages:
         return 0
-    shops = dict(
-        session.exec(select(Shop.seller_nick, Shop.id).where(Shop.platform == platform)).all()
-    )
+    found = session.exec(
+        select(Shop.seller_nick, Shop.code, Shop.id).where(Shop.platform == platform)
+    ).all()
+    by_nick = {nick: shop_id for nick, _, shop_id in found}
+    by_code = {code: shop_id for _, code, shop_id in found}
     rows = [
         {
             "platform": platform,
             "message_id": m.id,
             "topic": m.topic,
-            "shop_id": shops.get(m.seller_nick or ""),
+            "shop_id": by_code.get(m.shop_code)
+            if m.shop_code
+            else by_nick.get(m.seller_nick or ""),
             "tid": m.tid,
             "refund_id": m.refund_id,
             "published_at": m.published_at,
