@@ -80,12 +80,17 @@ def _serve(port: int, sandbox_port: int) -> None:
 
     from aftercare.receiver.background import start_receiver
     from aftercare.settings import get_settings
+    from deployments.push_events import Coalesced, emit_pushes_stored
     from deployments.serve import SCHEDULED, all_deployments
     from deployments.setup import ensure_automations, ensure_rate_limits, remove_twin_runs
     from models.migrate import upgrade
 
     sandbox = _start_sandbox(sandbox_port) if get_settings().environment == "sandbox" else None
-    receiver = start_receiver(get_settings().receiver_port, get_settings().receiver_host)
+    # Each commit of new courier pushes asks Prefect for a parcel-pushes run (coalesced).
+    announce = Coalesced(emit_pushes_stored, get_settings().events.trigger_seconds)
+    receiver = start_receiver(
+        get_settings().receiver_port, get_settings().receiver_host, on_pushes_stored=announce
+    )
     if sandbox is not None:
         sandbox.set_uplink_url(f"{receiver.url}/sms/uplink")  # type: ignore[attr-defined]
     print(f"receiver of tracking pushes and SMS replies at {receiver.url}")
@@ -105,7 +110,10 @@ def _serve(port: int, sandbox_port: int) -> None:
     ids: list[UUID] = [runner.add_deployment(d) for d in deployments]  # type: ignore[misc]
     by_name = {d.flow_name: (i, d) for i, d in zip(ids, deployments, strict=True)}
     scheduled = {by_name[flow.name][0]: (flow.name, cron) for flow, cron, _ in SCHEDULED}
-    ensure_automations(by_name["staff-alert"][0], scheduled, by_name["platform-events"][0])
+    ensure_automations(
+        by_name["staff-alert"][0], scheduled, by_name["platform-events"][0],
+        by_name["parcel-pushes"][0],
+    )  # fmt: skip
     if settings.events.enabled and settings.events.transport == "stream":
         from deployments.message_stream import start_consumer
 

@@ -22,10 +22,12 @@ from aftercare.secrets import secret_values_for_blocks
 from aftercare.settings import Settings
 from aftercare.wording import PIPELINE_NAMES
 from deployments.message_stream import MESSAGES_STORED
+from deployments.push_events import PUSHES_STORED
 from tasks.limits import limit_specs
 
 FAILED_RUN = "aftercare: a pipeline run failed"
 MESSAGES_ARRIVED = "aftercare: platform messages arrived"
+PUSHES_ARRIVED = "aftercare: parcel pushes arrived"
 MIN_SILENCE = timedelta(minutes=30)
 # The run's name carries the pipeline, the shops and the business time (Beijing).
 ALERT_TEXT = (
@@ -77,9 +79,11 @@ def ensure_automations(
     alert_deployment: UUID,
     scheduled: dict[UUID, tuple[str, str]],
     events_deployment: UUID | None = None,
+    pushes_deployment: UUID | None = None,
 ) -> list[str]:
     """Alert staff when any pipeline run fails, and when one has not run for twice its gap;
-    run `platform-events` (`events_deployment`) as soon as the stream stored messages.
+    run `platform-events` (`events_deployment`) as soon as the stream stored messages, and
+    `parcel-pushes` (`pushes_deployment`) as soon as the receiver stored courier pushes.
 
     `scheduled` maps each scheduled deployment's id to (its name, its cron).
     """
@@ -128,6 +132,14 @@ def ensure_automations(
                     expect={MESSAGES_STORED}, posture=Posture.Reactive, threshold=1
                 ),
                 actions=[RunDeployment(source="selected", deployment_id=events_deployment)],
+            )
+        )
+    if pushes_deployment is not None:
+        wanted.append(
+            AutomationCore(
+                name=PUSHES_ARRIVED,
+                trigger=EventTrigger(expect={PUSHES_STORED}, posture=Posture.Reactive, threshold=1),
+                actions=[RunDeployment(source="selected", deployment_id=pushes_deployment)],
             )
         )
     with get_client(sync_client=True) as client:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -36,11 +36,11 @@ PUSH_OK = {"result": True, "returnCode": "200", "message": "成功"}
 PUSH_REFUSED = {"result": False, "returnCode": "500"}
 
 
-def create_app() -> FastAPI:
-    """Build the receiver."""
+def create_app(on_pushes_stored: Callable[[int], None] | None = None) -> FastAPI:
+    """Build the receiver; `on_pushes_stored` hears how many new pushes each commit stored."""
     # The receiver runs outside any flow: its process redacts its own logs.
     install_log_redaction(get_settings().secret_values())
-    inbox = PushInbox()
+    inbox = PushInbox(on_stored=on_pushes_stored)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import uvicorn
@@ -25,13 +26,19 @@ class RunningReceiver:
         self.thread.join(10)
 
 
-def start_receiver(port: int = 0, host: str = "127.0.0.1") -> RunningReceiver:
+def start_receiver(
+    port: int = 0,
+    host: str = "127.0.0.1",
+    on_pushes_stored: Callable[[int], None] | None = None,
+) -> RunningReceiver:
     """Serve the receiver on `port` (a free one when 0) and return once it accepts calls."""
     if not port:
         with socket.socket() as sock:
             sock.bind((host, 0))
             port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(), host=host, port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(on_pushes_stored), host=host, port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, name="aftercare-receiver", daemon=True)
     thread.start()
     while not server.started:  # uvicorn's own start-up, not business time

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime
 
@@ -23,8 +24,11 @@ class PushInbox:
     of the cost, so Kuaidi100's retries stay rare on a sales day.
     """
 
-    def __init__(self, max_batch: int = 500) -> None:
+    def __init__(
+        self, max_batch: int = 500, on_stored: Callable[[int], None] | None = None
+    ) -> None:
         self.max_batch = max_batch
+        self.on_stored = on_stored  # told how many new pushes each commit stored
         self._queue: queue.Queue[tuple[str, datetime, Future[None]]] = queue.Queue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -84,3 +88,8 @@ class PushInbox:
             )
         for _, _, future in batch:
             future.set_result(None)
+        if new and self.on_stored is not None:
+            try:
+                self.on_stored(new)
+            except Exception as error:  # the pushes are stored: the schedule drains them
+                log.warning("could not announce %d new pushes: %s", new, type(error).__name__)

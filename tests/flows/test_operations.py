@@ -104,14 +104,20 @@ def test_secret_blocks_come_first_and_the_environment_is_the_fallback(settings, 
     assert Settings().kuaidi100_key.get_secret_value() == "from-a-secret-block"
 
 
+def served(ids, scheduled):
+    """What `make serve` ensures its automations with."""
+    return ids["staff-alert"], scheduled, ids["platform-events"], ids["parcel-pushes"]
+
+
 def test_alerting_automations_are_created_once_and_the_alert_reaches_staff(settings, sandbox):
     deployments = all_deployments()
     ids = {d.flow_name: d.apply() for d in deployments}
     scheduled = {ids[flow.name]: (flow.name, cron) for flow, cron, _ in SCHEDULED}
-    first = ensure_automations(ids["staff-alert"], scheduled, ids["platform-events"])
-    second = ensure_automations(ids["staff-alert"], scheduled, ids["platform-events"])
-    # Staff alerts for failures and silences, and platform-events run on stored messages.
-    assert first == second and len(first) == len(SCHEDULED) + 2
+    first = ensure_automations(*served(ids, scheduled))
+    second = ensure_automations(*served(ids, scheduled))
+    # Staff alerts for failures and silences; platform-events and parcel-pushes run on what
+    # was stored (platform messages, courier pushes).
+    assert first == second and len(first) == len(SCHEDULED) + 3
     with get_client(sync_client=True) as client:
         names = [a.name for a in client.read_automations()]
     assert sorted(n for n in names if n.startswith("aftercare:")) == sorted(first)
@@ -146,12 +152,12 @@ def test_a_restart_keeps_the_automations_and_no_pipeline_runs_twice(settings):
     deployments = all_deployments()
     ids = {d.flow_name: d.apply() for d in deployments}
     scheduled = {ids[flow.name]: (flow.name, cron) for flow, cron, _ in SCHEDULED}
-    ensure_automations(ids["staff-alert"], scheduled, ids["platform-events"])
+    ensure_automations(*served(ids, scheduled))
     with get_client(sync_client=True) as client:
         before = {a.name: a.id for a in client.read_automations()}
     # The restart: the deployments applied again, the automations ensured again.
     ids = {d.flow_name: d.apply() for d in deployments}
-    ensure_automations(ids["staff-alert"], scheduled, ids["platform-events"])
+    ensure_automations(*served(ids, scheduled))
     with get_client(sync_client=True) as client:
         after = {a.name: a.id for a in client.read_automations()}
     assert after == before, "an unchanged automation was replaced (its window started over)"
