@@ -11,6 +11,7 @@ import typer
 from sqlmodel import select
 
 from aftercare.rules.reviews import Outcome
+from app.refunds_cli import refunds_app
 
 app = typer.Typer(help="After-sales follow-up for online shops.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -29,6 +30,7 @@ app.add_typer(followup_app, name="followup")
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(shops_app, name="shops")
 app.add_typer(run_app, name="run")
+app.add_typer(refunds_app, name="refunds")
 
 
 IMPORT_SLICE = 500  # members saved per transaction by `customers import`

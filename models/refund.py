@@ -62,6 +62,7 @@ class RefundAction(SQLModel, table=True):
     # The refund_version the action was decided on and passed to the platform.
     version: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     status: str = Field(max_length=20)  # claimed | done | failed
+    actor: str = Field(default="pipeline", max_length=40)  # the pipeline, or the agent's name
     reason: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)

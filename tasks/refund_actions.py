@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from aftercare.clients.errors import AuthenticationError, ProviderError
 from aftercare.clients.platform import TAOBAO
-from aftercare.clients.taobao_refund_actions import (
-    VERSION_CHANGED,
-    ReturnAddress,
-    agree_refund,
-    agree_return,
-)
+from aftercare.clients.taobao_refund_actions import ReturnAddress
+from aftercare.clock import CHINA
+from aftercare.refund_answers import Answer, answer_refund
 from aftercare.rules.refunds import AGREE, AGREE_RETURN, propose
-from aftercare.settings import ReturnAddressSettings, Settings, get_settings
-from aftercare.shop_context import shop_context
+from aftercare.settings import get_settings
 from aftercare.store import refund_actions as actions
-from aftercare.store.refunds import save_refunds
+from aftercare.store.alerts import queue_alerts
 from models.db import session_scope
 from tasks import limits
 from tasks.policy import pipeline_task
+
+# A claim older than this never finished: the process died between the claim and the outcome.
+STUCK_AFTER = timedelta(minutes=30)
+STUCK_HEADING = "退款操作中断，请到平台核对是否已生效"
 
 
 @pipeline_task("act-on-refunds")
@@ -33,7 +32,7 @@ def act_on_refunds(as_of: datetime) -> dict[str, int]:
     for refund in candidates:
         plan = propose(
             refund.kind, refund.status, refund.has_good_return, refund.fee,
-            settings.refunds.auto_for(refund.shop_code),
+            settings.refunds.auto_for(refund.shop_code), refund.delivered_at,
         )  # fmt: skip
         if plan.action not in (AGREE, AGREE_RETURN) or not plan.automatic:
             counts["left_to_people"] += plan.action is not None
@@ -45,64 +44,28 @@ def act_on_refunds(as_of: datetime) -> dict[str, int]:
         if plan.action == AGREE_RETURN and address is None:
             counts["no_return_address"] += 1
             continue
-        with session_scope(settings.database_url) as session:
-            if not actions.claim_action(
-                session=session, shop_id=refund.shop_id, refund_id=refund.refund_id,
-                action=plan.action, version=refund.version, now=as_of,
-            ):  # fmt: skip
-                counts["already_answered"] += 1
-                continue
-        counts[_act(settings, refund, plan.action, address, as_of)] += 1
+        to = ReturnAddress(address.name, address.address, address.mobile) if address else None
+        answer = Answer(plan.action, address=to)
+        client = limits.taobao(settings)
+        counts[answer_refund(settings, refund, answer, as_of, "pipeline", client)] += 1
+    counts["answers_interrupted"] = _tell_interrupted(settings.database_url, as_of)
     return dict(counts)
 
 
-def _act(
-    settings: Settings,
-    refund: actions.ActionCandidate,
-    action: str,
-    address: ReturnAddressSettings | None,
-    now: datetime,
-) -> str:
-    """Re-read, act on the version read, record the outcome; return what happened."""
-    client = limits.taobao(settings)
-    key = shop_context(settings, refund.shop_code).session_key()
-    try:
-        live = client.refund(key, refund.refund_id)
-    except ProviderError as error:
-        if isinstance(error, AuthenticationError):
-            raise
-        with session_scope(settings.database_url) as session:  # nothing done: try next run
-            actions.release_action(
-                session=session, shop_id=refund.shop_id, refund_id=refund.refund_id,
-                action=action,
-            )  # fmt: skip
-        return "reread_failed"
-    outcome, status, reason = "refund_changed", None, None
-    try:
-        if (live.version, live.status) == (refund.version, refund.status):
-            if action == AGREE:
-                agree_refund(client, key, live.refund_id, str(live.refund_fee), live.version)
-            elif address is not None:
-                to = ReturnAddress(address.name, address.address, address.mobile)
-                agree_return(client, key, live.refund_id, live.version, to)
-            outcome, status = action, "done"
-    except ProviderError as error:
-        if isinstance(error, AuthenticationError):
-            raise
-        if VERSION_CHANGED not in (error.code or ""):
-            # Failed, or perhaps done with the answer lost: never repeated by itself.
-            outcome, status, reason = "action_failed", "failed", error.reason
-    latest = client.refund(key, refund.refund_id) if status == "done" else live
-    with session_scope(settings.database_url) as session:
-        if status is None:  # changed before we acted: nothing done, decided again next run
-            actions.release_action(
-                session=session, shop_id=refund.shop_id, refund_id=refund.refund_id,
-                action=action,
-            )  # fmt: skip
-        else:
-            actions.finish_action(
-                session=session, shop_id=refund.shop_id, refund_id=refund.refund_id,
-                action=action, status=status, reason=reason, now=now,
-            )  # fmt: skip
-        save_refunds(session=session, shop_id=refund.shop_id, refunds=(latest,), now=now)
-    return outcome
+def _tell_interrupted(url: str, now: datetime) -> int:
+    """Tell staff once of each answer claimed but never finished; return how many there are."""
+    with session_scope(url) as session:
+        stuck = actions.stuck_actions(session=session, claimed_before=now - STUCK_AFTER)
+        rows = [
+            {
+                "dedupe_key": f"refund-action:{code}:{a.refund_id}:{a.action}",
+                "topic": code,
+                "heading": STUCK_HEADING,
+                "line": f"退款 {a.refund_id}：{a.actor} 于 "
+                f"{a.updated_at.astimezone(CHINA):%m-%d %H:%M} 开始的「{a.action}」没有结果，"
+                "可能已在平台生效。请到平台查看该退款，不要重复操作。",
+            }
+            for code, a in stuck
+        ]
+        queue_alerts(session=session, rows=rows, now=now)
+    return len(stuck)

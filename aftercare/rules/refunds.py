@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from aftercare.clock import CHINA
+
 WAIT_SELLER_AGREE = "WAIT_SELLER_AGREE"
 WAIT_BUYER_RETURN_GOODS = "WAIT_BUYER_RETURN_GOODS"
 WAIT_SELLER_CONFIRM_GOODS = "WAIT_SELLER_CONFIRM_GOODS"
@@ -172,6 +174,8 @@ def alert_line(
 AGREE = "agree"  # refund the money, nothing comes back
 AGREE_RETURN = "agree_return"  # the buyer sends the goods back first
 CONFIRM_RECEIPT = "confirm_receipt"  # the goods are back: refund
+REFUSE = "refuse"  # with a reason the buyer sees; always a person's decision
+ACTIONS = (AGREE, AGREE_RETURN, REFUSE)  # what an agent can have carried out in one command
 # What the flow chart does for each kind, when the seller agrees.
 _AGREEMENT = {
     "unshipped_change_mind": AGREE,
@@ -194,14 +198,22 @@ class Proposal:
 
 
 def propose(
-    kind: str, status: str, has_good_return: bool, fee: Decimal, auto: Mapping[str, float]
+    kind: str,
+    status: str,
+    has_good_return: bool,
+    fee: Decimal,
+    auto: Mapping[str, float],
+    delivered_at: datetime | None = None,
 ) -> Proposal:
     """The next platform action for a refund, automatic only where the shop allowed its kind
-    up to an amount; receipts always need a person (the parcel is opened and checked)."""
+    up to an amount; receipts always need a person (the parcel is opened and checked), and so
+    does a refusal: "not received" against a parcel our tracking saw signed for."""
     if status == WAIT_SELLER_CONFIRM_GOODS:
         return Proposal(CONFIRM_RECEIPT, False, "退货到了先拆包检查，再确认收货")
     if status != WAIT_SELLER_AGREE:
         return Proposal(None, False, "不在卖家处理的阶段")
+    if kind == "lost_parcel" and delivered_at is not None:
+        return Proposal(REFUSE, False, refusal_reason(delivered_at))
     action = _AGREEMENT.get(kind)
     if action is None:
         return Proposal(None, False, "按顾客要求酌情处理，由客服决定")
@@ -213,3 +225,12 @@ def propose(
     if fee > Decimal(str(limit)):
         return Proposal(action, False, f"金额 ¥{fee} 超过自动处理上限 ¥{limit:g}")
     return Proposal(action, True, "本店允许自动处理")
+
+
+def refusal_reason(delivered_at: datetime) -> str:
+    """What the buyer reads when "not received" is refused: the signing our tracking saw."""
+    signed = delivered_at.astimezone(CHINA)
+    return (
+        f"物流信息显示包裹已于 {signed:%m月%d日 %H:%M} 签收。请先核实是否家人、快递柜或驿站代收；"
+        "如确实没有收到，请提供情况说明，我们会联系快递核实处理。"
+    )

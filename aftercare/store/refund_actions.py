@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from aftercare.rules.refunds import WAIT_SELLER_AGREE
-from models import Refund, RefundAction, Shop
+from models import Refund, RefundAction, Shipment, Shop
 from models.db import insert_ignore
 
 
@@ -27,32 +27,68 @@ class ActionCandidate:
     fee: Decimal
     version: int
     platform: str = "taobao"
+    tid: str = ""
+    seller_deadline: datetime | None = None
+    # When the order's parcel was signed for, as our tracking saw it (None: not known).
+    delivered_at: datetime | None = None
 
 
-def waiting_for_answer(*, session: Session) -> list[ActionCandidate]:
-    """Refunds whose buyer waits for the seller to agree or refuse."""
-    rows = session.exec(
-        select(Refund, Shop.code, Shop.platform)
+def waiting_for_answer(
+    *, session: Session, shops: list[str] | None = None, refund_id: str | None = None
+) -> list[ActionCandidate]:
+    """Refunds whose buyer waits for the seller to agree or refuse (soonest deadline first)."""
+    delivered = (
+        select(Shipment.order_id, func.max(Shipment.delivered_at).label("delivered_at"))
+        .group_by(col(Shipment.order_id))
+        .subquery()
+    )
+    query = (
+        select(Refund, Shop.code, Shop.platform, delivered.c.delivered_at)
         .join(Shop, col(Shop.id) == Refund.shop_id)
+        .outerjoin(delivered, delivered.c.order_id == Refund.order_id)
         .where(Refund.status == WAIT_SELLER_AGREE)
         .order_by(col(Refund.seller_deadline))
-    ).all()
+    )
+    if shops:
+        query = query.where(col(Shop.code).in_(shops))
+    if refund_id is not None:
+        query = query.where(Refund.refund_id == refund_id)
     return [
         ActionCandidate(
             r.shop_id, code, r.refund_id, r.kind, r.status, r.has_good_return, r.refund_fee,
-            r.version, platform,
+            r.version, platform, r.tid, r.seller_deadline, delivered_at,
         )
-        for r, code, platform in rows
+        for r, code, platform, delivered_at in session.exec(query).all()
     ]  # fmt: skip
 
 
+def stuck_actions(*, session: Session, claimed_before: datetime) -> list[tuple[str, RefundAction]]:
+    """(shop code, action) of answers claimed but never finished: the process died between
+    the claim and the outcome, so whether the platform took it is for a person to check."""
+    rows = session.exec(
+        select(Shop.code, RefundAction)
+        .join(Shop, col(Shop.id) == RefundAction.shop_id)
+        .where(RefundAction.status == "claimed", col(RefundAction.updated_at) < claimed_before)
+        .order_by(col(RefundAction.updated_at))
+    ).all()
+    return [(code, action) for code, action in rows]
+
+
 def claim_action(
-    *, session: Session, shop_id: int, refund_id: str, action: str, version: int, now: datetime
+    *,
+    session: Session,
+    shop_id: int,
+    refund_id: str,
+    action: str,
+    version: int,
+    now: datetime,
+    actor: str = "pipeline",
 ) -> bool:
     """Claim an action on a refund; False when it was claimed (or done) before."""
     row = {
         "shop_id": shop_id, "refund_id": refund_id, "action": action, "version": version,
         "status": "claimed", "reason": None, "created_at": now, "updated_at": now,
+        "actor": actor[:40],
     }  # fmt: skip
     return bool(
         insert_ignore(session, RefundAction, [row], keys=["shop_id", "refund_id", "action"])

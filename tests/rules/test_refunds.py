@@ -92,3 +92,24 @@ def test_what_the_rules_propose_and_when_it_may_happen_by_itself():
     assert (receipt.action, receipt.automatic) == (CONFIRM_RECEIPT, False)
     assert propose("other", "WAIT_SELLER_AGREE", False, Decimal("9"), auto).action is None
     assert propose("quality", "SUCCESS", True, Decimal("9"), auto).action is None
+
+
+def test_not_received_against_a_parcel_signed_for_is_proposed_for_refusal_never_by_itself():
+    from decimal import Decimal
+
+    from aftercare.rules.refunds import AGREE, REFUSE, propose
+
+    auto = {"lost_parcel": 5000.0}  # even where lost parcels are refunded by themselves
+    signed = datetime(2026, 11, 30, 16, 5, tzinfo=SHANGHAI)  # 16:05 Beijing, the 30th
+    plan = propose("lost_parcel", "WAIT_SELLER_AGREE", False, Decimal("59"), auto, signed)
+    assert (plan.action, plan.automatic) == (REFUSE, False)
+    assert "11月30日 16:05" in plan.why and "签收" in plan.why
+    # The same instant in UTC (08:05, the 30th) is told in Beijing time, not UTC.
+    utc = signed.astimezone(ZoneInfo("UTC"))
+    assert (
+        propose("lost_parcel", "WAIT_SELLER_AGREE", False, Decimal("59"), auto, utc).why == plan.why
+    )
+    unseen = propose("lost_parcel", "WAIT_SELLER_AGREE", False, Decimal("59"), auto, None)
+    assert (unseen.action, unseen.automatic) == (AGREE, True), "no signing seen: refund"
+    other = propose("quality", "WAIT_SELLER_AGREE", True, Decimal("59"), auto, signed)
+    assert other.action != REFUSE, "only 'not received' is answered by the signing"

@@ -1,0 +1,117 @@
+"""`aftercare refunds`: the refunds waiting for the seller's answer, and one command to give it."""
+
+from __future__ import annotations
+
+from typing import Annotated, NoReturn
+
+import typer
+
+refunds_app = typer.Typer(help="Refunds and returns (退换货).", no_args_is_help=True)
+
+
+def _refuse(message: str) -> NoReturn:
+    """Say what is wrong with the input, in one line, and stop before anything runs."""
+    typer.echo(f"aftercare: {message}", err=True)
+    raise typer.Exit(1)
+
+
+@refunds_app.command("list")
+def refunds_list(
+    shop: Annotated[str | None, typer.Option(help="Only this shop (code)")] = None,
+    limit: int = 50,
+) -> None:
+    """Refunds waiting for the seller, soonest deadline first: what the rules propose, why,
+    and the command that carries it out."""
+    from rich.table import Table
+
+    from aftercare.clock import world_now
+    from aftercare.rules.refunds import KINDS, propose, time_left_words
+    from aftercare.settings import get_settings
+    from aftercare.store.refund_actions import waiting_for_answer
+    from app.cli import _console
+    from models.db import session_scope
+
+    settings = get_settings()
+    now = world_now(settings.simulated_now)
+    with session_scope(settings.database_url) as session:
+        waiting = waiting_for_answer(session=session, shops=[shop] if shop else None)[:limit]
+    table = Table(title=f"refunds waiting for the seller ({len(waiting)} shown)")
+    for column in ("refund", "shop", "order", "kind", "¥", "time left", "proposed", "why"):
+        table.add_column(column)
+    for r in waiting:
+        plan = propose(
+            r.kind, r.status, r.has_good_return, r.fee, settings.refunds.auto_for(r.shop_code),
+            r.delivered_at,
+        )  # fmt: skip
+        kind = KINDS.get(r.kind, KINDS["other"]).name
+        left = time_left_words(r.seller_deadline, now)
+        table.add_row(r.refund_id, r.shop_code, r.tid, kind, str(r.fee), left,
+                      plan.action or "", plan.why)  # fmt: skip
+    _console().print(table)
+    typer.echo(
+        "to answer: aftercare refunds act <refund> --action agree|agree_return|refuse "
+        '--agent <name> [--reason "what the buyer reads"]'
+    )
+
+
+@refunds_app.command("act")
+def refunds_act(
+    refund_id: str,
+    action: Annotated[str, typer.Option(help="agree | agree_return | refuse")],
+    agent: Annotated[str, typer.Option(help="Who decided (kept with the answer)")],
+    reason: Annotated[
+        str | None, typer.Option(help="A refusal's reason, shown to the buyer")
+    ] = None,
+) -> None:
+    """Give one answer on the platform: claimed once, the refund re-read first, and done on the
+    version read, through the same path as the pipeline's own answers."""
+    from aftercare import clients
+    from aftercare.clients.platform import TAOBAO
+    from aftercare.clients.taobao_refund_actions import ReturnAddress
+    from aftercare.clock import world_now
+    from aftercare.refund_answers import ALREADY, CHANGED, DONE, FAILED, Answer, answer_refund
+    from aftercare.rules.refunds import ACTIONS, AGREE, AGREE_RETURN, REFUSE
+    from aftercare.settings import get_settings
+    from aftercare.store.refund_actions import waiting_for_answer
+    from models.db import session_scope
+
+    settings = get_settings()
+    if action not in ACTIONS:
+        _refuse(f"--action must be one of {', '.join(ACTIONS)}, not {action!r}")
+    if not agent.strip():
+        _refuse("--agent names who decided")
+    words = (reason or "").strip()
+    if action == REFUSE and not 5 <= len(words) <= 200:
+        _refuse("a refusal needs --reason, 5 to 200 characters: the buyer reads it")
+    with session_scope(settings.database_url) as session:
+        found = waiting_for_answer(session=session, refund_id=refund_id)
+    if not found:
+        _refuse(f"refund {refund_id} is not waiting for the seller's answer (run a sync first?)")
+    refund = found[0]
+    if refund.platform != TAOBAO:
+        _refuse(f"refund {refund_id} is on {refund.platform}: answer it in that back office")
+    if action == AGREE and refund.has_good_return:
+        _refuse("the buyer sends the goods back: use --action agree_return")
+    to = None
+    if action == AGREE_RETURN:
+        address = settings.refunds.return_addresses.get(refund.shop_code)
+        if address is None:
+            _refuse(
+                f"no return address for {refund.shop_code}: AFTERCARE_REFUNDS__RETURN_ADDRESSES"
+            )
+        to = ReturnAddress(address.name, address.address, address.mobile)
+    answer = Answer(action, reason=words or None, address=to)
+    now = world_now(settings.simulated_now)
+    client = clients.taobao(settings)
+    outcome = answer_refund(settings, refund, answer, now, f"agent:{agent.strip()}"[:40], client)
+    said = {
+        DONE: f"refund {refund_id}: {action} done",
+        ALREADY: f"refund {refund_id}: {action} was given before; nothing sent again",
+        CHANGED: f"refund {refund_id} changed since it was read: list it again and decide anew",
+        FAILED: f"refund {refund_id}: the platform refused {action}; recorded, not retried",
+    }
+    typer.echo(
+        said.get(outcome, f"refund {refund_id}: could not re-read it ({outcome}); try later")
+    )
+    if outcome not in (DONE, ALREADY):
+        raise typer.Exit(2)

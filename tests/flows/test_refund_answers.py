@@ -1,0 +1,153 @@
+"""Agents answer refunds with one command, through the pipeline's own path: once, on the
+version read, and a typo is a clear refusal before anything is sent."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from app.cli import app
+from flows.refunds_and_returns import refunds_and_returns
+from models import Refund, RefundAction, Shop, StaffAlert
+from models.db import session_scope
+from tests.conftest import ANCHOR
+
+pytestmark = [
+    pytest.mark.usefixtures("prefect_server"),
+    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+]
+
+
+def opened(sandbox, reason: str, *, shipped: bool):
+    """A refund a buyer opened two hours ago on one of the shop's trades."""
+    trade = next(
+        t
+        for code in ("mumu", "sishi", "xiaoya")
+        for t in sandbox.world.trades_of(code)
+        if t.pay_time
+        and (t.consign_time is not None) == shipped
+        and not t.status.startswith("TRADE_CLOSED")
+    )
+    return sandbox.taobao.refunds.open_refund(trade.tid, reason, ANCHOR - timedelta(hours=2))
+
+
+def act(*args: str):
+    return CliRunner().invoke(app, ["refunds", "act", *args])
+
+
+def test_an_agent_lists_the_proposals_and_answers_one_with_one_command(settings, sandbox):
+    refund = opened(sandbox, "缺货", shipped=False)
+    refunds_and_returns(as_of=ANCHOR)
+    listed = CliRunner().invoke(app, ["refunds", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert str(refund.refund_id) in listed.output and "agree" in listed.output
+    assert "aftercare refunds act" in listed.output
+
+    done = act(str(refund.refund_id), "--action", "agree", "--agent", "小王")
+    assert done.exit_code == 0 and "agree done" in done.output, done.output
+    assert [status for _, status in refund.actions] == ["SUCCESS"]
+    with session_scope(settings.database_url) as session:
+        answer = session.exec(select(RefundAction)).one()
+        stored = session.exec(select(Refund).where(Refund.refund_id == str(refund.refund_id))).one()
+    assert (answer.status, answer.actor, answer.action) == ("done", "agent:小王", "agree")
+    assert stored.status == "SUCCESS", "the refund is re-read after the answer"
+    # Given twice (a double click, a second agent): nothing goes to the platform again.
+    again = act(str(refund.refund_id), "--action", "agree", "--agent", "小李")
+    assert again.exit_code == 1 and "not waiting" in again.output
+    assert len(refund.actions) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--action", "agreee", "--agent", "小王"], "--action must be one of"),
+        (["--action", "refuse", "--agent", "小王"], "a refusal needs --reason"),
+        (["--action", "refuse", "--agent", "小王", "--reason", "不"], "a refusal needs --reason"),
+        (["--action", "agree", "--agent", " "], "--agent names who decided"),
+        (["--action", "agree_return", "--agent", "小王"], "no return address"),
+    ],
+)
+def test_a_typo_is_a_clear_refusal_and_nothing_is_sent(settings, sandbox, args, says):
+    refund = opened(sandbox, "缺货", shipped=False)
+    refunds_and_returns(as_of=ANCHOR)
+    result = act(str(refund.refund_id), *args)
+    assert result.exit_code == 1 and says in result.output, result.output
+    assert not refund.actions
+    with session_scope(settings.database_url) as session:
+        assert not session.exec(select(RefundAction)).all()
+
+
+def test_an_unknown_refund_is_refused_by_name(settings, sandbox):
+    result = act("9999", "--action", "agree", "--agent", "小王")
+    assert result.exit_code == 1 and "refund 9999 is not waiting" in result.output
+
+
+def test_a_refund_the_buyer_changed_meanwhile_is_not_answered_blindly(settings, sandbox):
+    refund = opened(sandbox, "缺货", shipped=False)
+    refunds_and_returns(as_of=ANCHOR - timedelta(hours=1))
+    sandbox.clock.set(ANCHOR)
+    refund.steps.insert(1, (ANCHOR, "WAIT_SELLER_AGREE"))  # the buyer edits the request
+    changed = act(str(refund.refund_id), "--action", "agree", "--agent", "小王")
+    assert changed.exit_code == 2 and "changed since it was read" in changed.output
+    assert not refund.actions
+    # Listed again, it is answered on its new version.
+    done = act(str(refund.refund_id), "--action", "agree", "--agent", "小王")
+    assert done.exit_code == 0 and [s for _, s in refund.actions] == ["SUCCESS"]
+
+
+def test_a_refusal_the_platform_does_not_allow_is_recorded_and_never_repeated(settings, sandbox):
+    refund = opened(sandbox, "不想要了", shipped=False)  # no refusing an unshipped order
+    refunds_and_returns(as_of=ANCHOR)
+    reason = "您好，商品已打包待发，如不需要可拒收，我们收到退货后立即退款。"
+    failed = act(str(refund.refund_id), "--action", "refuse", "--agent", "小王", "--reason", reason)
+    assert failed.exit_code == 2 and "refused refuse" in failed.output
+    with session_scope(settings.database_url) as session:
+        answer = session.exec(select(RefundAction)).one()
+    assert answer.status == "failed" and answer.reason
+    again = act(str(refund.refund_id), "--action", "refuse", "--agent", "小王", "--reason", reason)
+    assert "given before" in again.output and not refund.actions
+
+
+def test_an_answer_cut_off_after_its_claim_is_told_to_staff_once(settings, sandbox):
+    from aftercare.store.refund_actions import claim_action
+
+    refund = opened(sandbox, "缺货", shipped=False)
+    refunds_and_returns(as_of=ANCHOR - timedelta(hours=1))
+    with session_scope(settings.database_url) as session:
+        shop_id = session.exec(select(Shop.id).where(Shop.code == refund.trade.shop)).one()
+        # The process died between the claim and the platform's answer.
+        claim_action(
+            session=session, shop_id=shop_id, refund_id=str(refund.refund_id), action="agree",
+            version=0, now=ANCHOR - timedelta(hours=1), actor="pipeline",
+        )  # fmt: skip
+    first = refunds_and_returns(as_of=ANCHOR)
+    second = refunds_and_returns(as_of=ANCHOR + timedelta(minutes=10))
+    assert first["answers_interrupted"] == second["answers_interrupted"] == 1
+    with session_scope(settings.database_url) as session:
+        alerts = session.exec(
+            select(StaffAlert).where(StaffAlert.dedupe_key.like("refund-action:%"))  # type: ignore[attr-defined]
+        ).all()
+    assert len(alerts) == 1 and "不要重复操作" in alerts[0].line
+    assert not refund.actions, "nobody answered it again by itself"
+
+
+def test_not_received_on_a_parcel_our_tracking_saw_signed_is_listed_for_refusal(settings, sandbox):
+    from flows.logistics_check import logistics_check
+    from models import Order, Shipment
+
+    logistics_check(as_of=ANCHOR - timedelta(hours=3))
+    with session_scope(settings.database_url) as session:
+        tid = session.exec(
+            select(Order.tid)
+            .join(Shipment, Shipment.order_id == Order.id)
+            .where(Shipment.delivered_at.is_not(None))  # type: ignore[union-attr]
+        ).first()
+    assert tid is not None
+    refund = sandbox.taobao.refunds.open_refund(int(tid), "未收到货", ANCHOR - timedelta(hours=2))
+    refunds_and_returns(as_of=ANCHOR)
+    listed = CliRunner().invoke(app, ["refunds", "list"])
+    line = next(row for row in listed.output.splitlines() if str(refund.refund_id) in row)
+    assert "refuse" in line and "物流信息显示包裹已于" in line, listed.output
