@@ -125,6 +125,9 @@ class RefundSettings(BaseModel):
     # yuan (e.g. {"out_of_stock": 300}); nothing is automatic unless listed. Per shop below.
     auto: dict[str, float] = Field(default_factory=dict)
     auto_by_shop: dict[str, dict[str, float]] = Field(default_factory=dict)
+    # A buyer's return parcel is asked about this often until it arrives, at most so many a run.
+    return_check_hours: float = Field(4.0, gt=0)
+    returns_per_run: int = Field(500, ge=1)
     # Where returned goods go, per shop; agreeing to a return needs it.
     return_addresses: dict[str, ReturnAddressSettings] = Field(default_factory=dict)
 

@@ -12,6 +12,7 @@ from tasks.alerts import post_staff_alerts
 from tasks.refund_actions import act_on_refunds
 from tasks.refund_reports import refund_report
 from tasks.refunds import sync_refunds, watch_refund_deadlines
+from tasks.return_parcels import track_returns
 from tasks.shops import list_shops
 from tasks.trades import sync_trades
 
@@ -29,6 +30,7 @@ def refunds_and_returns(
         future.result()
     synced = add_counts(f.result() for f in [sync_refunds.submit(s, now) for s in shop_list])
     acted = act_on_refunds(now)  # the answers the shop lets the pipeline give by itself
+    returns = track_returns(now)  # the goods on their way back, with the couriers
     watched = watch_refund_deadlines(now)
     posted = post_staff_alerts(now)
     report = refund_report(now, get_settings().refunds.alert_margin_hours)
@@ -39,6 +41,7 @@ def refunds_and_returns(
         "refunds_rejected": synced.get("rejected", 0),
         "decided_by_timer_now": synced.get("timed_out", 0),
         **acted,
+        **returns,
         **watched,
         "staff_alerts": posted,
         **report,

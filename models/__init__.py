@@ -11,6 +11,7 @@ from models.platform_message import PlatformMessage
 from models.refund import Refund, RefundAction
 from models.rejected import RejectedRecord
 from models.reminder import ReminderConversion
+from models.return_parcel import ReturnParcel
 from models.review import Review
 from models.shipment import Shipment, TrackingEvent
 from models.shop import Customer, Shop
@@ -34,6 +35,7 @@ __all__ = [
     "RefundAction",
     "RejectedRecord",
     "ReminderConversion",
+    "ReturnParcel",
     "Review",
     "Shipment",
     "Shop",

@@ -18,7 +18,9 @@ from typing import Any
 
 from .catalog import COURIER_NAMES
 from .dice import Dice
-from .shops import PINDUODUO_SHOPS, SHOPS
+from .scenarios import ShipPlan
+from .shipment import ShipmentScenario
+from .shops import ALL_SHOPS, PINDUODUO_SHOPS, SHOPS
 from .top import (
     TopError,
     fields_param,
@@ -77,6 +79,7 @@ class Refunds:
         self.world = world
         self.now = now
         self.refunds: dict[int, Refund] = {}
+        world.return_parcels.clear()
         if rate > 0:
             self._generate(seed, rate)
 
@@ -121,11 +124,28 @@ class Refunds:
         refund.steps.append((deadline, "WAIT_BUYER_RETURN_GOODS"))
         sent = deadline + rng.between(6 * HOUR, 3 * DAY)
         com = rng.pick(sorted(COURIER_NAMES))
-        waybill = f"RT{refund.refund_id % 10**10:010d}"
-        refund.return_parcel = (sent, COURIER_NAMES[com], waybill)
+        self._send_back(refund, sent, com, f"RT{refund.refund_id % 10**10:010d}")
         refund.steps.append((sent, "WAIT_SELLER_CONFIRM_GOODS"))
         refund.deadlines["WAIT_SELLER_CONFIRM_GOODS"] = sent + RECEIPT_DEADLINE
         refund.steps.append((sent + RECEIPT_DEADLINE, "SUCCESS"))
+
+    def _send_back(self, refund: Refund, sent: datetime, com: str, waybill: str) -> None:
+        """The buyer sends the goods back at `sent`; the courier knows the parcel from then.
+
+        It arrives about two days later, except one in ten that is never scanned (lost).
+        """
+        refund.return_parcel = (sent, COURIER_NAMES[com], waybill)
+        buyer, shop = refund.trade.buyer, ALL_SHOPS[refund.trade.shop]
+        lost = refund.refund_id % 10 == 7
+        self.world.return_parcels[(com, waybill)] = ShipmentScenario(
+            shop=shop.code, tid=refund.trade.tid, com=com, courier_name=COURIER_NAMES[com],
+            waybill=waybill, scenario="lost" if lost else "delivered",
+            plan=ShipPlan(sent, None if lost else sent + 2 * DAY),
+            province=shop.warehouse[0], city=shop.warehouse[1], district=shop.warehouse[2],
+            receiver_phone=shop.sender_phone,
+            origin=(buyer.province, buyer.city, buyer.district),
+            anchor=self.world.anchor, seed=refund.refund_id,
+        )  # fmt: skip
 
     def open_refund(self, tid: int, reason: str, at: datetime) -> Refund:
         """A buyer asks for a refund of a trade at `at` (for tests and demos)."""
@@ -182,7 +202,7 @@ class Refunds:
         refund.actions.append((now, status))
         if status == "WAIT_BUYER_RETURN_GOODS":  # the buyer sends the goods the next day
             sent = now + DAY
-            refund.return_parcel = (sent, COURIER_NAMES["zhongtong"], f"RT{refund.refund_id}")
+            self._send_back(refund, sent, "zhongtong", f"RT{refund.refund_id}")
             refund.steps.append((sent, "WAIT_SELLER_CONFIRM_GOODS"))
             refund.deadlines["WAIT_SELLER_CONFIRM_GOODS"] = sent + RECEIPT_DEADLINE
             refund.steps.append((sent + RECEIPT_DEADLINE, "SUCCESS"))

@@ -177,6 +177,8 @@ class World:
             (s.com, s.waybill): s for s in shipments
         }
         self._shipment_by_tid = {s.tid: s for s in shipments}
+        # Parcels buyers send back on refunds (refunds.py), by (com, waybill).
+        self.return_parcels: dict[tuple[str, str], ShipmentScenario] = {}
         self._by_phone: dict[str, list[int]] = {}
         # Per shop, (time, tid, kind) sorted: the increment API is a range scan on it. A fated
         # trade has two entries (created, settled); a query keeps the one current at its clock.
@@ -281,7 +283,7 @@ class World:
 
     def tracked_shipment(self, com: str, waybill: str) -> ShipmentScenario | None:
         """Return the shipment Kuaidi100 knows under com + waybill."""
-        shipment = self.shipments.get((com, waybill))
+        shipment = self.shipments.get((com, waybill)) or self.return_parcels.get((com, waybill))
         if shipment is None or shipment.scenario == "unknown_courier":
             return None
         return shipment

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from aftercare.clients.errors import AuthenticationError, ProviderError, RequestRejected
 from aftercare.clients.platform import TAOBAO
 from aftercare.clients.taobao import TradeNotFound
+from aftercare.refund_sync import pull_refunds
 from aftercare.rules.platform_events import Reread, outcome_without_reread, plan_rereads
 from aftercare.rules.reminders import first_reminder
 from aftercare.rules.sync import trade_problem, usable_ratings
@@ -24,7 +25,6 @@ from aftercare.store.trades import save_trades
 from models.db import session_scope
 from tasks import limits
 from tasks.policy import pipeline_task
-from tasks.refunds import pull_refunds
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +92,7 @@ def _reread(
     tid = subject  # a trade's id, or a refund's (Trigger.subject)
     if what is Reread.REFUND and shop.platform != TAOBAO:
         # No refund read by id with its version here: the shop's refund sync catches up.
-        synced = pull_refunds(settings, shop, now)
+        synced = pull_refunds(settings, shop, now, limits.platform(settings, shop.platform))
         return _Reread("refunds re-read", f"re-read the shop's refunds: {synced.get('new', 0)}"
                        f" new, {synced.get('changed', 0)} changed")  # fmt: skip
     if what is Reread.REFUND:

@@ -15,7 +15,7 @@ from sqlmodel import select
 from aftercare.clients.taobao_refunds import RefundRecord
 from aftercare.store.refunds import save_refunds
 from flows.refunds_and_returns import refunds_and_returns
-from models import Refund, Shop, StaffAlert
+from models import Refund, ReturnParcel, Shop, StaffAlert
 from models.db import session_scope
 from tests.conftest import ANCHOR
 
@@ -106,6 +106,34 @@ def test_a_fortnight_of_refunds_is_kept_current_and_every_timer_is_warned_of_in_
     assert {k for k, r in stored.items() if r.decided_by_timer} == timed
     assert again["refunds_decided_by_timer"] == len(timed)
     assert any(k.startswith("refund kind:") for k in again)
+
+    # Every parcel sent back in the fortnight was tracked with the couriers: its arrival told
+    # to staff once, before the receipt deadline; one never scanned told as an anomaly.
+    with session_scope(url) as session:
+        tracked = {p.refund_id: p for p in session.exec(select(ReturnParcel))}
+    sent_back = [
+        r for r in desk.refunds.values()
+        if r.return_parcel and ANCHOR <= r.return_parcel[0] <= END - timedelta(hours=13)
+    ]  # fmt: skip
+    assert sent_back, "the fortnight has returns"
+    seen: Counter[str] = Counter()
+    for refund in sent_back:
+        parcel = tracked[str(refund.refund_id)]
+        key = f"{refund.trade.shop}:{refund.refund_id}"
+        if refund.refund_id % 10 == 7:  # the sandbox's lost return: never scanned
+            if refund.return_parcel[0] + timedelta(hours=37) <= END:
+                assert f"return-anomaly:{key}:no_tracking" in alerts
+                seen["lost"] += 1
+            continue
+        arrived = refund.return_parcel[0] + timedelta(days=2)
+        if arrived + timedelta(hours=13) > END:
+            continue
+        assert parcel.status == "delivered" and parcel.delivered_at == arrived
+        told = alerts[f"return-arrived:{key}"]
+        assert arrived <= told.created_at < refund.deadlines["WAIT_SELLER_CONFIRM_GOODS"]
+        assert "签收" in told.line and refund.return_parcel[2] in told.line
+        seen["arrived"] += 1
+    assert seen["arrived"] >= 2, seen
 
 
 def test_an_older_version_never_replaces_a_newer_one(settings):
