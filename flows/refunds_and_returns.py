@@ -12,6 +12,7 @@ from tasks.alerts import post_staff_alerts
 from tasks.refund_actions import act_on_refunds
 from tasks.refund_reports import refund_report
 from tasks.refunds import sync_refunds, watch_refund_deadlines
+from tasks.register import register_and_summarise
 from tasks.return_parcels import track_returns
 from tasks.shops import list_shops
 from tasks.trades import sync_trades
@@ -34,6 +35,7 @@ def refunds_and_returns(
     watched = watch_refund_deadlines(now)
     posted = post_staff_alerts(now)
     report = refund_report(now, get_settings().refunds.alert_margin_hours)
+    registered = register_and_summarise(now)  # 登记表格, and purchasing's summaries
     figures: dict[str, object] = {
         "refunds_new": synced.get("new", 0),
         "refunds_changed": synced.get("changed", 0),
@@ -45,6 +47,7 @@ def refunds_and_returns(
         **watched,
         "staff_alerts": posted,
         **report,
+        **registered,
     }
     publish_report("refunds-and-returns", now, figures, key="refunds-and-returns")
     return figures

@@ -9,6 +9,7 @@ from models.order import Order, OrderItem
 from models.outbox import OutboxMessage, OutboxStatus
 from models.platform_message import PlatformMessage
 from models.refund import Refund, RefundAction
+from models.register import RegisteredProblem
 from models.rejected import RejectedRecord
 from models.reminder import ReminderConversion
 from models.return_parcel import ReturnParcel
@@ -33,6 +34,7 @@ __all__ = [
     "PlatformMessage",
     "Refund",
     "RefundAction",
+    "RegisteredProblem",
     "RejectedRecord",
     "ReminderConversion",
     "ReturnParcel",

@@ -151,3 +151,64 @@ def test_not_received_on_a_parcel_our_tracking_saw_signed_is_listed_for_refusal(
     listed = CliRunner().invoke(app, ["refunds", "list"])
     line = next(row for row in listed.output.splitlines() if str(refund.refund_id) in row)
     assert "refuse" in line and "物流信息显示包裹已于" in line, listed.output
+
+
+def test_every_problem_is_registered_once_with_who_answers_and_purchasing_sees_the_week(
+    settings, sandbox
+):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from flows.logistics_check import logistics_check
+    from models import Order, RegisteredProblem, Shipment
+
+    logistics_check(as_of=ANCHOR - timedelta(hours=3))
+    with session_scope(settings.database_url) as session:
+        shipped = session.exec(
+            select(Order.tid, Shipment.courier_name).join(Shipment, Shipment.order_id == Order.id)
+        ).all()
+    desk = sandbox.taobao.refunds
+    (lost_tid, courier), (bad_tid, _), (bad_too, _) = shipped[:3]
+    lost = desk.open_refund(int(lost_tid), "未收到货", ANCHOR - timedelta(hours=2))
+    bad = [
+        desk.open_refund(int(t), "质量问题", ANCHOR - timedelta(hours=2))
+        for t in (bad_tid, bad_too)
+    ]
+    first = refunds_and_returns(as_of=ANCHOR)
+    again = refunds_and_returns(as_of=ANCHOR + timedelta(minutes=10))
+    from models import AfterSalesCase
+
+    with session_scope(settings.database_url) as session:
+        registered = session.exec(select(RegisteredProblem)).all()
+        lost_cases = session.exec(
+            select(AfterSalesCase, Shipment.courier_name)
+            .join(Shipment, Shipment.id == AfterSalesCase.shipment_id)
+            .join(Order, Order.id == AfterSalesCase.order_id)
+            .where(AfterSalesCase.kind == "expired", Order.tid != lost_tid)
+        ).all()
+    # The three refunds, and each parcel the couriers lost track of that no refund registered.
+    assert lost_cases and first["problems_registered"] == 3 + len(lost_cases)
+    assert again["problems_registered"] == 0 and first["quality_problems_this_week"] == 2
+    from_cases = {r.source_id: r for r in registered if r.source == "case"}
+    for case, case_courier in lost_cases:
+        row = from_cases[str(case.id)]
+        assert (row.kind, row.answerable) == ("lost_parcel", case_courier)
+    rows = {r.source_id: r for r in registered if r.source == "refund"}
+    assert rows[str(lost.refund_id)].kind == "lost_parcel"
+    assert rows[str(lost.refund_id)].answerable == courier, "a lost parcel names its courier"
+    for refund in bad:
+        row = rows[str(refund.refund_id)]
+        assert (row.kind, row.answerable, row.reason) == ("quality", "采购（供应商）", "质量问题")
+        assert row.item == refund.trade.lines[0].title
+    with get_client(sync_client=True) as client:
+        weekly = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["quality-weekly"])),
+            limit=1,
+        )
+    import json
+
+    table = json.loads(weekly[0].data)
+    items = {row["商品"]: row for row in table}
+    for refund in bad:
+        assert items[refund.trade.lines[0].title]["责任方"] == "采购（供应商）"
+    assert sum(row["件数"] for row in table) == 2
