@@ -125,6 +125,8 @@ class RefundSettings(BaseModel):
     # yuan (e.g. {"out_of_stock": 300}); nothing is automatic unless listed. Per shop below.
     auto: dict[str, float] = Field(default_factory=dict)
     auto_by_shop: dict[str, dict[str, float]] = Field(default_factory=dict)
+    # A new request is answered with the kind's message; older ones (a first sync) are not.
+    tell_buyers_within_hours: float = Field(24.0, gt=0)
     # A buyer's return parcel is asked about this often until it arrives, at most so many a run.
     return_check_hours: float = Field(4.0, gt=0)
     returns_per_run: int = Field(500, ge=1)
@@ -184,7 +186,12 @@ class ChannelSettings(BaseModel):
     # Which kinds of message may decrypt, and under which scene: 2001 after-sales, 2002 care.
     # Payment reminders have no scene: they never decrypt.
     decrypt_scenes: dict[str, str] = Field(
-        default_factory=lambda: {"logistics": "2001", "review": "2001", "care": "2002"}
+        default_factory=lambda: {
+            "logistics": "2001",
+            "review": "2001",
+            "refund": "2001",
+            "care": "2002",
+        }
     )
     # OAIDs a shop may decrypt per day (the platform's quota; unconfirmed, set it to yours).
     decrypt_daily_quota: int = Field(1000, ge=0)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from aftercare.clock import CHINA
+from aftercare.rules.refunds import KINDS as REFUND_KINDS
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -100,6 +101,7 @@ PURPOSE_NAMES = {
     "review_revision_reminder": "中差评·改评提醒",
     **{f"care_{point}": f"关怀·{name}" for point, name in TOUCHPOINT_NAMES.items()},
     "care_revisit_marketing": "关怀·回访（营销）",
+    **{f"refund_{code}": f"退款通知·{kind.name}" for code, kind in REFUND_KINDS.items()},
 }
 # The call list's columns as the team's spreadsheet (差评台账) names them.
 CALL_COLUMNS = {
@@ -123,6 +125,18 @@ FIGURE_NAMES = {
     "refunds_changed": "有变化的退款",
     "refunds_older_ignored": "迟到的旧版本（未覆盖）",
     "refunds_rejected": "无法读取的退款",
+    "buyers_told": "已通知买家的退款申请",
+    "answers_interrupted": "中断未知结果的退款操作",
+    "returns_noted": "新登记的退货包裹",
+    "returns_delivered": "退货已签收",
+    "returns_in_transit": "退货在途",
+    "return_check_failed": "退货查询失败",
+    "return_older_answer": "退货旧信息（未覆盖）",
+    "returns_done_with_refund": "退款已结束的退货",
+    "return_alerts_queued": "退货提醒",
+    "problems_registered": "新登记的问题",
+    "lost_parcels_this_month": "本月丢件",
+    "quality_problems_this_week": "本周质量问题",
     "decided_by_timer_now": "本次发现被平台超时判给买家的退款",
     "watched": "临近时限的退款",
     "alerts_queued": "排队提醒员工",

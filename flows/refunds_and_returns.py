@@ -10,6 +10,7 @@ from aftercare.settings import get_settings
 from flows.common import add_counts, publish_report, run_name, start_run
 from tasks.alerts import post_staff_alerts
 from tasks.refund_actions import act_on_refunds
+from tasks.refund_notices import tell_buyers
 from tasks.refund_reports import refund_report
 from tasks.refunds import sync_refunds, watch_refund_deadlines
 from tasks.register import register_and_summarise
@@ -30,6 +31,7 @@ def refunds_and_returns(
     for future in [sync_trades.submit(s, now) for s in shop_list]:
         future.result()
     synced = add_counts(f.result() for f in [sync_refunds.submit(s, now) for s in shop_list])
+    told = tell_buyers(now)  # the buyer hears from the shop on a new request, once
     acted = act_on_refunds(now)  # the answers the shop lets the pipeline give by itself
     returns = track_returns(now)  # the goods on their way back, with the couriers
     watched = watch_refund_deadlines(now)
@@ -42,6 +44,7 @@ def refunds_and_returns(
         "refunds_older_ignored": synced.get("older", 0),
         "refunds_rejected": synced.get("rejected", 0),
         "decided_by_timer_now": synced.get("timed_out", 0),
+        "buyers_told": told,
         **acted,
         **returns,
         **watched,

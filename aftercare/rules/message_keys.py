@@ -46,3 +46,8 @@ def holiday_greeting(shop: str, member: int, holiday: str, year: int) -> str:
 def new_product_preview(shop: str, member: int, campaign: str) -> str:
     """A member's preview of one campaign's new product."""
     return f"care:{shop}:member-{member}:new_product:{campaign}"
+
+
+def refund_opened(shop: str, refund_id: str) -> str:
+    """The buyer's first word from the shop on a refund request."""
+    return f"refund:{shop}:{refund_id}:opened"

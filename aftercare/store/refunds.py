@@ -11,7 +11,13 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from aftercare.clients.taobao_refunds import RefundRecord
-from aftercare.rules.refunds import OPEN, SELLER_TURN, classify, decided_by_timer
+from aftercare.rules.refunds import (
+    OPEN,
+    SELLER_TURN,
+    WAIT_SELLER_AGREE,
+    classify,
+    decided_by_timer,
+)
 from models import Order, Refund, Shop
 from models.db import upsert
 
@@ -169,3 +175,38 @@ def open_refunds_of(*, session: Session, order_ids: set[int]) -> dict[int, str]:
         .order_by(col(Refund.created_at))
     ).all()
     return {order_id: refund_id for order_id, refund_id in rows if order_id is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class RefundToTell:
+    """A new refund request, with what a message to its buyer needs."""
+
+    refund_id: str
+    kind: str
+    tid: str
+    shop_id: int
+    shop_code: str
+    shop_name: str
+    sms_enabled: bool
+    order_id: int
+    customer_id: int
+    phone: str | None
+    phone_masked: bool
+    oaid: str | None
+
+
+def refunds_to_tell(*, session: Session, since: datetime) -> list[RefundToTell]:
+    """Requests still waiting for the seller, asked since `since`, whose order we know."""
+    rows = session.exec(
+        select(Refund, Order, Shop)
+        .join(Order, col(Order.id) == Refund.order_id)
+        .join(Shop, col(Shop.id) == Refund.shop_id)
+        .where(Refund.status == WAIT_SELLER_AGREE, col(Refund.created_at) >= since)
+    ).all()
+    return [
+        RefundToTell(
+            r.refund_id, r.kind, r.tid, r.shop_id, s.code, s.name, s.sms_enabled, o.id or 0,
+            o.customer_id, o.receiver_phone, o.phone_masked, o.oaid,
+        )
+        for r, o, s in rows
+    ]  # fmt: skip

@@ -212,3 +212,45 @@ def test_every_problem_is_registered_once_with_who_answers_and_purchasing_sees_t
     for refund in bad:
         assert items[refund.trade.lines[0].title]["责任方"] == "采购（供应商）"
     assert sum(row["件数"] for row in table) == 2
+
+
+def test_the_buyer_hears_once_per_request_in_the_words_of_its_kind(settings, sandbox):
+    from flows.dispatch_messages import dispatch_messages
+    from models import OutboxMessage
+
+    stock = opened(sandbox, "缺货", shipped=False)
+    quality = opened(sandbox, "质量问题", shipped=True)
+    old_trade = next(
+        t for t in sandbox.world.trades_of("mumu") if t.pay_time and t.tid != stock.trade.tid
+        and t.tid != quality.trade.tid
+    )  # fmt: skip
+    stale = sandbox.taobao.refunds.open_refund(old_trade.tid, "缺货", ANCHOR - timedelta(days=2))
+    for minutes in (0, 10):  # a run and the next one
+        refunds_and_returns(as_of=ANCHOR + timedelta(minutes=minutes))
+    for _ in range(2):
+        dispatch_messages(as_of=ANCHOR + timedelta(minutes=11))
+    with session_scope(settings.database_url) as session:
+        queued = {
+            m.idempotency_key: m
+            for m in session.exec(select(OutboxMessage))
+            if m.purpose.startswith("refund_")
+        }
+    shop = stock.trade.shop
+    assert set(queued) == {
+        f"refund:{shop}:{stock.refund_id}:opened",
+        f"refund:{quality.trade.shop}:{quality.refund_id}:opened",
+    }, "one message per new request; a request two days old is not news any more"
+    assert f"refund:mumu:{stale.refund_id}:opened" not in queued
+    texts = {m.purpose: m for m in queued.values()}
+    assert (
+        "缺货" in texts["refund_out_of_stock"].text
+        and str(stock.trade.tid) in texts["refund_out_of_stock"].text
+    )
+    assert "照片" in texts["refund_quality"].text
+    sent = [r for r in sandbox.sms_sent if r.out_id in queued]
+    for message in queued.values():
+        if message.status == "sent":
+            assert [r.out_id for r in sent].count(message.out_id) == 1
+        else:  # a buyer SMS cannot reach is recorded with the reason, never dropped
+            assert message.reason
+    assert sent, "the requests' buyers were told"
