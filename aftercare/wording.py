@@ -102,6 +102,7 @@ PURPOSE_NAMES = {
     **{f"care_{point}": f"关怀·{name}" for point, name in TOUCHPOINT_NAMES.items()},
     "care_revisit_marketing": "关怀·回访（营销）",
     **{f"refund_{code}": f"退款通知·{kind.name}" for code, kind in REFUND_KINDS.items()},
+    "logistics_reshipped": "补发通知",
 }
 # The call list's columns as the team's spreadsheet (差评台账) names them.
 CALL_COLUMNS = {

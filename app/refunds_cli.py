@@ -115,3 +115,56 @@ def refunds_act(
     )
     if outcome not in (DONE, ALREADY):
         raise typer.Exit(2)
+
+
+@refunds_app.command("reship")
+def refunds_reship(
+    order: Annotated[str, typer.Argument(help="The order (tid) the new parcel replaces one of")],
+    shop: Annotated[str, typer.Option(help="The shop (code)")],
+    courier: Annotated[str, typer.Option(help="The courier as the platform names it: 中通快递")],
+    waybill: Annotated[str, typer.Option(help="The new parcel's waybill")],
+    agent: Annotated[str, typer.Option(help="Who recorded it")],
+) -> None:
+    """Record a reship (补发): the new parcel is tracked like any other, noted on the order's
+    open cases, and the buyer is told its waybill once."""
+    from aftercare.clock import world_now
+    from aftercare.rules import message_keys
+    from aftercare.rules.notices import masked_reach, sms_blocker
+    from aftercare.settings import get_settings
+    from aftercare.store.outbox import Recipient, enqueue, message_row
+    from aftercare.store.reships import ReshipRefused, record_reship
+    from models.db import session_scope
+
+    settings = get_settings()
+    if not agent.strip():
+        _refuse("--agent names who recorded it")
+    now = world_now(settings.simulated_now)
+    try:
+        with session_scope(settings.database_url) as session:
+            done = record_reship(
+                session=session, shop=shop, tid=order, courier_name=courier, waybill=waybill,
+                agent=agent.strip(), now=now,
+            )  # fmt: skip
+            o = done.order
+            oaid = o.oaid if masked_reach(settings.channels, shop, "logistics_reshipped") else None
+            recipient = Recipient(
+                shop_id=done.shop_id, customer_id=o.customer_id, order_id=o.id,
+                phone=o.receiver_phone, oaid=oaid,
+                blocked_because=sms_blocker(o.receiver_phone, o.phone_masked, done.sms_enabled,
+                                            oaid),
+            )  # fmt: skip
+            row = message_row(
+                key=message_keys.reship(shop, done.courier_name, done.waybill),
+                template="logistics_reshipped",
+                params={"shop": done.shop_name, "order": o.tid, "courier": done.courier_name,
+                        "waybill": done.waybill},
+                recipient=recipient,
+                now=now,
+                urgent=True,
+            )  # fmt: skip
+            enqueue(session=session, rows=[row])
+    except ReshipRefused as refused:
+        _refuse(str(refused))
+    noted = f", noted on {done.cases} open case(s)" if done.cases else ""
+    typer.echo(f"reship {done.courier_name} {done.waybill} for order {order}: tracked{noted}; "
+               "the buyer is told its waybill")  # fmt: skip

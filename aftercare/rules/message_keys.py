@@ -51,3 +51,8 @@ def new_product_preview(shop: str, member: int, campaign: str) -> str:
 def refund_opened(shop: str, refund_id: str) -> str:
     """The buyer's first word from the shop on a refund request."""
     return f"refund:{shop}:{refund_id}:opened"
+
+
+def reship(shop: str, courier: str, waybill: str) -> str:
+    """The buyer's word of a new parcel sent in place of one lost, short or wrong."""
+    return f"reship:{shop}:{courier}:{waybill}:sent"

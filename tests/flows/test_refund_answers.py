@@ -254,3 +254,55 @@ def test_the_buyer_hears_once_per_request_in_the_words_of_its_kind(settings, san
         else:  # a buyer SMS cannot reach is recorded with the reason, never dropped
             assert message.reason
     assert sent, "the requests' buyers were told"
+
+
+def test_a_reship_is_tracked_noted_on_the_case_and_told_to_the_buyer_once(settings, sandbox):
+    from flows.dispatch_messages import dispatch_messages
+    from flows.logistics_check import logistics_check
+    from models import AfterSalesCase, CaseEvent, Order, OutboxMessage, Shipment
+
+    logistics_check(as_of=ANCHOR - timedelta(hours=3))
+    with session_scope(settings.database_url) as session:
+        case, tid, code = session.exec(
+            select(AfterSalesCase, Order.tid, Shop.code)
+            .join(Order, Order.id == AfterSalesCase.order_id)
+            .join(Shop, Shop.id == Order.shop_id)
+            .where(AfterSalesCase.kind == "expired", Order.phone_masked == False)  # noqa: E712
+        ).first()
+    args = [
+        tid,
+        "--shop",
+        code,
+        "--courier",
+        "中通快递",
+        "--waybill",
+        "ZT7700112233",
+        "--agent",
+        "小王",
+    ]
+    done = CliRunner().invoke(app, ["refunds", "reship", *args])
+    assert done.exit_code == 0 and "noted on 1 open case" in done.output, done.output
+    again = CliRunner().invoke(app, ["refunds", "reship", *args])  # recorded twice by mistake
+    assert again.exit_code == 1 and "recorded already" in again.output
+    for bad, says in (
+        ([tid, "--shop", code, "--courier", "中通快递", "--waybill", "ZT 77", "--agent", "小王"],
+         "not a tracking number"),
+        (["404", "--shop", code, "--courier", "中通快递", "--waybill", "ZT7700119999", "--agent",
+          "小王"], "no order 404"),
+    ):  # fmt: skip
+        refused = CliRunner().invoke(app, ["refunds", "reship", *bad])
+        assert refused.exit_code == 1 and says in refused.output
+
+    logistics_check(as_of=ANCHOR)  # the new parcel is checked like any other
+    for _ in range(2):
+        dispatch_messages(as_of=ANCHOR)
+    with session_scope(settings.database_url) as session:
+        parcel = session.exec(select(Shipment).where(Shipment.waybill == "ZT7700112233")).one()
+        notes = session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)).all()
+        told = session.exec(
+            select(OutboxMessage).where(OutboxMessage.purpose == "logistics_reshipped")
+        ).all()
+    assert parcel.courier == "zhongtong" and parcel.last_checked_at is not None
+    assert any(n.action == "reshipped" and "ZT7700112233" in n.note for n in notes)
+    assert len(told) == 1 and "ZT7700112233" in told[0].text and told[0].status == "sent"
+    assert [r.out_id for r in sandbox.sms_sent].count(told[0].out_id) == 1
