@@ -9,16 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from aftercare.clients.errors import AuthenticationError, ProviderError
+from aftercare.clients.errors import AuthenticationError, ProviderError, RequestRejected
 from aftercare.clients.taobao import TaobaoClient
 from aftercare.clients.taobao_refund_actions import (
     VERSION_CHANGED,
     ReturnAddress,
     agree_refund,
     agree_return,
+    intercept_parcel,
+    refund_detail,
     refuse_refund,
 )
-from aftercare.rules.refunds import AGREE, AGREE_RETURN, REFUSE
+from aftercare.rules.refunds import AGREE, AGREE_RETURN, INTERCEPT, REFUSE
 from aftercare.settings import Settings
 from aftercare.shop_context import shop_context
 from aftercare.store import refund_actions as actions
@@ -109,6 +111,14 @@ def _act(
         agree_return(client, key, refund_id, version, answer.address)
     elif answer.action == REFUSE and answer.reason:
         refuse_refund(client, key, refund_id, version, answer.reason)
+    elif answer.action == INTERCEPT:
+        if INTERCEPT not in refund_detail(client, key, refund_id).allowed:
+            raise RequestRejected(
+                "the platform does not offer the intercept on this refund now",
+                provider="taobao",
+                code="isv.intercept-not-allowed",
+            )
+        intercept_parcel(client, key, refund_id, version)
     else:
         raise ValueError(f"no way to carry out {answer.action!r} as given")
 

@@ -41,7 +41,7 @@ def refunds_list(
     for r in waiting:
         plan = propose(
             r.kind, r.status, r.has_good_return, r.fee, settings.refunds.auto_for(r.shop_code),
-            r.delivered_at,
+            r.delivered_at, r.in_transit,
         )  # fmt: skip
         kind = KINDS.get(r.kind, KINDS["other"]).name
         left = time_left_words(r.seller_deadline, now)
@@ -49,7 +49,7 @@ def refunds_list(
                       plan.action or "", plan.why)  # fmt: skip
     _console().print(table)
     typer.echo(
-        "to answer: aftercare refunds act <refund> --action agree|agree_return|refuse "
+        "to answer: aftercare refunds act <refund> --action agree|agree_return|refuse|intercept "
         '--agent <name> [--reason "what the buyer reads"]'
     )
 
@@ -57,7 +57,7 @@ def refunds_list(
 @refunds_app.command("act")
 def refunds_act(
     refund_id: str,
-    action: Annotated[str, typer.Option(help="agree | agree_return | refuse")],
+    action: Annotated[str, typer.Option(help="agree | agree_return | refuse | intercept")],
     agent: Annotated[str, typer.Option(help="Who decided (kept with the answer)")],
     reason: Annotated[
         str | None, typer.Option(help="A refusal's reason, shown to the buyer")

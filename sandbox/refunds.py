@@ -65,6 +65,7 @@ class Refund:
     messages: list[tuple[datetime, str]] = field(default_factory=list)  # the seller's, shown
     actions: list[tuple[datetime, str]] = field(default_factory=list)  # the seller's acts
     return_address: str | None = None
+    intercept: tuple[datetime, str] | None = None  # asked at, how it will end (success|failed)
 
     def at(self, now: datetime) -> tuple[datetime, str] | None:
         """(modified, status) as seen at `now`; None before the buyer asked."""
@@ -182,7 +183,7 @@ class Refunds:
         return {"refund_message": {"id": refund.refund_id * 100 + len(refund.messages),
                                    "created": china_time(now)}}  # fmt: skip
 
-    def _current(self, shop: Any, refund_id: int, version: str) -> tuple[Refund, datetime, str]:
+    def current(self, shop: Any, refund_id: int, version: str) -> tuple[Refund, datetime, str]:
         """The refund as it stands, if `version` is still its version (compare-and-set)."""
         refund = self.refunds.get(refund_id)
         now = self.now()
@@ -221,15 +222,15 @@ class Refunds:
             refund_id, _, rest = info.partition("|")
             amount, _, version = rest.partition("|")
             try:
-                refund, now, status = self._current(shop, int(refund_id), version)
+                refund, now, status = self.current(shop, int(refund_id), version)
                 if status not in ("WAIT_SELLER_AGREE", "WAIT_SELLER_CONFIRM_GOODS"):
                     raise TopError(
                         15, "Remote service error", "isv.refund-status-error", "状态不对"
                     )
                 if status == "WAIT_SELLER_AGREE" and refund.has_good_return:
-                    raise _refused("isv.need-return-goods", "需退货")
+                    raise refused("isv.need-return-goods", "需退货")
                 if amount != refund.refund_fee:
-                    raise _refused("isv.amount-error", "金额不对")
+                    raise refused("isv.amount-error", "金额不对")
                 self._rewrite(refund, now, "SUCCESS")
                 results.append({"refund_id": int(refund_id), "succ": True, "message": "成功"})
             except (TopError, ValueError) as error:
@@ -245,11 +246,11 @@ class Refunds:
         for name in ("name", "address", "mobile"):
             if not params.get(name):
                 raise missing(name)
-        refund, now, status = self._current(
+        refund, now, status = self.current(
             shop, id_param(params, "refund_id"), params.get("refund_version", "")
         )
         if status != "WAIT_SELLER_AGREE" or not refund.has_good_return:
-            raise _refused("isv.refund-status-error", "状态不对")
+            raise refused("isv.refund-status-error", "状态不对")
         self._rewrite(refund, now, "WAIT_BUYER_RETURN_GOODS")
         refund.return_address = params["address"]
         return {"is_success": True}
@@ -258,13 +259,13 @@ class Refunds:
         """`taobao.refund.refuse`: not for unshipped orders nor 七天无理由."""
         if not params.get("refuse_message"):
             raise missing("refuse_message")
-        refund, now, status = self._current(
+        refund, now, status = self.current(
             shop, id_param(params, "refund_id"), params.get("refund_version", "")
         )
         if status != "WAIT_SELLER_AGREE":
-            raise _refused("isv.refund-status-error", "状态不对")
+            raise refused("isv.refund-status-error", "状态不对")
         if refund.trade.consign_time is None or "七天无理由" in refund.reason:
-            raise _refused("isv.refuse-not-allowed", "不允许拒绝")
+            raise refused("isv.refuse-not-allowed", "不允许拒绝")
         self._rewrite(refund, now, "SELLER_REFUSE_BUYER")
         return {"refund_refuse_result": True}
 
@@ -348,5 +349,5 @@ def _good_status(refund: Refund, now: datetime) -> str:
     return "BUYER_RECEIVED" if refund.trade.end_time else "BUYER_NOT_RECEIVED"
 
 
-def _refused(sub_code: str, message: str) -> TopError:
+def refused(sub_code: str, message: str) -> TopError:
     return TopError(15, "Remote service error", sub_code, message)

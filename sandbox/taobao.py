@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from . import refund_intercepts
 from .clock import SimClock
 from .jst_sms import OaidSms, oaid_of
 from .oaid_decrypt import OaidDecryption
@@ -81,6 +82,12 @@ class Taobao:
             "taobao.rp.refunds.agree": lambda shop, params: self.refunds.agree(shop, params),
             "taobao.rp.returngoods.agree": lambda shop, p: self.refunds.agree_return(shop, p),
             "taobao.refund.refuse": lambda shop, params: self.refunds.refuse(shop, params),
+            "taobao.refund.detail.get": lambda shop, p: refund_intercepts.detail(
+                self.refunds, shop, p
+            ),
+            "taobao.rp.refund.intercept": lambda shop, p: refund_intercepts.intercept(
+                self.refunds, shop, p
+            ),
             "taobao.refund.message.add": lambda shop, params: self.refunds.add_message(
                 shop, params
             ),

@@ -78,3 +78,34 @@ def refuse_refund(
         {"refund_id": refund_id, "refund_version": str(version), "refuse_message": reason},
         idempotent=False,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RefundDetail:
+    """What the seller may do on a refund now, and where an intercept stands."""
+
+    allowed: frozenset[str]
+    intercept_status: str | None
+
+
+def refund_detail(client: TaobaoClient, session: str, refund_id: str) -> RefundDetail:
+    """The seller's options now (taobao.refund.detail.get); read, so safe to repeat."""
+    inner = client.call("taobao.refund.detail.get", session, {"refund_id": refund_id})
+    body = inner.get("refund_detail")
+    if not isinstance(body, dict):
+        raise MalformedResponse("refund.detail.get: no refund_detail", provider=PROVIDER)
+    allowed = fields.lenient_text(body.get("allowed_operations")) or ""
+    return RefundDetail(
+        frozenset(part.strip() for part in allowed.split(",") if part.strip()),
+        fields.lenient_text(body.get("intercept_status")),
+    )
+
+
+def intercept_parcel(client: TaobaoClient, session: str, refund_id: str, version: int) -> None:
+    """Ask the courier to stop the parcel in transit (taobao.rp.refund.intercept)."""
+    client.call(
+        "taobao.rp.refund.intercept",
+        session,
+        {"refund_id": refund_id, "refund_version": str(version)},
+        idempotent=False,
+    )

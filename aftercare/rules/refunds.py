@@ -175,7 +175,11 @@ AGREE = "agree"  # refund the money, nothing comes back
 AGREE_RETURN = "agree_return"  # the buyer sends the goods back first
 CONFIRM_RECEIPT = "confirm_receipt"  # the goods are back: refund
 REFUSE = "refuse"  # with a reason the buyer sees; always a person's decision
-ACTIONS = (AGREE, AGREE_RETURN, REFUSE)  # what an agent can have carried out in one command
+INTERCEPT = "intercept"  # stop the parcel in transit and have it come back; a person's call
+# What an agent can have carried out in one command.
+ACTIONS = (AGREE, AGREE_RETURN, REFUSE, INTERCEPT)
+# Kinds where the goods in transit are not wanted: stopping the parcel saves its return.
+_INTERCEPTABLE = frozenset({"unshipped_change_mind", "seven_days", "wrong_item", "out_of_stock"})
 # What the flow chart does for each kind, when the seller agrees.
 _AGREEMENT = {
     "unshipped_change_mind": AGREE,
@@ -204,6 +208,7 @@ def propose(
     fee: Decimal,
     auto: Mapping[str, float],
     delivered_at: datetime | None = None,
+    in_transit: bool = False,
 ) -> Proposal:
     """The next platform action for a refund, automatic only where the shop allowed its kind
     up to an amount; receipts always need a person (the parcel is opened and checked), and so
@@ -214,6 +219,8 @@ def propose(
         return Proposal(None, False, "不在卖家处理的阶段")
     if kind == "lost_parcel" and delivered_at is not None:
         return Proposal(REFUSE, False, refusal_reason(delivered_at))
+    if in_transit and kind in _INTERCEPTABLE:
+        return Proposal(INTERCEPT, False, "包裹还在路上：先拦截退回，拦截结果出来再处理退款")
     action = _AGREEMENT.get(kind)
     if action is None:
         return Proposal(None, False, "按顾客要求酌情处理，由客服决定")

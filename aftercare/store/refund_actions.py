@@ -6,12 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import case, delete, func, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from aftercare.rules.refunds import WAIT_SELLER_AGREE
 from models import Refund, RefundAction, Shipment, Shop
 from models.db import insert_ignore
+
+MOVING = ("info_received", "in_transit", "out_for_delivery")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,7 @@ class ActionCandidate:
     seller_deadline: datetime | None = None
     # When the order's parcel was signed for, as our tracking saw it (None: not known).
     delivered_at: datetime | None = None
+    in_transit: bool = False  # our tracking saw it moving, not signed for nor coming back
 
 
 def waiting_for_answer(
@@ -38,27 +42,43 @@ def waiting_for_answer(
 ) -> list[ActionCandidate]:
     """Refunds whose buyer waits for the seller to agree or refuse (soonest deadline first)."""
     delivered = (
-        select(Shipment.order_id, func.max(Shipment.delivered_at).label("delivered_at"))
+        select(
+            Shipment.order_id,
+            func.max(Shipment.delivered_at).label("delivered_at"),
+            # Seen moving by our tracking (a parcel never checked is not known to be moving).
+            func.sum(case((col(Shipment.status).in_(MOVING), 1), else_=0)).label("parcels"),
+            func.sum(case((col(Shipment.status).in_(("returned", "refused")), 1), else_=0)).label(
+                "back"
+            ),
+        )
         .group_by(col(Shipment.order_id))
         .subquery()
     )
     query = (
-        select(Refund, Shop.code, Shop.platform, delivered.c.delivered_at)
+        sa_select(  # five columns: past what sqlmodel's select types
+            Refund,
+            col(Shop.code),
+            col(Shop.platform),
+            delivered.c.delivered_at,
+            delivered.c.parcels,
+            delivered.c.back,
+        )
         .join(Shop, col(Shop.id) == Refund.shop_id)
         .outerjoin(delivered, delivered.c.order_id == Refund.order_id)
-        .where(Refund.status == WAIT_SELLER_AGREE)
+        .where(col(Refund.status) == WAIT_SELLER_AGREE)
         .order_by(col(Refund.seller_deadline))
     )
     if shops:
         query = query.where(col(Shop.code).in_(shops))
     if refund_id is not None:
-        query = query.where(Refund.refund_id == refund_id)
+        query = query.where(col(Refund.refund_id) == refund_id)
     return [
         ActionCandidate(
             r.shop_id, code, r.refund_id, r.kind, r.status, r.has_good_return, r.refund_fee,
             r.version, platform, r.tid, r.seller_deadline, delivered_at,
+            bool(parcels) and delivered_at is None and not back,
         )
-        for r, code, platform, delivered_at in session.exec(query).all()
+        for r, code, platform, delivered_at, parcels, back in session.execute(query).all()
     ]  # fmt: skip
 
 
@@ -127,3 +147,17 @@ def release_action(*, session: Session, shop_id: int, refund_id: str, action: st
             col(RefundAction.status) == "claimed",
         )
     )
+
+
+def intercepts_waiting(*, session: Session) -> list[tuple[str, RefundAction]]:
+    """(shop code, action) of intercepts asked whose result is not on record yet."""
+    rows = session.exec(
+        select(Shop.code, RefundAction)
+        .join(Shop, col(Shop.id) == RefundAction.shop_id)
+        .where(
+            RefundAction.action == "intercept",
+            RefundAction.status == "done",
+            col(RefundAction.reason).is_(None),
+        )
+    ).all()
+    return [(code, action) for code, action in rows]

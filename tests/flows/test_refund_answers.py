@@ -158,6 +158,7 @@ def test_every_problem_is_registered_once_with_who_answers_and_purchasing_sees_t
 ):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
 
     from flows.logistics_check import logistics_check
     from models import Order, RegisteredProblem, Shipment
@@ -203,6 +204,7 @@ def test_every_problem_is_registered_once_with_who_answers_and_purchasing_sees_t
     with get_client(sync_client=True) as client:
         weekly = client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["quality-weekly"])),
+            sort=ArtifactSort.CREATED_DESC,
             limit=1,
         )
     import json
@@ -306,3 +308,41 @@ def test_a_reship_is_tracked_noted_on_the_case_and_told_to_the_buyer_once(settin
     assert any(n.action == "reshipped" and "ZT7700112233" in n.note for n in notes)
     assert len(told) == 1 and "ZT7700112233" in told[0].text and told[0].status == "sent"
     assert [r.out_id for r in sandbox.sms_sent].count(told[0].out_id) == 1
+
+
+def test_a_parcel_still_on_its_way_is_intercepted_once_and_its_result_told(settings, sandbox):
+    from flows.logistics_check import logistics_check
+
+    logistics_check(as_of=ANCHOR - timedelta(hours=3))
+    trade = next(
+        t
+        for code in ("mumu", "sishi", "xiaoya")
+        for t in sandbox.world.trades_of(code)
+        if t.scenario == "in_transit" and t.status == "WAIT_BUYER_CONFIRM_GOODS"
+    )
+    refund = sandbox.taobao.refunds.open_refund(
+        trade.tid, "七天无理由退换货", ANCHOR - timedelta(hours=2)
+    )
+    refunds_and_returns(as_of=ANCHOR)
+    listed = CliRunner().invoke(app, ["refunds", "list"])
+    line = next(row for row in listed.output.splitlines() if str(refund.refund_id) in row)
+    assert "intercept" in line, listed.output
+    done = act(str(refund.refund_id), "--action", "intercept", "--agent", "小王")
+    assert done.exit_code == 0 and "intercept done" in done.output, done.output
+    assert refund.intercept is not None
+    again = act(str(refund.refund_id), "--action", "intercept", "--agent", "小李")
+    assert "given before" in again.output
+
+    later = ANCHOR + timedelta(days=1, minutes=30)  # the courier has answered by now
+    sandbox.clock.set(later)
+    first = refunds_and_returns(as_of=later)
+    second = refunds_and_returns(as_of=later + timedelta(minutes=10))
+    assert first["intercept_results"] == 1 and second["intercept_results"] == 0
+    with session_scope(settings.database_url) as session:
+        action = session.exec(select(RefundAction).where(RefundAction.action == "intercept")).one()
+        told = session.exec(
+            select(StaffAlert).where(StaffAlert.dedupe_key.like("refund-intercept:%"))  # type: ignore[attr-defined]
+        ).all()
+    expected = "INTERCEPT_FAILED" if refund.refund_id % 3 == 0 else "INTERCEPT_SUCCESS"
+    assert action.reason == expected and len(told) == 1
+    assert ("拦截成功" if expected == "INTERCEPT_SUCCESS" else "拦截失败") in told[0].line

@@ -113,3 +113,17 @@ def test_not_received_against_a_parcel_signed_for_is_proposed_for_refusal_never_
     assert (unseen.action, unseen.automatic) == (AGREE, True), "no signing seen: refund"
     other = propose("quality", "WAIT_SELLER_AGREE", True, Decimal("59"), auto, signed)
     assert other.action != REFUSE, "only 'not received' is answered by the signing"
+
+
+def test_goods_not_wanted_still_on_their_way_are_proposed_for_intercept_by_a_person():
+    from decimal import Decimal
+
+    from aftercare.rules.refunds import AGREE_RETURN, INTERCEPT, propose
+
+    auto = {"seven_days": 5000.0}
+    moving = propose("seven_days", "WAIT_SELLER_AGREE", True, Decimal("9"), auto, None, True)
+    assert (moving.action, moving.automatic) == (INTERCEPT, False)
+    arrived = propose("seven_days", "WAIT_SELLER_AGREE", True, Decimal("9"), auto, None, False)
+    assert (arrived.action, arrived.automatic) == (AGREE_RETURN, True)
+    quality = propose("quality", "WAIT_SELLER_AGREE", True, Decimal("9"), auto, None, True)
+    assert quality.action != INTERCEPT, "a quality claim needs the goods looked at"
