@@ -246,6 +246,13 @@ def summary_table(database_url: str, figures: Figures) -> Table:
     table.add_row(
         "  decided by the platform's timer", str(refunded.get("refunds_decided_by_timer", 0))
     )
+    table.add_row("  buyers told of their request", str(refunded.get("buyers_told", 0)))
+    returns = sum(int(str(refunded.get(k, 0))) for k in ("returns_in_transit", "returns_delivered"))
+    table.add_row("  return parcels checked with the couriers", str(returns))
+    table.add_row(
+        "  problems registered (登记表格)",
+        str(refunded.get("problems_registered", 0)),
+    )
     table.add_row("SMS accepted by the provider", str(figures.sms_accepted))
     table.add_row("dispatch: sent this run", str(dispatched.get("sent", 0)))
     # The demo runs on the wall clock: at night every text waits for the morning.
