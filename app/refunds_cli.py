@@ -168,3 +168,22 @@ def refunds_reship(
     noted = f", noted on {done.cases} open case(s)" if done.cases else ""
     typer.echo(f"reship {done.courier_name} {done.waybill} for order {order}: tracked{noted}; "
                "the buyer is told its waybill")  # fmt: skip
+
+
+@refunds_app.command("photo")
+def refunds_photo(
+    refund_id: str,
+    shop: Annotated[str, typer.Option(help="The shop (code)")],
+    link: Annotated[str, typer.Option(help="Where the buyer's photo is kept (http(s)://...)")],
+) -> None:
+    """Keep a link to the buyer's photo with the refund's entry in the register."""
+    from aftercare.settings import get_settings
+    from aftercare.store.register import add_photo
+    from models.db import session_scope
+
+    try:
+        with session_scope(get_settings().database_url) as session:
+            count = add_photo(session=session, shop=shop, refund_id=refund_id, link=link.strip())
+    except ValueError as error:
+        _refuse(str(error))
+    typer.echo(f"refund {refund_id}: {count} photo(s) in the register")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Numeric, UniqueConstraint
+from sqlalchemy import Column, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.types import UTCDateTime
@@ -30,5 +30,7 @@ class RegisteredProblem(SQLModel, table=True):
     amount: Decimal = Field(default=Decimal("0"), sa_type=Numeric(12, 2))
     reason: str = Field(default="", max_length=200)  # the buyer's words, or the case's
     answerable: str | None = Field(default=None, max_length=60)  # courier, warehouse, purchasing
+    # Links to the buyer's photos (quality problems are kept with them), one per line.
+    photos: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     occurred_at: datetime = Field(sa_type=UTCDateTime, index=True)
     registered_at: datetime = Field(sa_type=UTCDateTime)

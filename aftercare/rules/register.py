@@ -31,6 +31,7 @@ class Entry:
     amount: Decimal
     answerable: str | None
     occurred_at: datetime
+    photos: int = 0  # links kept with it
 
 
 def answerable(kind: str, courier: str | None) -> str | None:
@@ -60,12 +61,13 @@ def summary(
     entries: Iterable[Entry], kind: str, start: datetime, end: datetime
 ) -> list[dict[str, object]]:
     """Per item (and who is answerable) in [start, end): how many, how much; most first."""
-    counts: dict[tuple[str, str], list[Decimal]] = defaultdict(list)
+    counts: dict[tuple[str, str], list[Entry]] = defaultdict(list)
     for entry in entries:
         if entry.kind == kind and start <= entry.occurred_at < end:
-            counts[(entry.item, entry.answerable or "-")].append(entry.amount)
+            counts[(entry.item, entry.answerable or "-")].append(entry)
     rows = [
-        {"商品": item, "责任方": who, "件数": len(amounts), "金额": str(sum(amounts))}
-        for (item, who), amounts in counts.items()
-    ]
+        {"商品": item, "责任方": who, "件数": len(found),
+         "金额": str(sum(e.amount for e in found)), "照片": sum(e.photos for e in found)}
+        for (item, who), found in counts.items()
+    ]  # fmt: skip
     return sorted(rows, key=lambda r: (-int(str(r["件数"])), str(r["商品"])))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -9,7 +10,15 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from aftercare.rules.register import LOST, Entry, answerable
-from models import AfterSalesCase, Order, OrderItem, Refund, RegisteredProblem, Shipment
+from models import (
+    AfterSalesCase,
+    Order,
+    OrderItem,
+    Refund,
+    RegisteredProblem,
+    Shipment,
+    Shop,
+)
 from models.db import insert_ignore
 
 # Cases that mean the parcel is lost in practice (no information for weeks).
@@ -101,4 +110,33 @@ def entries_since(*, session: Session, since: datetime) -> list[Entry]:
     rows = session.exec(
         select(RegisteredProblem).where(col(RegisteredProblem.occurred_at) >= since)
     ).all()
-    return [Entry(r.kind, r.item, r.amount, r.answerable, r.occurred_at) for r in rows]
+    return [
+        Entry(r.kind, r.item, r.amount, r.answerable, r.occurred_at, len(r.photos.split()))
+        for r in rows
+    ]
+
+
+MAX_PHOTOS = 9
+
+
+def add_photo(*, session: Session, shop: str, refund_id: str, link: str) -> int:
+    """Keep a photo's link with a registered refund; return how many it has. ValueError when
+    the refund is not registered, the link is not one, or it has enough already."""
+    if not re.fullmatch(r"https?://[^\s]{4,300}", link):
+        raise ValueError(f"not a photo link: {link[:60]!r} (http(s)://...)")
+    row = session.exec(
+        select(RegisteredProblem)
+        .join(Shop, col(Shop.id) == RegisteredProblem.shop_id)
+        .where(Shop.code == shop, RegisteredProblem.source == "refund",
+               RegisteredProblem.source_id == refund_id)
+    ).first()  # fmt: skip
+    if row is None:
+        raise ValueError(f"refund {refund_id} of {shop} is not in the register (run a sync?)")
+    photos = [p for p in row.photos.splitlines() if p]
+    if link not in photos:
+        if len(photos) >= MAX_PHOTOS:
+            raise ValueError(f"refund {refund_id} has {MAX_PHOTOS} photos already")
+        photos.append(link)
+        row.photos = "\n".join(photos)
+        session.add(row)
+    return len(photos)

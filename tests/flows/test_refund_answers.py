@@ -176,6 +176,13 @@ def test_every_problem_is_registered_once_with_who_answers_and_purchasing_sees_t
         for t in (bad_tid, bad_too)
     ]
     first = refunds_and_returns(as_of=ANCHOR)
+    # The agent keeps the buyer's photos with the quality problem (typos refused).
+    photo = ["refunds", "photo", str(bad[0].refund_id), "--shop", bad[0].trade.shop, "--link"]
+    assert CliRunner().invoke(app, [*photo, "https://img.example/1.jpg"]).exit_code == 0
+    kept = CliRunner().invoke(app, [*photo, "https://img.example/2.jpg"])
+    assert kept.exit_code == 0 and "2 photo(s)" in kept.output
+    refused = CliRunner().invoke(app, [*photo, "img.example/3.jpg"])
+    assert refused.exit_code == 1 and "not a photo link" in refused.output
     again = refunds_and_returns(as_of=ANCHOR + timedelta(minutes=10))
     from models import AfterSalesCase
 
@@ -213,7 +220,7 @@ def test_every_problem_is_registered_once_with_who_answers_and_purchasing_sees_t
     items = {row["商品"]: row for row in table}
     for refund in bad:
         assert items[refund.trade.lines[0].title]["责任方"] == "采购（供应商）"
-    assert sum(row["件数"] for row in table) == 2
+    assert sum(row["件数"] for row in table) == 2 and sum(row["照片"] for row in table) == 2
 
 
 def test_the_buyer_hears_once_per_request_in_the_words_of_its_kind(settings, sandbox):

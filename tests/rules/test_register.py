@@ -36,7 +36,13 @@ def test_the_summary_counts_per_item_and_answerable_within_the_period_only():
         Entry("lost_parcel", "苹果 10斤", Decimal("59"), "圆通速递", monday),
     ]
     rows = summary(entries, "quality", start, end)
-    assert rows[0] == {"商品": "苹果 10斤", "责任方": "采购（供应商）", "件数": 2, "金额": "118"}
+    assert rows[0] == {
+        "商品": "苹果 10斤",
+        "责任方": "采购（供应商）",
+        "件数": 2,
+        "金额": "118",
+        "照片": 0,
+    }
     assert [r["商品"] for r in rows] == ["苹果 10斤", "橙子 5斤"]
 
 
