@@ -70,7 +70,13 @@ def refunds_act(
     from aftercare.clients.taobao_refund_actions import ReturnAddress
     from aftercare.clock import world_now
     from aftercare.refund_answers import ALREADY, CHANGED, DONE, FAILED, Answer, answer_refund
-    from aftercare.rules.refunds import ACTIONS, AGREE, AGREE_RETURN, REFUSE
+    from aftercare.rules.refunds import (
+        ACTIONS,
+        AGREE,
+        AGREE_RETURN,
+        REFUSE,
+        WAIT_SELLER_CONFIRM_GOODS,
+    )
     from aftercare.settings import get_settings
     from aftercare.store.refund_actions import waiting_for_answer
     from models.db import session_scope
@@ -90,7 +96,10 @@ def refunds_act(
     refund = found[0]
     if refund.platform != TAOBAO:
         _refuse(f"refund {refund_id} is on {refund.platform}: answer it in that back office")
-    if action == AGREE and refund.has_good_return:
+    back = refund.status == WAIT_SELLER_CONFIRM_GOODS
+    if back and action not in (AGREE, REFUSE):
+        _refuse("the goods are back: --action agree once checked, or refuse with the reason")
+    if not back and action == AGREE and refund.has_good_return:
         _refuse("the buyer sends the goods back: use --action agree_return")
     to = None
     if action == AGREE_RETURN:

@@ -10,7 +10,7 @@ from sqlalchemy import case, delete, func, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from aftercare.rules.refunds import WAIT_SELLER_AGREE
+from aftercare.rules.refunds import SELLER_TURN
 from models import Refund, RefundAction, Shipment, Shop
 from models.db import insert_ignore
 
@@ -40,7 +40,8 @@ class ActionCandidate:
 def waiting_for_answer(
     *, session: Session, shops: list[str] | None = None, refund_id: str | None = None
 ) -> list[ActionCandidate]:
-    """Refunds whose buyer waits for the seller to agree or refuse (soonest deadline first)."""
+    """Refunds waiting for the seller: to agree or refuse, or to confirm the goods came back
+    (soonest deadline first)."""
     delivered = (
         select(
             Shipment.order_id,
@@ -65,7 +66,7 @@ def waiting_for_answer(
         )
         .join(Shop, col(Shop.id) == Refund.shop_id)
         .outerjoin(delivered, delivered.c.order_id == Refund.order_id)
-        .where(col(Refund.status) == WAIT_SELLER_AGREE)
+        .where(col(Refund.status).in_(SELLER_TURN))
         .order_by(col(Refund.seller_deadline))
     )
     if shops:

@@ -23,6 +23,8 @@ KINDS = [
     (keys.birthday_greeting, ("s", 17, 2026), "care:s:member-17:birthday:2026"),
     (keys.holiday_greeting, ("s", 17, "春节", 2027), "care:s:member-17:holiday:春节:2027"),
     (keys.new_product_preview, ("s", 17, "spring"), "care:s:member-17:new_product:spring"),
+    (keys.refund_opened, ("s", "9100000001"), "refund:s:9100000001:opened"),
+    (keys.reship, ("s", "中通快递", "ZT2"), "reship:s:中通快递:ZT2:sent"),
 ]
 
 
@@ -46,4 +48,5 @@ def test_every_kind_is_in_the_table_and_names_no_buyer():
 def test_keys_of_different_kinds_never_meet():
     made = [kind(*args) for kind, args, _ in KINDS]
     assert len(set(made)) == len(made)
-    assert len({key.split(":")[0] for key in made}) == 4  # logistics, unpaid, review, care
+    # logistics, unpaid, review, care, refund, reship
+    assert len({key.split(":")[0] for key in made}) == 6
