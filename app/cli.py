@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated
 
 import typer
 from sqlmodel import select
 
 from aftercare.rules.reviews import Outcome
+from app.output import console as _console
+from app.output import refuse as _refuse
 from app.refunds_cli import refunds_app
 
 app = typer.Typer(help="After-sales follow-up for online shops.", no_args_is_help=True)
@@ -53,21 +55,6 @@ def _home(ctx: typer.Context) -> None:
         require_schema(get_settings().database_url)
     except SchemaMissing as missing:
         _refuse(str(missing))
-
-
-def _console() -> Any:
-    """A console; piped output gets wide lines instead of cut columns.
-
-    Cells hold buyers' text: rich markup ("[/b]" would raise, "[link=...]" make a link) and
-    emoji codes are shown as written.
-    """
-    import sys
-
-    from rich.console import Console
-
-    return Console(
-        width=None if sys.stdout.isatty() else 200, markup=False, emoji=False, highlight=False
-    )
 
 
 @app.command()
@@ -206,12 +193,6 @@ def followup_record(
         agent=agent,
     )
     typer.echo(json.dumps(result, ensure_ascii=False, default=str))
-
-
-def _refuse(message: str) -> NoReturn:
-    """Say what is wrong with the input, in one line, and stop before anything runs."""
-    typer.echo(f"aftercare: {message}", err=True)
-    raise typer.Exit(1)
 
 
 @followup_app.command("calls")

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
+from app.output import console, refuse
+
 refunds_app = typer.Typer(help="Refunds and returns (退换货).", no_args_is_help=True)
-
-
-def _refuse(message: str) -> NoReturn:
-    """Say what is wrong with the input, in one line, and stop before anything runs."""
-    typer.echo(f"aftercare: {message}", err=True)
-    raise typer.Exit(1)
 
 
 @refunds_app.command("list")
@@ -28,7 +24,6 @@ def refunds_list(
     from aftercare.rules.refunds import KINDS, propose, time_left_words
     from aftercare.settings import get_settings
     from aftercare.store.refund_actions import waiting_for_answer
-    from app.cli import _console
     from models.db import session_scope
 
     settings = get_settings()
@@ -47,7 +42,7 @@ def refunds_list(
         left = time_left_words(r.seller_deadline, now)
         table.add_row(r.refund_id, r.shop_code, r.tid, kind, str(r.fee), left,
                       plan.action or "", plan.why)  # fmt: skip
-    _console().print(table)
+    console().print(table)
     typer.echo(
         "to answer: aftercare refunds act <refund> --action agree|agree_return|refuse|intercept "
         '--agent <name> [--reason "what the buyer reads"]'
@@ -83,31 +78,29 @@ def refunds_act(
 
     settings = get_settings()
     if action not in ACTIONS:
-        _refuse(f"--action must be one of {', '.join(ACTIONS)}, not {action!r}")
+        refuse(f"--action must be one of {', '.join(ACTIONS)}, not {action!r}")
     if not agent.strip():
-        _refuse("--agent names who decided")
+        refuse("--agent names who decided")
     words = (reason or "").strip()
     if action == REFUSE and not 5 <= len(words) <= 200:
-        _refuse("a refusal needs --reason, 5 to 200 characters: the buyer reads it")
+        refuse("a refusal needs --reason, 5 to 200 characters: the buyer reads it")
     with session_scope(settings.database_url) as session:
         found = waiting_for_answer(session=session, refund_id=refund_id)
     if not found:
-        _refuse(f"refund {refund_id} is not waiting for the seller's answer (run a sync first?)")
+        refuse(f"refund {refund_id} is not waiting for the seller's answer (run a sync first?)")
     refund = found[0]
     if refund.platform != TAOBAO:
-        _refuse(f"refund {refund_id} is on {refund.platform}: answer it in that back office")
+        refuse(f"refund {refund_id} is on {refund.platform}: answer it in that back office")
     back = refund.status == WAIT_SELLER_CONFIRM_GOODS
     if back and action not in (AGREE, REFUSE):
-        _refuse("the goods are back: --action agree once checked, or refuse with the reason")
+        refuse("the goods are back: --action agree once checked, or refuse with the reason")
     if not back and action == AGREE and refund.has_good_return:
-        _refuse("the buyer sends the goods back: use --action agree_return")
+        refuse("the buyer sends the goods back: use --action agree_return")
     to = None
     if action == AGREE_RETURN:
         address = settings.refunds.return_addresses.get(refund.shop_code)
         if address is None:
-            _refuse(
-                f"no return address for {refund.shop_code}: AFTERCARE_REFUNDS__RETURN_ADDRESSES"
-            )
+            refuse(f"no return address for {refund.shop_code}: AFTERCARE_REFUNDS__RETURN_ADDRESSES")
         to = ReturnAddress(address.name, address.address, address.mobile)
     answer = Answer(action, reason=words or None, address=to)
     now = world_now(settings.simulated_now)
@@ -146,7 +139,7 @@ def refunds_reship(
 
     settings = get_settings()
     if not agent.strip():
-        _refuse("--agent names who recorded it")
+        refuse("--agent names who recorded it")
     now = world_now(settings.simulated_now)
     try:
         with session_scope(settings.database_url) as session:
@@ -173,7 +166,7 @@ def refunds_reship(
             )  # fmt: skip
             enqueue(session=session, rows=[row])
     except ReshipRefused as refused:
-        _refuse(str(refused))
+        refuse(str(refused))
     noted = f", noted on {done.cases} open case(s)" if done.cases else ""
     typer.echo(f"reship {done.courier_name} {done.waybill} for order {order}: tracked{noted}; "
                "the buyer is told its waybill")  # fmt: skip
@@ -194,5 +187,5 @@ def refunds_photo(
         with session_scope(get_settings().database_url) as session:
             count = add_photo(session=session, shop=shop, refund_id=refund_id, link=link.strip())
     except ValueError as error:
-        _refuse(str(error))
+        refuse(str(error))
     typer.echo(f"refund {refund_id}: {count} photo(s) in the register")

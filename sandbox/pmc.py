@@ -76,14 +76,8 @@ class PddMessageChannel(MessageChannel):
 
     def _add(self, shop: Shop, topic: str, trade: Any, when: datetime, oid: Any = None,
              extra: dict[str, Any] | None = None) -> None:  # fmt: skip
-        content = dict(extra or {})
-        key = (int(content.get("refund_id") or trade.tid), topic, when)
-        if key in self._published:
-            return
-        self._published.add(key)
-        self._next_id += 1
-        content["mall_id"] = mall_id(shop)
-        self._queue[self._next_id] = QueuedMessage(self._next_id, topic, shop, content, when, when)
+        content = {**(extra or {}), "mall_id": mall_id(shop)}
+        self._enqueue(shop, topic, int(content.get("refund_id") or trade.tid), content, when)
 
     def _render(self, message: QueuedMessage) -> dict[str, Any]:
         sent = int(message.published.timestamp() * 1000)

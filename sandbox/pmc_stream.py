@@ -15,16 +15,16 @@ import hmac
 import json
 import logging
 import random
-import threading
 import time
 from http import HTTPStatus
 
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
-from websockets.sync.server import Server, ServerConnection, serve
+from websockets.sync.server import ServerConnection
 
 from .pmc import PddMessageChannel
+from .ws_loopback import LoopbackServer
 
 log = logging.getLogger(__name__)
 PUSH_SIZE = 200  # messages pushed in one go at the most
@@ -48,29 +48,22 @@ class PmcStream:
         self.secret = secret
         self.drop_rate = 0.0
         self._random = random.Random(seed)
-        self._server: Server | None = None
-        self._thread: threading.Thread | None = None
+        self._loopback = LoopbackServer()
         self.connections = self.refused = self.dropped = 0
         self.acked = self.failed = self.heartbeats = 0
         self.url = ""
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen in a daemon thread; return the ws:// address."""
-        self._server = serve(self._handle, host, port, process_request=self._check)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="sandbox-pmc-stream", daemon=True
+        bound = self._loopback.listen(
+            self._handle, host, port, "sandbox-pmc-stream", process_request=self._check
         )
-        self._thread.start()
-        self.url = f"ws://{host}:{self._server.socket.getsockname()[1]}"
+        self.url = f"ws://{host}:{bound}"
         return self.url
 
     def stop(self) -> None:
         """Close every connection and stop listening."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._loopback.stop()
 
     def _check(self, connection: ServerConnection, request: Request) -> Response | None:
         parts = request.path.strip("/").split("/")

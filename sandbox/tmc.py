@@ -222,11 +222,6 @@ class MessageChannel:
         oid: int | None = None,
         extra: dict[str, Any] | None = None,
     ) -> None:
-        key = (int(extra["refund_id"]) if extra else trade.tid, topic, when)
-        if key in self._published:
-            return
-        self._published.add(key)
-        self._next_id += 1
         content: dict[str, Any] = {
             "tid": trade.tid,
             "oid": oid or trade.lines[0].oid,
@@ -239,6 +234,17 @@ class MessageChannel:
         if topic == CLOSE_TOPIC:
             content["status"] = trade.status
         content.update(extra or {})
+        self._enqueue(shop, topic, int(extra["refund_id"]) if extra else trade.tid, content, when)
+
+    def _enqueue(
+        self, shop: Shop, topic: str, subject: int, content: dict[str, Any], when: datetime
+    ) -> None:
+        """Queue a message once per (subject, topic, time): a change is published once."""
+        key = (subject, topic, when)
+        if key in self._published:
+            return
+        self._published.add(key)
+        self._next_id += 1
         self._queue[self._next_id] = QueuedMessage(self._next_id, topic, shop, content, when, when)
 
     def _render(self, message: QueuedMessage) -> dict[str, Any]:

@@ -12,15 +12,15 @@ import hmac
 import logging
 import random
 import secrets
-import threading
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.server import Server, ServerConnection, serve
+from websockets.sync.server import ServerConnection
 
 from . import tmc_frames as frames
 from .tmc import MessageChannel
 from .top import top_sign
+from .ws_loopback import LoopbackServer
 
 log = logging.getLogger(__name__)
 PULL_SIZE = 200  # messages answered to one pull at the most
@@ -37,8 +37,7 @@ class MessageStream:
         self.secret = secret
         self.drop_rate = drop_rate
         self._random = random.Random(seed)
-        self._server: Server | None = None
-        self._thread: threading.Thread | None = None
+        self._loopback = LoopbackServer()
         self.connections = 0
         self.refused = 0
         self.dropped = 0
@@ -48,21 +47,15 @@ class MessageStream:
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen in a daemon thread; return the ws:// address."""
-        self._server = serve(self._handle, host, port, max_size=frames.MAX_FRAME)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="sandbox-tmc-stream", daemon=True
+        bound = self._loopback.listen(
+            self._handle, host, port, "sandbox-tmc-stream", max_size=frames.MAX_FRAME
         )
-        self._thread.start()
-        self.url = f"ws://{host}:{self._server.socket.getsockname()[1]}/"
+        self.url = f"ws://{host}:{bound}/"
         return self.url
 
     def stop(self) -> None:
         """Close every connection and stop listening."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._loopback.stop()
 
     def _handle(self, connection: ServerConnection) -> None:
         try:

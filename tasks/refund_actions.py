@@ -34,6 +34,7 @@ def act_on_refunds(as_of: datetime) -> dict[str, int]:
     counts: Counter[str] = Counter()
     with session_scope(settings.database_url) as session:
         candidates = actions.waiting_for_answer(session=session)
+    client = limits.taobao(settings)
     for refund in candidates:
         plan = propose(
             refund.kind, refund.status, refund.has_good_return, refund.fee,
@@ -52,7 +53,6 @@ def act_on_refunds(as_of: datetime) -> dict[str, int]:
             continue
         to = ReturnAddress(address.name, address.address, address.mobile) if address else None
         answer = Answer(plan.action, address=to)
-        client = limits.taobao(settings)
         counts[answer_refund(settings, refund, answer, as_of, "pipeline", client)] += 1
     counts["answers_interrupted"] = _tell_interrupted(settings.database_url, as_of)
     counts["intercept_results"] = _follow_intercepts(settings, as_of)

@@ -26,7 +26,7 @@ from aftercare.clients.errors import (
 )
 from aftercare.clients.http import HttpAnswer, HttpCore, Limiter, json_body
 from aftercare.clients.listing import readable
-from aftercare.clients.pinduoduo_refunds import expire_time, parse_after_sale
+from aftercare.clients.pinduoduo_refunds import expire_time, order_sn, parse_after_sale, yuan
 from aftercare.clients.taobao import (
     PHONE_MASKS,
     TradeItemRecord,
@@ -98,9 +98,7 @@ def parse_order(raw: Any) -> TradeRecord:
     try:
         if not isinstance(raw, dict):
             raise TypeError("order is not an object")
-        sn = fields.text(raw["order_sn"]).strip()
-        if not sn or len(sn) > 32:
-            raise ValueError("bad order_sn")
+        sn = order_sn(raw["order_sn"])
         order_status = fields.integer(raw["order_status"])
         refund_status = fields.integer(raw.get("refund_status") or 1)
         status = "TRADE_CLOSED" if refund_status == REFUNDED else ORDER_STATUS[order_status]
@@ -123,7 +121,7 @@ def parse_order(raw: Any) -> TradeRecord:
             pay_time=fields.optional_china_time(raw.get("confirm_time")),
             consign_time=fields.optional_china_time(raw.get("shipping_time")),
             end_time=fields.optional_china_time(raw.get("receive_time")),
-            payment=fields.amount(_yuan(raw.get("pay_amount"))),
+            payment=fields.amount(yuan(raw.get("pay_amount"))),
             receiver_name=fields.optional_text(raw.get("receiver_name")) or "",
             receiver_mobile=mobile,
             phone_masked=masked,
@@ -138,11 +136,6 @@ def parse_order(raw: Any) -> TradeRecord:
             f"{type(error).__name__} {error}",
             provider=PROVIDER,
         ) from None
-
-
-def _yuan(value: Any) -> Any:
-    # Amounts come as JSON numbers; two decimals keep 19.9 from reading 19.899999.
-    return f"{value:.2f}" if isinstance(value, float) else value
 
 
 def _buyer(order_sn: str, mobile: str | None) -> str:
@@ -167,7 +160,7 @@ def _item(sn: str, n: int, raw: Any, courier: str | None, waybill: str | None) -
         oid=f"{sn}-{n}"[:32],
         title=fields.optional_text(raw.get("goods_name")) or "",
         quantity=fields.integer(raw.get("goods_count") or 1),
-        price=fields.amount(_yuan(raw.get("goods_price"))),
+        price=fields.amount(yuan(raw.get("goods_price"))),
         category_id=None,
         logistics_company=courier,
         waybill=waybill,

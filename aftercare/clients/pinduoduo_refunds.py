@@ -48,13 +48,13 @@ def parse_after_sale(
         updated = fields.china_time(raw["updated_time"])
         return RefundRecord(
             refund_id=fields.identifier(raw["id"]),
-            tid=_order_sn(raw["order_sn"]),
+            tid=order_sn(raw["order_sn"]),
             oid=None,
             status=status,
             has_good_return=goods_back,
             good_status="BUYER_RETURNED_GOODS" if goods_back and waybill else None,
             reason=(fields.optional_text(raw.get("after_sale_reason")) or "")[:200],
-            refund_fee=fields.amount(_yuan(raw.get("refund_amount"))),
+            refund_fee=fields.amount(yuan(raw.get("refund_amount"))),
             created=fields.china_time(raw["created_time"]),
             modified=updated,
             version=int(updated.timestamp() * 1000),
@@ -83,13 +83,14 @@ def expire_time(inner: Any) -> datetime | None:
         raise MalformedResponse("unreadable expire_time", provider=PROVIDER) from None
 
 
-def _order_sn(value: Any) -> str:
+def order_sn(value: Any) -> str:
+    """An order number as the platform writes it; ValueError when it cannot be one."""
     sn = fields.text(value).strip()
     if not sn or len(sn) > 32:
         raise ValueError("bad order_sn")
     return sn
 
 
-def _yuan(value: Any) -> Any:
-    # Amounts come as text in yuan; a JSON number is read with two decimals.
+def yuan(value: Any) -> Any:
+    """An amount in yuan as text; a JSON number is read with two decimals (never 19.899999)."""
     return f"{value:.2f}" if isinstance(value, float) else value

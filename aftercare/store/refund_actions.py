@@ -52,6 +52,12 @@ def waiting_for_answer(
                 "back"
             ),
         )
+        # Only the parcels of refunds in the seller's turn: not the whole shipments table.
+        .where(
+            col(Shipment.order_id).in_(
+                select(Refund.order_id).where(col(Refund.status).in_(SELLER_TURN))
+            )
+        )
         .group_by(col(Shipment.order_id))
         .subquery()
     )

@@ -63,9 +63,6 @@ def register_problems(*, session: Session, now: datetime) -> int:
         .group_by(col(OrderItem.order_id))
         .subquery()
     )
-    lost_refunds = {r.tid for r, _ in refunds if r.kind == LOST} | set(
-        session.exec(select(RegisteredProblem.tid).where(RegisteredProblem.kind == LOST)).all()
-    )
     cases = session.exec(
         select(AfterSalesCase, Order, Shipment.courier_name, items.c.title)
         .join(Order, col(Order.id) == AfterSalesCase.order_id)
@@ -73,6 +70,15 @@ def register_problems(*, session: Session, now: datetime) -> int:
         .outerjoin(items, items.c.order_id == Order.id)
         .where(col(AfterSalesCase.kind).in_(LOST_CASES))
     ).all()
+    # The lost parcels a buyer's refund registered already: looked up for these orders only.
+    lost_refunds = {r.tid for r, _ in refunds if r.kind == LOST} | set(
+        session.exec(
+            select(RegisteredProblem.tid).where(
+                RegisteredProblem.kind == LOST,
+                col(RegisteredProblem.tid).in_({order.tid for _, order, _, _ in cases}),
+            )
+        ).all()
+    )
     rows += [
         _row(
             case.shop_id,
