@@ -128,3 +128,39 @@ def _release(settings: Settings, refund: actions.ActionCandidate, action: str) -
         actions.release_action(
             session=session, shop_id=refund.shop_id, refund_id=refund.refund_id, action=action
         )
+
+
+class AnswerRefused(ValueError):
+    """An agent's answer that cannot be given as asked; the message says why (nothing sent)."""
+
+
+def agents_answer(
+    settings: Settings, refund: actions.ActionCandidate, action: str, reason: str | None
+) -> Answer:
+    """Check an agent's answer before anything is sent: the CLI's and the workbench's rules."""
+    from aftercare.clients.platform import TAOBAO
+    from aftercare.rules.refunds import ACTIONS, WAIT_SELLER_CONFIRM_GOODS
+
+    if action not in ACTIONS:
+        raise AnswerRefused(f"the action must be one of {', '.join(ACTIONS)}, not {action!r}")
+    words = (reason or "").strip()
+    if action == REFUSE and not 5 <= len(words) <= 200:
+        raise AnswerRefused("a refusal needs a reason of 5 to 200 characters: the buyer reads it")
+    if refund.platform != TAOBAO:
+        raise AnswerRefused(
+            f"refund {refund.refund_id} is on {refund.platform}: answer it in that back office"
+        )
+    back = refund.status == WAIT_SELLER_CONFIRM_GOODS
+    if back and action not in (AGREE, REFUSE):
+        raise AnswerRefused("the goods are back: agree once checked, or refuse with the reason")
+    if not back and action == AGREE and refund.has_good_return:
+        raise AnswerRefused("the buyer sends the goods back: agree to the return (agree_return)")
+    to = None
+    if action == AGREE_RETURN:
+        address = settings.refunds.return_addresses.get(refund.shop_code)
+        if address is None:
+            raise AnswerRefused(
+                f"no return address for {refund.shop_code}: AFTERCARE_REFUNDS__RETURN_ADDRESSES"
+            )
+        to = ReturnAddress(address.name, address.address, address.mobile)
+    return Answer(action, reason=words or None, address=to)

@@ -36,7 +36,15 @@ OVERVIEW_HEAD = [
 
 
 def trend_charts(title: str, trend: list[DayFigures]) -> list[str]:
-    """Three charts over the days: cases, messages and reminders, service levels kept."""
+    """Three charts over the days as markdown: cases, messages and reminders, service levels."""
+    lines: list[str] = []
+    for alt, png in trend_images(title, trend):
+        lines += ["", markdown_image(alt, png)] if lines else [markdown_image(alt, png)]
+    return lines
+
+
+def trend_images(title: str, trend: list[DayFigures]) -> list[tuple[str, bytes]]:
+    """Three charts over the days (alt text, PNG): cases, messages and reminders, levels."""
     days = [page.day for page in trend]
     cases = trend_png(
         label(f"{title}：案例", f"{title}: cases"),
@@ -71,13 +79,7 @@ def trend_charts(title: str, trend: list[DayFigures]) -> list[str]:
         },
         percent=True,
     )
-    return [
-        markdown_image("案例趋势", cases),
-        "",
-        markdown_image("短信与催付趋势", messages),
-        "",
-        markdown_image("服务水平趋势", levels),
-    ]
+    return [("案例趋势", cases), ("短信与催付趋势", messages), ("服务水平趋势", levels)]
 
 
 def team_report(

@@ -420,6 +420,18 @@ class CareSettings(BaseModel):
         return frozenset(name for name, on in self.touchpoints.items() if on)
 
 
+class WorkbenchSettings(BaseModel):
+    """The agents' workbench: where it listens and how its sign-ins are kept."""
+
+    host: str = "127.0.0.1"
+    port: int = 8780
+    # Browsers send a Secure cookie only over HTTPS (and to localhost): keep it on behind TLS.
+    secure_cookies: bool = True
+    session_hours: float = Field(12.0, gt=0, le=24 * 7)
+    # The queue page lists this many cases at most (filters narrow it).
+    queue_rows: int = Field(100, ge=10, le=1000)
+
+
 class Settings(BaseSettings):
     """Everything configurable: database, providers, thresholds, time zone."""
 
@@ -504,6 +516,7 @@ class Settings(BaseSettings):
     refunds: RefundSettings = Field(default_factory=RefundSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    workbench: WorkbenchSettings = Field(default_factory=WorkbenchSettings)
 
     @classmethod
     def settings_customise_sources(

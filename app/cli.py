@@ -14,6 +14,7 @@ from aftercare.rules.reviews import Outcome
 from app.output import console as _console
 from app.output import refuse as _refuse
 from app.refunds_cli import refunds_app
+from app.workbench_cli import workbench_app
 
 app = typer.Typer(help="After-sales follow-up for online shops.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -33,6 +34,7 @@ app.add_typer(contacts_app, name="contacts")
 app.add_typer(shops_app, name="shops")
 app.add_typer(run_app, name="run")
 app.add_typer(refunds_app, name="refunds")
+app.add_typer(workbench_app, name="workbench")
 
 
 IMPORT_SLICE = 500  # members saved per transaction by `customers import`
@@ -409,10 +411,18 @@ def serve(
 ) -> None:
     """Start a local Prefect server with its UI and serve every deployment on schedule.
 
-    The receiver listens on AFTERCARE_RECEIVER_PORT (8766).
+    The receiver listens on AFTERCARE_RECEIVER_PORT (8766), the agents' workbench on
+    AFTERCARE_WORKBENCH__PORT (8780).
     """
+    from aftercare.settings import get_settings
+    from app.workbench.server import start_workbench
     from deployments.local import run
+    from models.migrate import upgrade
 
+    settings = get_settings()
+    upgrade(settings.database_url)
+    workbench = start_workbench(settings)
+    typer.echo(f"the agents' workbench at {workbench.url}")
     run(port, sandbox_port)
 
 

@@ -120,6 +120,9 @@ def run_demo(*, orders_per_shop: int, seed: int) -> None:
             refunded,
         )  # fmt: skip
         console.print(summary_table(database_url, figures))
+    from app.workbench.users import add_demo_users
+
+    add_demo_users(database_url)
     console.print(footer(database_url, os.environ["PREFECT_HOME"]))
 
 
@@ -132,6 +135,12 @@ NEXT_COMMANDS = (
 )
 
 
+def workbench_url() -> str:
+    """Where make serve puts the workbench."""
+    workbench = get_settings().workbench
+    return f"http://{workbench.host}:{workbench.port}"
+
+
 def footer(database_url: str, prefect_home: str) -> str:
     """Say where the demo's data is and what to try next (every command works as printed)."""
     lines = [
@@ -140,6 +149,8 @@ def footer(database_url: str, prefect_home: str) -> str:
         *(f"  {command:<50} # {what}" for what, command in NEXT_COMMANDS),
         "  make serve                                         # the Prefect UI with these runs, "
         "at http://127.0.0.1:4200 (flow runs: /runs, summaries: /artifacts)",
+        f"  and the agents' workbench at {workbench_url()}: sign in as xiaowang / "
+        "demo-agent-2026 (an agent) or lead / demo-lead-2026 (the team lead)",
     ]
     return "\n".join(lines)
 

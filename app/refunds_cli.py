@@ -61,48 +61,32 @@ def refunds_act(
     """Give one answer on the platform: claimed once, the refund re-read first, and done on the
     version read, through the same path as the pipeline's own answers."""
     from aftercare import clients
-    from aftercare.clients.platform import TAOBAO
-    from aftercare.clients.taobao_refund_actions import ReturnAddress
     from aftercare.clock import world_now
-    from aftercare.refund_answers import ALREADY, CHANGED, DONE, FAILED, Answer, answer_refund
-    from aftercare.rules.refunds import (
-        ACTIONS,
-        AGREE,
-        AGREE_RETURN,
-        REFUSE,
-        WAIT_SELLER_CONFIRM_GOODS,
+    from aftercare.refund_answers import (
+        ALREADY,
+        CHANGED,
+        DONE,
+        FAILED,
+        AnswerRefused,
+        agents_answer,
+        answer_refund,
     )
     from aftercare.settings import get_settings
     from aftercare.store.refund_actions import waiting_for_answer
     from models.db import session_scope
 
     settings = get_settings()
-    if action not in ACTIONS:
-        refuse(f"--action must be one of {', '.join(ACTIONS)}, not {action!r}")
     if not agent.strip():
         refuse("--agent names who decided")
-    words = (reason or "").strip()
-    if action == REFUSE and not 5 <= len(words) <= 200:
-        refuse("a refusal needs --reason, 5 to 200 characters: the buyer reads it")
     with session_scope(settings.database_url) as session:
         found = waiting_for_answer(session=session, refund_id=refund_id)
     if not found:
         refuse(f"refund {refund_id} is not waiting for the seller's answer (run a sync first?)")
     refund = found[0]
-    if refund.platform != TAOBAO:
-        refuse(f"refund {refund_id} is on {refund.platform}: answer it in that back office")
-    back = refund.status == WAIT_SELLER_CONFIRM_GOODS
-    if back and action not in (AGREE, REFUSE):
-        refuse("the goods are back: --action agree once checked, or refuse with the reason")
-    if not back and action == AGREE and refund.has_good_return:
-        refuse("the buyer sends the goods back: use --action agree_return")
-    to = None
-    if action == AGREE_RETURN:
-        address = settings.refunds.return_addresses.get(refund.shop_code)
-        if address is None:
-            refuse(f"no return address for {refund.shop_code}: AFTERCARE_REFUNDS__RETURN_ADDRESSES")
-        to = ReturnAddress(address.name, address.address, address.mobile)
-    answer = Answer(action, reason=words or None, address=to)
+    try:
+        answer = agents_answer(settings, refund, action, reason)
+    except AnswerRefused as refused:
+        refuse(str(refused))
     now = world_now(settings.simulated_now)
     client = clients.taobao(settings)
     outcome = answer_refund(settings, refund, answer, now, f"agent:{agent.strip()}"[:40], client)
@@ -130,41 +114,18 @@ def refunds_reship(
     """Record a reship (补发): the new parcel is tracked like any other, noted on the order's
     open cases, and the buyer is told its waybill once."""
     from aftercare.clock import world_now
-    from aftercare.rules import message_keys
-    from aftercare.rules.notices import masked_reach, sms_blocker
+    from aftercare.reship_notice import reship_and_tell
     from aftercare.settings import get_settings
-    from aftercare.store.outbox import Recipient, enqueue, message_row
-    from aftercare.store.reships import ReshipRefused, record_reship
-    from models.db import session_scope
+    from aftercare.store.reships import ReshipRefused
 
     settings = get_settings()
     if not agent.strip():
         refuse("--agent names who recorded it")
-    now = world_now(settings.simulated_now)
     try:
-        with session_scope(settings.database_url) as session:
-            done = record_reship(
-                session=session, shop=shop, tid=order, courier_name=courier, waybill=waybill,
-                agent=agent.strip(), now=now,
-            )  # fmt: skip
-            o = done.order
-            oaid = o.oaid if masked_reach(settings.channels, shop, "logistics_reshipped") else None
-            recipient = Recipient(
-                shop_id=done.shop_id, customer_id=o.customer_id, order_id=o.id,
-                phone=o.receiver_phone, oaid=oaid,
-                blocked_because=sms_blocker(o.receiver_phone, o.phone_masked, done.sms_enabled,
-                                            oaid),
-            )  # fmt: skip
-            row = message_row(
-                key=message_keys.reship(shop, done.courier_name, done.waybill),
-                template="logistics_reshipped",
-                params={"shop": done.shop_name, "order": o.tid, "courier": done.courier_name,
-                        "waybill": done.waybill},
-                recipient=recipient,
-                now=now,
-                urgent=True,
-            )  # fmt: skip
-            enqueue(session=session, rows=[row])
+        done = reship_and_tell(
+            settings, shop=shop, tid=order, courier=courier, waybill=waybill,
+            agent=agent.strip(), now=world_now(settings.simulated_now),
+        )  # fmt: skip
     except ReshipRefused as refused:
         refuse(str(refused))
     noted = f", noted on {done.cases} open case(s)" if done.cases else ""

@@ -17,6 +17,7 @@ from models.review import Review
 from models.shipment import Shipment, TrackingEvent
 from models.shop import Customer, Shop
 from models.sync import SyncCursor
+from models.workbench import PhoneReveal, WorkbenchSession, WorkbenchUser
 
 __all__ = [
     "AfterSalesCase",
@@ -31,6 +32,7 @@ __all__ = [
     "OrderItem",
     "OutboxMessage",
     "OutboxStatus",
+    "PhoneReveal",
     "PlatformMessage",
     "Refund",
     "RefundAction",
@@ -46,4 +48,6 @@ __all__ = [
     "TrackingEvent",
     "TrackingPush",
     "WebhookReceipt",
+    "WorkbenchSession",
+    "WorkbenchUser",
 ]

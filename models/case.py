@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Text
+from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
 from models.types import UTCDateTime
@@ -14,6 +14,13 @@ class AfterSalesCase(SQLModel, table=True):
     """One problem to follow up; case_key makes it unique (e.g. one per shipment and anomaly)."""
 
     __tablename__ = "cases"
+    # The workbench's queue reads open cases by their next step's time (of one kind, or all):
+    # an index walk, no sort; its counts per kind read one covering index.
+    __table_args__ = (
+        Index("ix_cases_state_next_action_at", "state", "next_action_at"),
+        Index("ix_cases_state_kind_next_action_at", "state", "kind", "next_action_at"),
+        Index("ix_cases_open_counts", "state", "shop_id", "kind", "next_action_at", "assigned_to"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_key: str = Field(max_length=200, unique=True)
@@ -38,6 +45,8 @@ class AfterSalesCase(SQLModel, table=True):
     declines: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     last_outcome: str | None = Field(default=None, max_length=40)
     alerted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The agent who works the case in the workbench (username); None: the shop's queue.
+    assigned_to: str | None = Field(default=None, max_length=60, index=True)
 
 
 class CaseEvent(SQLModel, table=True):

@@ -95,7 +95,9 @@ class Handoff:
     created_at: datetime
 
 
-def im_handoffs(*, session: Session, shop: str | None, limit: int) -> list[Handoff]:
+def im_handoffs(
+    *, session: Session, shop: str | None, limit: int, shops: list[str] | None = None
+) -> list[Handoff]:
     """The buyers to reach in the platform's chat, oldest first, not yet handed off."""
     query = (
         select(OutboxMessage, Shop.code, Order.tid, Customer.buyer_nick)
@@ -110,6 +112,8 @@ def im_handoffs(*, session: Session, shop: str | None, limit: int) -> list[Hando
     )
     if shop:
         query = query.where(Shop.code == shop)
+    if shops is not None:
+        query = query.where(col(Shop.code).in_(shops))
     rows = session.exec(query.order_by(col(OutboxMessage.created_at)).limit(limit)).all()
     return [
         Handoff(m.id or 0, code, tid, nick, m.purpose, m.text, m.created_at)

@@ -63,9 +63,9 @@ def test_an_agent_lists_the_proposals_and_answers_one_with_one_command(settings,
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["--action", "agreee", "--agent", "小王"], "--action must be one of"),
-        (["--action", "refuse", "--agent", "小王"], "a refusal needs --reason"),
-        (["--action", "refuse", "--agent", "小王", "--reason", "不"], "a refusal needs --reason"),
+        (["--action", "agreee", "--agent", "小王"], "the action must be one of"),
+        (["--action", "refuse", "--agent", "小王"], "a refusal needs a reason"),
+        (["--action", "refuse", "--agent", "小王", "--reason", "不"], "a refusal needs a reason"),
         (["--action", "agree", "--agent", " "], "--agent names who decided"),
         (["--action", "agree_return", "--agent", "小王"], "no return address"),
     ],

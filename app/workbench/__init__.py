@@ -1,0 +1,1 @@
+"""The agents' workbench: a web page where the team works every case (served by make serve)."""
