@@ -109,8 +109,8 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(Exception)
     async def failed(request: Request, error: Exception) -> Response:
         # The traceback goes to the server's log (redacted there); the agent gets a page.
-        return bench.page("refused.html", 500, me=None, code=500,
-                          message="系统出错了，什么也没有记录；请稍后重试，或告诉主管。")  # fmt: skip
+        said = "系统出错了（已写入服务日志）。请刷新页面，看结果是否已保存，再决定是否重试。"
+        return bench.page("refused.html", 500, me=None, code=500, message=said)
 
     @app.exception_handler(404)
     async def missing(request: Request, error: Exception) -> Response:
