@@ -47,6 +47,7 @@ def history(bench: Bench, case_id: int) -> int:
         ).one()
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_sign_in_is_guarded_and_passwords_are_hashed(bench: Bench) -> None:
     client = Client(bench.url)
     assert client.get("/queue").headers["location"] == "/login", "no session: to the sign-in"
@@ -120,6 +121,7 @@ def test_an_agent_sees_only_their_shops_and_forms_refuse_bad_input(bench: Bench)
     assert agent.post(f"/cases/{review}/assign", {"agent": "xiaowang"}).status_code == 303
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_reveal_needs_the_permission_and_is_audited(bench: Bench) -> None:
     with session_scope(bench.settings.database_url) as session:
         mumu = session.exec(
