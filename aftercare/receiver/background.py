@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
-import uvicorn
-
+from aftercare.background_server import RunningServer, serve_in_background
 from aftercare.receiver.app import create_app
 
-
-@dataclass
-class RunningReceiver:
-    """A receiver served by uvicorn in a daemon thread."""
-
-    server: uvicorn.Server
-    thread: threading.Thread
-    url: str
-
-    def stop(self) -> None:
-        """Ask uvicorn to finish and wait for it."""
-        self.server.should_exit = True
-        self.thread.join(10)
+RunningReceiver = RunningServer
 
 
 def start_receiver(
@@ -32,17 +16,4 @@ def start_receiver(
     on_pushes_stored: Callable[[int], None] | None = None,
 ) -> RunningReceiver:
     """Serve the receiver on `port` (a free one when 0) and return once it accepts calls."""
-    if not port:
-        with socket.socket() as sock:
-            sock.bind((host, 0))
-            port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(on_pushes_stored), host=host, port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, name="aftercare-receiver", daemon=True)
-    thread.start()
-    while not server.started:  # uvicorn's own start-up, not business time
-        if not thread.is_alive():
-            raise RuntimeError(f"the receiver could not listen on {host}:{port}")
-        thread.join(0.05)
-    return RunningReceiver(server, thread, f"http://{host}:{port}")
+    return serve_in_background(create_app(on_pushes_stored), host, port, "receiver")

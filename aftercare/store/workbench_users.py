@@ -59,7 +59,11 @@ def find_user(*, session: Session, username: str) -> WorkbenchUser | None:
 def start_session(
     *, session: Session, user_id: int, now: datetime, hours: float
 ) -> tuple[str, str]:
-    """Sign a user in: return the cookie's token and the session's form token (CSRF)."""
+    """Sign a user in: return the cookie's token and the session's form token (CSRF).
+
+    Sessions that have expired, anyone's, are removed here: sign-ins are few, sessions not kept.
+    """
+    session.execute(delete(WorkbenchSession).where(col(WorkbenchSession.expires_at) <= now))
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     session.add(
         WorkbenchSession(

@@ -106,3 +106,38 @@ def test_passwords_are_salted_hashes():
 def test_a_browser_time_without_a_zone_is_the_shops():
     assert read_local_time("2026-11-20T08:00", SH) == datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
     assert read_local_time("yesterday", SH) is None
+
+
+def test_an_expired_session_opens_nothing_and_is_removed_at_the_next_sign_in(tmp_path):
+    from sqlmodel import select
+
+    from aftercare.store.workbench_users import save_user, session_user, start_session
+    from models import WorkbenchSession, WorkbenchUser
+    from models.db import session_scope
+    from models.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path}/bench.db"
+    upgrade(url)
+    with session_scope(url) as session:
+        save_user(
+            session=session,
+            username="xiaowang",
+            password_hash=hash_password("p" * 12),
+            role="agent",
+            shops=["sishi"],
+            can_reveal=False,
+            display_name="",
+            now=NOW,
+        )
+    with session_scope(url) as session:
+        user = session.exec(select(WorkbenchUser)).one()
+        token, _ = start_session(session=session, user_id=user.id or 0, now=NOW, hours=12)
+    with session_scope(url) as session:
+        assert session_user(session=session, token=token, now=NOW + timedelta(hours=11))
+        assert session_user(session=session, token=token, now=NOW + timedelta(hours=12)) is None
+        assert session_user(session=session, token="forged", now=NOW) is None
+        start_session(
+            session=session, user_id=user.id or 0, now=NOW + timedelta(hours=13), hours=12
+        )
+    with session_scope(url) as session:
+        assert len(session.exec(select(WorkbenchSession)).all()) == 1, "the expired one is gone"

@@ -188,7 +188,7 @@ def test_an_agent_works_the_day_in_the_browser(bench: Bench, page) -> None:
     assert not [e for e in events(bench, logistics[1]) if e.note == "forged"]
 
 
-def test_the_lead_sees_progress_overdue_and_service_levels(bench: Bench, page) -> None:
+def test_the_lead_sees_progress_overdue_and_service_levels(bench: Bench, page, sandbox) -> None:
     sign_in(page, bench, "lead")
     review = open_cases(bench, ("sishi", "xiaoya"), review=True)[0]
     page.goto(f"{bench.url}/cases/{review}")
@@ -204,3 +204,12 @@ def test_the_lead_sees_progress_overdue_and_service_levels(bench: Bench, page) -
     snap(page, "lead")
     page.goto(f"{bench.url}/queue?agent=xiaowang")
     assert page.locator("#queue tbody tr").count() == 1
+    # Two days on, nobody worked anything: the lead sees it late, per agent and shop.
+    sandbox.clock.set(ANCHOR + timedelta(days=2))
+    page.goto(f"{bench.url}/lead")
+    assert page.url == f"{bench.url}/login", "a sign-in lasts 12 hours"
+    sign_in(page, bench, "lead")
+    page.goto(f"{bench.url}/lead")
+    agent_row = page.locator("#per-agent tr", has_text="xiaowang").inner_text().split("\t")
+    assert agent_row[1:4] == ["1", "1", "0%"], agent_row
+    assert page.locator("#overdue tbody tr").count() > 1
