@@ -126,8 +126,9 @@ def _parse_table(
         key = f"line {number} ({nick[:40]})"
         members.append(
             {
-                "buyer_nick": nick[:100],
-                "name": _text(row.get("name"))[:60] or None,
+                # Cut to the column's size, then trimmed: a cut can end on a space.
+                "buyer_nick": nick[:100].rstrip(),
+                "name": _text(row.get("name"))[:60].rstrip() or None,
                 "phone": _mobile(row.get("mobile"), key, problems),
                 "birthday": _day(row.get("birthday"), key, problems),
                 "grade": _grade(row.get("grade"), key, problems),
