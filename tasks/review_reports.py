@@ -9,14 +9,11 @@ from typing import Any
 from aftercare.clock import CHINA, local_day_start
 from aftercare.display import markdown_text
 from aftercare.privacy import mask_name, mask_phone
-from aftercare.rules.reviews import load_causes
+from aftercare.rules.reviews import CALLS, load_causes
 from aftercare.settings import get_settings
 from aftercare.store import reviews as store
 from models.db import session_scope
 from tasks.policy import pipeline_task
-
-# Next actions that mean "an agent calls the buyer".
-CALLS = ("first_contact", "call_again", "offer_compensation", "follow_up_again", "check_revision")
 
 
 @pipeline_task("review-call-list")

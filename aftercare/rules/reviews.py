@@ -143,6 +143,10 @@ def render_explanation(cause: Cause, facts: dict[str, str]) -> str:
     return render(cause.explanation, facts)
 
 
+# Next actions that mean "an agent calls the buyer" (the call list, the lead's progress).
+CALLS = ("first_contact", "call_again", "offer_compensation", "follow_up_again", "check_revision")
+
+
 class Outcome(StrEnum):
     """What an agent's contact with the buyer came to."""
 

@@ -48,9 +48,10 @@ class QueueCase:
     payment: Decimal | None
 
 
-def shop_ids(*, session: Session, shops: list[str]) -> list[int]:
-    """The ids of the shops named (the case indexes are by shop id)."""
-    return [i for i in session.exec(select(Shop.id).where(col(Shop.code).in_(shops))).all() if i]
+def shop_ids(*, session: Session, shops: list[str]) -> dict[str, int]:
+    """The id of each shop named, by code (the case indexes are by shop id)."""
+    found = session.exec(select(Shop.code, Shop.id).where(col(Shop.code).in_(shops))).all()
+    return {code: shop_id for code, shop_id in found if shop_id}
 
 
 def open_cases(
@@ -62,7 +63,7 @@ def open_cases(
     limit: int,
 ) -> list[QueueCase]:
     """The open cases of the shops, soonest next step first (those without one last)."""
-    ids = shop_ids(session=session, shops=shops)
+    ids = list(shop_ids(session=session, shops=shops).values())
     base = (
         sa_select(
             col(AfterSalesCase.id),
@@ -109,7 +110,7 @@ def open_counts(*, session: Session, shops: list[str], now: datetime) -> dict[st
     counts: dict[str, tuple[int, int]] = {}
     # One shop at a time: each is a range of the covering index (state, shop, kind, due);
     # with the list of shops in one query, SQLite read the table instead (20x slower here).
-    for shop_id in shop_ids(session=session, shops=shops):
+    for shop_id in shop_ids(session=session, shops=shops).values():
         rows = session.execute(
             sa_select(
                 col(AfterSalesCase.kind),

@@ -11,10 +11,9 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from models import AfterSalesCase, CaseEvent, Shop
-
-# Next actions that mean "an agent calls the buyer" (the review call list's).
-CALLS = ("first_contact", "call_again", "offer_compensation", "follow_up_again", "check_revision")
+from aftercare.rules.reviews import CALLS
+from aftercare.store.workbench import shop_ids
+from models import AfterSalesCase, CaseEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +46,7 @@ def _overdue(now: datetime) -> Any:
 def kept_per_shop(*, session: Session, shops: list[str], now: datetime) -> list[Kept]:
     """Open and overdue cases per shop."""
     kept = []
-    for code, shop_id in sorted(_ids(session, shops).items()):
+    for code, shop_id in sorted(shop_ids(session=session, shops=shops).items()):
         n, late = session.execute(
             sa_select(func.count(), _overdue(now)).where(
                 col(AfterSalesCase.state) == "open", col(AfterSalesCase.shop_id) == shop_id
@@ -62,7 +61,7 @@ def kept_per_agent(
     *, session: Session, shops: list[str], now: datetime, day_start: datetime
 ) -> list[Kept]:
     """Open and overdue cases per assigned agent, and each agent's contacts today."""
-    ids = list(_ids(session, shops).values())
+    ids = list(shop_ids(session=session, shops=shops).values())
     agents: dict[str, Kept] = {}
     for shop_id in ids:  # one shop at a time: a range of the covering index each
         for name, n, late in session.execute(
@@ -94,22 +93,11 @@ def kept_per_agent(
     return sorted(agents.values(), key=lambda k: k.name)
 
 
-def _ids(session: Session, shops: list[str]) -> dict[str, int]:
-    return {
-        code: shop_id
-        for code, shop_id in session.execute(
-            sa_select(col(Shop.code), col(Shop.id)).where(col(Shop.code).in_(shops))
-        ).all()
-    }
-
-
 def call_progress(
     *, session: Session, shops: list[str], day_start: datetime, day_end: datetime
 ) -> CallProgress:
     """Review cases contacted today, and open ones whose call is still due by the day's end."""
-    in_shops = col(AfterSalesCase.shop_id).in_(
-        sa_select(col(Shop.id)).where(col(Shop.code).in_(shops))
-    )
+    in_shops = col(AfterSalesCase.shop_id).in_(shop_ids(session=session, shops=shops).values())
     done = session.execute(
         sa_select(func.count(func.distinct(CaseEvent.case_id)))
         .join(AfterSalesCase, col(AfterSalesCase.id) == CaseEvent.case_id)
